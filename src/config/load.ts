@@ -1,0 +1,219 @@
+import { readFileSync, statSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
+import { LineCounter, parseDocument, isNode } from 'yaml';
+import type { ZodIssue } from 'zod';
+import { InvalidInputError } from '../core/errors.ts';
+import type { Account, DependencyEdge, Pool, Provider, Scenario, Workload } from '../core/model.ts';
+import type { Series } from '../core/series.ts';
+import { readSamplesCsv, parseTimestamp, type Sample } from '../ingest/csv.ts';
+import { medianStepSeconds, toGrid } from '../ingest/resample.ts';
+import { scenarioSchema, type ScenarioFile, type WorkloadFile } from './schema.ts';
+
+const MAX_SCENARIO_BYTES = 16 * 1024 * 1024;
+
+/** "workloads[1].slo.percentile" from a zod path. */
+export function formatPath(path: readonly (string | number)[]): string {
+  let out = '';
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out ? `.${p}` : p;
+  return out || '(top level)';
+}
+
+function describeIssue(issue: ZodIssue): string {
+  if (issue.code === 'unrecognized_keys') return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+  if (issue.code === 'invalid_union') {
+    // Report the branch that got furthest, rather than "Invalid input".
+    const branches = issue.unionErrors.map((e) => e.issues);
+    branches.sort((a, b) => a.length - b.length);
+    const best = branches[0]?.[0];
+    if (best) return `${formatPath(best.path.slice(issue.path.length)) === '(top level)' ? '' : formatPath(best.path.slice(issue.path.length)) + ': '}${describeIssue(best)}`;
+  }
+  if (issue.code === 'invalid_type' && issue.received === 'undefined') return 'is required';
+  return issue.message;
+}
+
+/**
+ * Validate a parsed scenario object. Errors name the file, the line (when
+ * known) and the path of the offending field.
+ */
+export function validateScenario(raw: unknown, where: string, lineOf?: (path: readonly (string | number)[]) => number | undefined): ScenarioFile {
+  const parsed = scenarioSchema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.slice(0, 10).map((issue) => {
+    const line = lineOf?.(issue.path);
+    return `${line ? `line ${line}: ` : ''}${formatPath(issue.path)}: ${describeIssue(issue)}`;
+  });
+  throw new InvalidInputError(where, `invalid scenario:\n  ${issues.join('\n  ')}`);
+}
+
+/** Read a YAML scenario file, validate it and load every demand trace it names. */
+export function loadScenarioFile(path: string): Scenario {
+  let size: number;
+  try {
+    size = statSync(path).size;
+  } catch {
+    throw new InvalidInputError(path, 'scenario file not found');
+  }
+  if (size > MAX_SCENARIO_BYTES) throw new InvalidInputError(path, `scenario file is ${size} bytes; the limit is ${MAX_SCENARIO_BYTES}`);
+  const text = readFileSync(path, 'utf8');
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0];
+    const pos = e.linePos?.[0];
+    throw new InvalidInputError(`${path}${pos ? `:${pos.line}:${pos.col}` : ''}`, `malformed YAML: ${e.message.split('\n')[0]}`);
+  }
+  const lineOf = (p: readonly (string | number)[]): number | undefined => {
+    for (let n = p.length; n >= 0; n--) {
+      const node = doc.getIn(p.slice(0, n), true);
+      if (isNode(node) && node.range) return lineCounter.linePos(node.range[0]).line;
+    }
+    return undefined;
+  };
+  const file = validateScenario(doc.toJS(), path, lineOf);
+  return buildScenario(file, dirname(resolve(path)), path);
+}
+
+interface LoadedTrace {
+  readonly workload: WorkloadFile;
+  readonly samples: Sample[];
+  readonly sourceStepSeconds: number;
+}
+
+function loadTrace(w: WorkloadFile, index: number, baseDir: string, where: string): LoadedTrace {
+  const d = w.demand;
+  let samples: Sample[];
+  if ('csv' in d) {
+    const csvPath = resolve(baseDir, d.csv);
+    samples = readSamplesCsv(csvPath, { timestampColumn: d.timestampColumn, valueColumn: d.valueColumn });
+  } else {
+    const start = d.inline.start === undefined ? 0 : parseTimestamp(d.inline.start);
+    if (!Number.isFinite(start)) throw new InvalidInputError(`${where}: workloads[${index}].demand.inline.start`, `"${d.inline.start}" is not a timestamp`);
+    samples = d.inline.values.map((value, i) => ({ timeSeconds: start + i * d.inline.stepSeconds, value }));
+  }
+  const sourceStepSeconds = medianStepSeconds(samples);
+  // Convert to requests per second once, here at the boundary.
+  const perSample = d.unit === 'requestsPerStep' ? 1 / sourceStepSeconds : 1;
+  samples = samples.map((s) => ({ timeSeconds: s.timeSeconds, value: s.value * perSample * d.scale }));
+  return { workload: w, samples, sourceStepSeconds };
+}
+
+/** Turn a validated scenario file into the domain model, loading traces onto one grid. */
+export function buildScenario(file: ScenarioFile, baseDir: string, where = file.name): Scenario {
+  const dup = (kind: string, names: string[]) => {
+    const seen = new Set<string>();
+    for (const n of names) {
+      if (seen.has(n)) throw new InvalidInputError(where, `two ${kind} are named "${n}"`);
+      seen.add(n);
+    }
+  };
+  dup('workloads', file.workloads.map((w) => w.name));
+  dup('pools', file.pools.map((p) => p.name));
+  dup('providers', file.providers.map((p) => p.name));
+  dup('accounts', file.accounts.map((a) => a.name));
+
+  const providerNames = new Set(file.providers.map((p) => p.name));
+  file.pools.forEach((p, i) => {
+    if (file.providers.length > 0 && !providerNames.has(p.provider)) {
+      throw new InvalidInputError(`${where}: pools[${i}].provider`, `pool "${p.name}" names provider "${p.provider}", which is not in providers (${[...providerNames].join(', ')})`);
+    }
+  });
+  const accountNames = new Set(file.accounts.map((a) => a.name));
+  file.workloads.forEach((w, i) => {
+    if (w.account !== undefined && !accountNames.has(w.account)) {
+      throw new InvalidInputError(`${where}: workloads[${i}].account`, `workload "${w.name}" names account "${w.account}", which is not in accounts`);
+    }
+  });
+  const workloadNames = new Set(file.workloads.map((w) => w.name));
+  file.dependencies.forEach((e, i) => {
+    for (const end of [e.from, e.to]) {
+      if (!workloadNames.has(end)) throw new InvalidInputError(`${where}: dependencies[${i}]`, `edge ${e.from} -> ${e.to} names unknown workload "${end}"`);
+    }
+  });
+
+  const sim = file.simulation;
+  const step = sim.stepSeconds;
+  if (sim.decisionIntervalSeconds % step !== 0) throw new InvalidInputError(`${where}: simulation.decisionIntervalSeconds`, `must be a multiple of stepSeconds (${step})`);
+  if (step % sim.tickSeconds !== 0) throw new InvalidInputError(`${where}: simulation.tickSeconds`, `must divide stepSeconds (${step})`);
+
+  const traces = file.workloads.map((w, i) => loadTrace(w, i, baseDir, where));
+  // Align traces: each shifted so its first sample is at the common start, or kept at absolute time.
+  const floorToStep = (t: number) => Math.floor(t / step) * step;
+  const gridStart = sim.align === 'start' ? floorToStep(traces[0].samples[0].timeSeconds) : floorToStep(Math.max(...traces.map((t) => t.samples[0].timeSeconds)));
+  const shifted = traces.map((t) => {
+    const shift = sim.align === 'start' ? gridStart - floorToStep(t.samples[0].timeSeconds) : 0;
+    return shift === 0 ? t.samples : t.samples.map((s) => ({ timeSeconds: s.timeSeconds + shift, value: s.value }));
+  });
+  // A trace covers up to its last sample plus one of its own steps.
+  const gridEnd = Math.min(...shifted.map((s, i) => s[s.length - 1].timeSeconds + traces[i].sourceStepSeconds));
+  const totalSteps = Math.floor((gridEnd - gridStart) / step);
+  const warmupSteps = Math.round(sim.warmupSeconds / step);
+  if (totalSteps <= warmupSteps) {
+    throw new InvalidInputError(`${where}: simulation.warmupSeconds`, `the traces cover ${((totalSteps * step) / 86400).toFixed(2)} days together, not more than the warm-up of ${(sim.warmupSeconds / 86400).toFixed(2)} days`);
+  }
+  const availableEvalSteps = totalSteps - warmupSteps;
+  const evalSteps = sim.durationSeconds === undefined ? availableEvalSteps : Math.round(sim.durationSeconds / step);
+  if (evalSteps > availableEvalSteps) {
+    throw new InvalidInputError(`${where}: simulation.durationSeconds`, `asks for ${evalSteps} steps after warm-up but the traces cover only ${availableEvalSteps}`);
+  }
+  const steps = warmupSteps + evalSteps;
+
+  const workloads: Workload[] = file.workloads.map((w, i) => {
+    const demand: Series = toGrid(shifted[i], gridStart, step, steps);
+    const serviceTimeSeconds = w.serviceTimeSeconds ?? w.concurrency / (w.throughputPerInstanceRps as number);
+    return {
+      name: w.name,
+      demand,
+      service: { serviceTimeSeconds, concurrency: w.concurrency },
+      perInstance: { cpuMillicores: w.cpuMillicores, memoryMiB: w.memoryMiB },
+      slo: 'latencySeconds' in w.slo
+        ? { kind: 'latency', targetSeconds: w.slo.latencySeconds, percentile: w.slo.percentile }
+        : { kind: 'utilization', maxUtilization: w.slo.maxUtilization },
+      minInstances: w.minInstances,
+      maxInstances: w.maxInstances,
+      priority: w.priority,
+      sizingQuantile: w.sizingQuantile,
+      tags: w.tags,
+      account: w.account,
+    };
+  });
+  const pools: Pool[] = file.pools.map((p) => ({
+    name: p.name,
+    provider: p.provider,
+    zone: p.zone,
+    nodeType: { name: p.nodeType, capacity: { cpuMillicores: p.cpuMillicores, memoryMiB: p.memoryMiB } },
+    costPerHour: p.costPerHour,
+    provisioningDelaySeconds: p.provisioningDelaySeconds,
+    minNodes: p.minNodes,
+    maxNodes: p.maxNodes,
+    tags: p.tags,
+  }));
+  const providers: Provider[] = file.providers.map((p) => ({ name: p.name, kind: p.kind }));
+  const accounts: Account[] = file.accounts.map((a) => ({ ...a }));
+  const dependencies: DependencyEdge[] = file.dependencies.map((e) => ({ ...e }));
+  return {
+    name: file.name,
+    description: file.description,
+    baseDir,
+    workloads,
+    pools,
+    providers,
+    accounts,
+    dependencies,
+    simulation: {
+      stepSeconds: step,
+      warmupSeconds: warmupSteps * step,
+      durationSeconds: evalSteps * step,
+      horizonSeconds: sim.horizonSeconds,
+      decisionIntervalSeconds: sim.decisionIntervalSeconds,
+      tickSeconds: sim.tickSeconds,
+    },
+    predictive: file.policies.predictive,
+    startSeconds: gridStart,
+  };
+}
+
+/** Name a workload after a trace file: "nyc_taxi.csv" -> "nyc_taxi". */
+export function workloadNameFromPath(path: string): string {
+  const stem = basename(path).replace(/\.[^.]*$/, '').replace(/[^A-Za-z0-9._-]/g, '_');
+  return /^[A-Za-z0-9]/.test(stem) ? stem : `w${stem}`;
+}

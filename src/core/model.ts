@@ -1,0 +1,129 @@
+import type { Series } from './series.ts';
+
+/** Resources of one instance or one node, in canonical units. */
+export interface Resources {
+  readonly cpuMillicores: number;
+  readonly memoryMiB: number;
+}
+
+/**
+ * A service level objective for one workload.
+ * - `latency`: the `percentile` (e.g. 0.99) of request response time must be at most `targetSeconds`.
+ * - `utilization`: the busy share of each instance must stay at most `maxUtilization` (0..1).
+ */
+export type Slo =
+  | { readonly kind: 'latency'; readonly targetSeconds: number; readonly percentile: number }
+  | { readonly kind: 'utilization'; readonly maxUtilization: number };
+
+/** How one instance serves requests: an M/M/c station with `concurrency` parallel servers per instance. */
+export interface ServiceModel {
+  /** Mean time one server spends on one request, in seconds. */
+  readonly serviceTimeSeconds: number;
+  /** Requests one instance serves in parallel (worker threads, cores). */
+  readonly concurrency: number;
+}
+
+/** Requests per second one instance can serve at 100% utilization. */
+export function instanceCapacityRps(service: ServiceModel): number {
+  return service.concurrency / service.serviceTimeSeconds;
+}
+
+/** A unit of demand that gets capacity: a service, a customer channel, an account, a tenant. */
+export interface Workload {
+  readonly name: string;
+  /** Demand in requests per second on the scenario's step grid. */
+  readonly demand: Series;
+  readonly service: ServiceModel;
+  readonly perInstance: Resources;
+  readonly slo: Slo;
+  readonly minInstances: number;
+  readonly maxInstances: number;
+  /** Higher is more important (as Kubernetes PriorityClass values). */
+  readonly priority: number;
+  /** Forecast quantile the predictive policy sizes for (its risk level), e.g. 0.95. */
+  readonly sizingQuantile: number;
+  /** Compliance tags; instances run only in pools offering all of them. */
+  readonly tags: readonly string[];
+  readonly account?: string;
+}
+
+export type ProviderKind = 'own' | 'partner' | 'cloud';
+
+export interface Provider {
+  readonly name: string;
+  readonly kind: ProviderKind;
+}
+
+/** A node type as offered in one pool. */
+export interface NodeType {
+  readonly name: string;
+  readonly capacity: Resources;
+}
+
+/** A group of identical nodes in one provider and zone. */
+export interface Pool {
+  readonly name: string;
+  readonly provider: string;
+  readonly zone: string;
+  readonly nodeType: NodeType;
+  /** Price of one node for one hour, in the scenario's currency. */
+  readonly costPerHour: number;
+  /** Seconds from requesting a node until it can run instances. */
+  readonly provisioningDelaySeconds: number;
+  readonly minNodes: number;
+  /** Quota: the most nodes this pool may have. */
+  readonly maxNodes: number;
+  /** Compliance tags this pool offers (e.g. `pci`, `hipaa`). */
+  readonly tags: readonly string[];
+}
+
+/** Calls of `to` made per request of `from` (a dependency graph edge). */
+export interface DependencyEdge {
+  readonly from: string;
+  readonly to: string;
+  readonly callsPerRequest: number;
+  readonly bytesPerCall?: number;
+}
+
+export interface Account {
+  readonly name: string;
+  readonly group?: string;
+  readonly priority: number;
+  /** Instances (across its workloads) that survive any contention. */
+  readonly guaranteedInstances: number;
+}
+
+/** Replay settings. */
+export interface SimulationSettings {
+  readonly stepSeconds: number;
+  /** History available before the first evaluated step. */
+  readonly warmupSeconds: number;
+  /** Evaluated span after warm-up (defaults to the rest of the traces). */
+  readonly durationSeconds: number;
+  readonly horizonSeconds: number;
+  readonly decisionIntervalSeconds: number;
+  /** Control-loop period inside a step (the HPA's sync period, 15 s by default). */
+  readonly tickSeconds: number;
+}
+
+/** Settings of the predictive policy (forecaster and how often it refits). */
+export interface PredictiveSettings {
+  readonly model: string;
+  readonly refitIntervalSeconds: number;
+}
+
+export interface Scenario {
+  readonly name: string;
+  readonly description?: string;
+  /** Directory that relative paths in the scenario resolve against. */
+  readonly baseDir: string;
+  readonly workloads: readonly Workload[];
+  readonly pools: readonly Pool[];
+  readonly providers: readonly Provider[];
+  readonly accounts: readonly Account[];
+  readonly dependencies: readonly DependencyEdge[];
+  readonly simulation: SimulationSettings;
+  readonly predictive: PredictiveSettings;
+  /** Timestamp (epoch seconds) of the first step on the common grid. */
+  readonly startSeconds: number;
+}

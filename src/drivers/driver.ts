@@ -1,0 +1,33 @@
+import type { Action } from '../core/plan.ts';
+
+/** What a driver reports back for one action. */
+export interface ActionResult {
+  readonly ok: boolean;
+  readonly error?: string;
+  /** Whether a failed action may succeed if tried again. */
+  readonly retryable?: boolean;
+}
+
+/** Observed state of the managed capacity, as the driver sees it. */
+export interface ObservedState {
+  readonly timeSeconds: number;
+  /** Nodes that are ready to run instances, by pool. */
+  readonly readyNodesByPool: Readonly<Record<string, number>>;
+  /** Nodes requested but not yet ready, by pool. */
+  readonly pendingNodesByPool: Readonly<Record<string, number>>;
+  /** Instances that are running, by workload and pool. */
+  readonly runningInstances: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  /** Instances desired (spec), by workload and pool. */
+  readonly desiredInstances: Readonly<Record<string, Readonly<Record<string, number>>>>;
+}
+
+/**
+ * The seam to the outside world: simulator, Kubernetes, webhook.
+ * `apply` must be idempotent per `action.id`: a driver that has already
+ * executed an id returns its earlier result without executing it again.
+ */
+export interface Driver {
+  readonly name: string;
+  apply(action: Action): Promise<ActionResult>;
+  observe(): Promise<ObservedState>;
+}

@@ -1,0 +1,247 @@
+import type { Pool, Workload } from '../core/model.ts';
+import type { Action, ActionRecord } from '../core/plan.ts';
+import type { ActionResult, Driver, ObservedState } from './driver.ts';
+
+interface SimNode {
+  /** Epoch seconds when the node was requested (billing starts) and when it can run instances. */
+  readonly requestedAtSeconds: number;
+  readonly readyAtSeconds: number;
+}
+
+/**
+ * An in-process cluster: pools of nodes that become usable a provisioning delay
+ * after they are requested, and workloads whose instances run where ready
+ * capacity allows. Capacity requested at t is usable at t + the pool's delay;
+ * scaling down frees capacity at once (newest nodes first, not-yet-ready ones
+ * before ready ones). Instances are placed as the scheduler would, highest
+ * priority first, onto ready capacity in each pool (treated as divisible
+ * within a pool: an instance size that divides the node size packs exactly).
+ *
+ * Time is injected: the replay engine advances it with `setTime`.
+ */
+export class SimulatorDriver implements Driver {
+  readonly name = 'simulator';
+  private nowSeconds: number;
+  private readonly nodes = new Map<string, SimNode[]>();
+  /** workload -> pool -> desired instances. */
+  private readonly desired = new Map<string, Map<string, number>>();
+  private readonly executed = new Map<string, ActionResult>();
+  readonly log: ActionRecord[] = [];
+  private readonly poolByName: Map<string, Pool>;
+  private readonly workloadsByPriority: readonly Workload[];
+  private runningCache: Record<string, Record<string, number>> | undefined;
+  /** Node-seconds and money accrued, by pool (billing from request to removal). */
+  private readonly nodeSeconds = new Map<string, number>();
+  private billedCost = 0;
+
+  constructor(
+    pools: readonly Pool[],
+    workloads: readonly Workload[],
+    startSeconds: number,
+    initial?: { nodesByPool?: Record<string, number>; instances?: Record<string, Record<string, number>> },
+  ) {
+    this.nowSeconds = startSeconds;
+    this.poolByName = new Map(pools.map((p) => [p.name, p]));
+    this.workloadsByPriority = [...workloads].sort((a, b) => b.priority - a.priority || a.name.localeCompare(b.name));
+    for (const p of pools) {
+      const n = initial?.nodesByPool?.[p.name] ?? p.minNodes;
+      // Initial nodes exist already: ready from the start.
+      this.nodes.set(p.name, Array.from({ length: n }, () => ({ requestedAtSeconds: startSeconds, readyAtSeconds: startSeconds })));
+      this.nodeSeconds.set(p.name, 0);
+    }
+    for (const w of workloads) {
+      this.desired.set(w.name, new Map(Object.entries(initial?.instances?.[w.name] ?? {})));
+    }
+  }
+
+  get timeSeconds(): number {
+    return this.nowSeconds;
+  }
+
+  /** Advance the clock, billing every node (ready or provisioning) for the elapsed time. */
+  setTime(timeSeconds: number): void {
+    const dt = timeSeconds - this.nowSeconds;
+    if (dt < 0) throw new Error(`simulator time cannot go back (${timeSeconds} < ${this.nowSeconds})`);
+    if (dt === 0) return;
+    for (const [pool, list] of this.nodes) {
+      const ns = list.length * dt;
+      this.nodeSeconds.set(pool, (this.nodeSeconds.get(pool) ?? 0) + ns);
+      this.billedCost += (ns / 3600) * this.pool(pool).costPerHour;
+    }
+    const before = this.readyCounts();
+    this.nowSeconds = timeSeconds;
+    const after = this.readyCounts();
+    if (Object.keys(before).some((p) => before[p] !== after[p])) this.runningCache = undefined;
+  }
+
+  /** Money spent on nodes since the start. */
+  get cost(): number {
+    return this.billedCost;
+  }
+
+  nodeHoursByPool(): Record<string, number> {
+    return Object.fromEntries([...this.nodeSeconds].map(([p, s]) => [p, s / 3600]));
+  }
+
+  private pool(name: string): Pool {
+    const p = this.poolByName.get(name);
+    if (!p) throw new Error(`unknown pool "${name}"`);
+    return p;
+  }
+
+  private readyCounts(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [pool, list] of this.nodes) {
+      let n = 0;
+      for (const node of list) if (node.readyAtSeconds <= this.nowSeconds) n++;
+      out[pool] = n;
+    }
+    return out;
+  }
+
+  /** Nodes billed now (ready or provisioning), by pool. */
+  nodeCounts(): Record<string, number> {
+    return Object.fromEntries([...this.nodes].map(([p, l]) => [p, l.length]));
+  }
+
+  /** Cost per hour of all nodes billed now. */
+  costPerHour(): number {
+    let c = 0;
+    for (const [pool, list] of this.nodes) c += list.length * this.pool(pool).costPerHour;
+    return c;
+  }
+
+  desiredTotal(workload: string): number {
+    let n = 0;
+    for (const v of this.desired.get(workload)?.values() ?? []) n += v;
+    return n;
+  }
+
+  desiredByPool(workload: string): Record<string, number> {
+    return Object.fromEntries(this.desired.get(workload) ?? []);
+  }
+
+  /**
+   * Instances that run now, by workload and pool: desired instances placed on
+   * ready capacity, highest priority first; a workload whose pool is full
+   * spills into other pools with room that offer its tags.
+   */
+  running(): Record<string, Record<string, number>> {
+    if (this.runningCache) return this.runningCache;
+    const ready = this.readyCounts();
+    const freeCpu = new Map<string, number>();
+    const freeMem = new Map<string, number>();
+    for (const [name, p] of this.poolByName) {
+      freeCpu.set(name, ready[name] * p.nodeType.capacity.cpuMillicores);
+      freeMem.set(name, ready[name] * p.nodeType.capacity.memoryMiB);
+    }
+    const out: Record<string, Record<string, number>> = {};
+    for (const w of this.workloadsByPriority) {
+      const cpu = w.perInstance.cpuMillicores;
+      const mem = w.perInstance.memoryMiB;
+      const placed: Record<string, number> = {};
+      const fit = (pool: string, want: number): number => {
+        const n = Math.max(0, Math.min(want, Math.floor((freeCpu.get(pool) ?? 0) / cpu + 1e-9), Math.floor((freeMem.get(pool) ?? 0) / mem + 1e-9)));
+        if (n > 0) {
+          freeCpu.set(pool, (freeCpu.get(pool) ?? 0) - n * cpu);
+          freeMem.set(pool, (freeMem.get(pool) ?? 0) - n * mem);
+          placed[pool] = (placed[pool] ?? 0) + n;
+        }
+        return n;
+      };
+      let unplaced = 0;
+      for (const [pool, want] of this.desired.get(w.name) ?? []) unplaced += want - fit(pool, want);
+      if (unplaced > 0) {
+        for (const [name, p] of this.poolByName) {
+          if (unplaced <= 0) break;
+          if (w.tags.every((t) => p.tags.includes(t))) unplaced -= fit(name, unplaced);
+        }
+      }
+      out[w.name] = placed;
+    }
+    this.runningCache = out;
+    return out;
+  }
+
+  runningTotal(workload: string): number {
+    let n = 0;
+    for (const v of Object.values(this.running()[workload] ?? {})) n += v;
+    return n;
+  }
+
+  /** Apply one action now. Idempotent per action id: a repeated id is not executed again. */
+  applySync(action: Action): ActionResult {
+    const earlier = this.executed.get(action.id);
+    if (earlier) return earlier;
+    const record: ActionRecord = { action, status: 'sent', attempts: 1, updatedAtSeconds: this.nowSeconds };
+    this.log.push(record);
+    const result = this.execute(action);
+    record.status = result.ok ? 'succeeded' : 'failed';
+    if (!result.ok) record.error = result.error;
+    this.executed.set(action.id, result);
+    this.runningCache = undefined;
+    return result;
+  }
+
+  private execute(action: Action): ActionResult {
+    switch (action.kind) {
+      case 'scaleNodes': {
+        const pool = this.poolByName.get(action.pool);
+        if (!pool) return { ok: false, error: `unknown pool "${action.pool}"`, retryable: false };
+        if (action.toNodes < 0 || action.toNodes > pool.maxNodes) {
+          return { ok: false, error: `pool "${pool.name}" allows 0..${pool.maxNodes} nodes, asked for ${action.toNodes}`, retryable: false };
+        }
+        const list = this.nodes.get(pool.name) as SimNode[];
+        while (list.length < action.toNodes) {
+          list.push({ requestedAtSeconds: this.nowSeconds, readyAtSeconds: this.nowSeconds + pool.provisioningDelaySeconds });
+        }
+        if (list.length > action.toNodes) {
+          // Remove nodes still provisioning first (latest ready time first), then the newest ready ones.
+          list.sort((a, b) => a.readyAtSeconds - b.readyAtSeconds);
+          list.length = action.toNodes;
+        }
+        return { ok: true };
+      }
+      case 'scaleWorkload':
+      case 'migrate': {
+        const w = this.desired.get(action.workload);
+        if (!w) return { ok: false, error: `unknown workload "${action.workload}"`, retryable: false };
+        if (action.kind === 'scaleWorkload') {
+          if (!this.poolByName.has(action.pool)) return { ok: false, error: `unknown pool "${action.pool}"`, retryable: false };
+          if (action.toInstances === 0) w.delete(action.pool);
+          else w.set(action.pool, action.toInstances);
+        } else {
+          const from = w.get(action.fromPool) ?? 0;
+          if (from < action.instances) return { ok: false, error: `workload "${action.workload}" has ${from} instances in "${action.fromPool}", cannot move ${action.instances}`, retryable: false };
+          w.set(action.fromPool, from - action.instances);
+          w.set(action.toPool, (w.get(action.toPool) ?? 0) + action.instances);
+        }
+        return { ok: true };
+      }
+      case 'reserve':
+      case 'createPool':
+      case 'dismantlePool':
+        return { ok: false, error: `the simulator does not model "${action.kind}" yet`, retryable: false };
+    }
+  }
+
+  async apply(action: Action): Promise<ActionResult> {
+    return this.applySync(action);
+  }
+
+  observeSync(): ObservedState {
+    const ready = this.readyCounts();
+    const total = this.nodeCounts();
+    return {
+      timeSeconds: this.nowSeconds,
+      readyNodesByPool: ready,
+      pendingNodesByPool: Object.fromEntries(Object.keys(total).map((p) => [p, total[p] - ready[p]])),
+      runningInstances: this.running(),
+      desiredInstances: Object.fromEntries([...this.desired].map(([w, m]) => [w, Object.fromEntries(m)])),
+    };
+  }
+
+  async observe(): Promise<ObservedState> {
+    return this.observeSync();
+  }
+}

@@ -1,0 +1,162 @@
+/**
+ * The one seam to HiGHS: solve a `LinearModel` and return values by variable
+ * index. The Wasm module is loaded once per process (module-level promise).
+ */
+import highsModule, { type Highs, type ModelData } from 'highs';
+import { type LinearModel, rowBounds, toLpText } from './lp.ts';
+
+/**
+ * The package ships CommonJS typings but an ES module build: TypeScript sees the
+ * default import as the CommonJS namespace, Node's ESM loader gives the function.
+ */
+type Loader = () => Promise<Highs>;
+const highsLoader: Loader =
+  typeof highsModule === 'function' ? (highsModule as unknown as Loader) : (highsModule as unknown as { default: Loader }).default;
+
+let highsPromise: Promise<Highs> | undefined;
+
+/** The loaded HiGHS runtime (loaded on first use, then shared). */
+export function loadHighs(): Promise<Highs> {
+  highsPromise ??= highsLoader();
+  return highsPromise;
+}
+
+export type SolveStatus = 'optimal' | 'timeLimit' | 'infeasible' | 'unbounded' | 'error';
+
+export interface SolveOptions {
+  /** `lp`: pass CPLEX LP text (small models); `arrays`: pass sparse arrays (large models). */
+  readonly via?: 'lp' | 'arrays';
+  /** Drop integrality and solve the LP relaxation (row duals are then available). */
+  readonly relax?: boolean;
+  readonly timeLimitSeconds?: number;
+  readonly mipRelGap?: number;
+}
+
+export interface SolveResult {
+  readonly status: SolveStatus;
+  /** HiGHS' own status text, for messages. */
+  readonly statusText: string;
+  /** Primal values by variable index (empty when no solution exists). */
+  readonly values: Float64Array;
+  /** Row duals by constraint index (LP relaxations only; empty otherwise). */
+  readonly rowDuals: Float64Array;
+  readonly objective: number;
+  /** Best proven lower bound on the objective (the objective itself for an optimal LP). */
+  readonly lowerBound: number;
+  readonly seconds: number;
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  7: 'Optimal',
+  8: 'Infeasible',
+  9: 'Primal infeasible or unbounded',
+  10: 'Unbounded',
+  13: 'Time limit reached',
+  14: 'Iteration limit reached',
+};
+
+function toModelData(model: LinearModel, relax: boolean): ModelData {
+  const { variables, constraints } = model;
+  const numCols = variables.length;
+  const numRows = constraints.length;
+  let nonzeros = 0;
+  for (const c of constraints) nonzeros += c.indices.length;
+  const starts = new Int32Array(numRows + 1);
+  const indices = new Int32Array(nonzeros);
+  const values = new Float64Array(nonzeros);
+  const rowLower = new Float64Array(numRows);
+  const rowUpper = new Float64Array(numRows);
+  let k = 0;
+  constraints.forEach((c, r) => {
+    starts[r] = k;
+    for (let j = 0; j < c.indices.length; j++) {
+      indices[k] = c.indices[j];
+      values[k] = c.coefficients[j];
+      k++;
+    }
+    [rowLower[r], rowUpper[r]] = rowBounds(c);
+  });
+  starts[numRows] = k;
+  const colCost = new Float64Array(numCols);
+  const colLower = new Float64Array(numCols);
+  const colUpper = new Float64Array(numCols);
+  const integrality = new Int32Array(numCols);
+  variables.forEach((v, i) => {
+    colCost[i] = v.cost;
+    colLower[i] = v.lower;
+    colUpper[i] = v.upper;
+    integrality[i] = v.integer && !relax ? 1 : 0;
+  });
+  return {
+    numCols,
+    numRows,
+    colCost,
+    colLower,
+    colUpper,
+    rowLower,
+    rowUpper,
+    matrix: { format: 'csr', numRows, numCols, starts, indices, values },
+    integrality,
+  };
+}
+
+function relaxedLpText(model: LinearModel): string {
+  return toLpText({ variables: model.variables.map((v) => ({ ...v, integer: false })), constraints: model.constraints });
+}
+
+/** Solves a minimization model with HiGHS. Never throws for infeasible or limited runs: see `status`. */
+export async function solveModel(model: LinearModel, options: SolveOptions = {}): Promise<SolveResult> {
+  const highs = await loadHighs();
+  const relax = options.relax ?? false;
+  const via = options.via ?? 'lp';
+  const started = performance.now();
+  const source = via === 'lp' ? { format: 'lp' as const, data: relax ? relaxedLpText(model) : toLpText(model) } : toModelData(model, relax);
+  const isMip = !relax && model.variables.some((v) => v.integer);
+  const hm = highs.createModel(source);
+  try {
+    hm.options.set({
+      output_flag: false,
+      mip_rel_gap: options.mipRelGap ?? 1e-4,
+      time_limit: options.timeLimitSeconds ?? 30,
+      random_seed: 0,
+    });
+    hm.run();
+    const code = hm.getModelStatus();
+    const statusText = STATUS_TEXT[code] ?? `HiGHS status ${code}`;
+    const hasPrimal = Number(hm.info.get('primal_solution_status')) === 2;
+    const status: SolveStatus =
+      code === 7 ? 'optimal' : code === 8 ? 'infeasible' : code === 10 || code === 9 ? (code === 9 ? 'infeasible' : 'unbounded') : code === 13 && hasPrimal ? 'timeLimit' : 'error';
+    if (!hasPrimal || (status !== 'optimal' && status !== 'timeLimit')) {
+      return { status, statusText, values: new Float64Array(0), rowDuals: new Float64Array(0), objective: NaN, lowerBound: NaN, seconds: (performance.now() - started) / 1000 };
+    }
+    const solution = hm.getSolution();
+    let values = solution.colValue;
+    if (via === 'lp') {
+      // The LP reader numbers columns by first appearance; map back by name.
+      const byIndex = new Float64Array(model.variables.length);
+      model.variables.forEach((v, i) => {
+        byIndex[i] = solution.colValue[hm.getColByName(v.name)];
+      });
+      values = byIndex;
+    }
+    const objective = hm.getObjectiveValue();
+    const lowerBound = isMip ? Number(hm.info.get('mip_dual_bound')) : objective;
+    return {
+      status,
+      statusText,
+      values,
+      rowDuals: isMip ? new Float64Array(0) : solution.rowDual,
+      objective,
+      lowerBound,
+      seconds: (performance.now() - started) / 1000,
+    };
+  } finally {
+    hm.dispose();
+  }
+}
+
+/** Relative gap between a solution's objective and a lower bound (0 when both are 0). */
+export function relativeGap(objective: number, lowerBound: number): number {
+  const denominator = Math.max(Math.abs(objective), 1e-9);
+  return Math.max(0, (objective - lowerBound) / denominator);
+}

@@ -1,0 +1,53 @@
+import type { Allocation } from '../../core/plan.ts';
+import type { SimulatorDriver } from '../../drivers/simulator.ts';
+import { applyAllocation } from './apply.ts';
+import type { PolicyContext, ReplayPolicy, Tick } from './policy.ts';
+
+/**
+ * The oracle knows every future demand exactly. For each step it holds the
+ * least-cost allocation for that step's actual demand, and asks for nodes
+ * exactly one provisioning delay before the step that needs them, releasing
+ * them as soon as no step within reach needs them: the lower bound on cost at
+ * full SLO (up to node granularity).
+ */
+export function oraclePolicy(ctx: PolicyContext): ReplayPolicy {
+  const { scenario } = ctx;
+  const step = scenario.simulation.stepSeconds;
+  const perStep: Allocation[] = [];
+  let lastKey = '';
+
+  const allocationAt = async (stepIndex: number): Promise<Allocation> => {
+    const i = stepIndex - ctx.evalStartIndex;
+    const last = ctx.evalSteps - 1;
+    const k = Math.max(0, Math.min(last, i));
+    if (!perStep[k]) {
+      const targets: Record<string, number> = {};
+      for (const w of scenario.workloads) targets[w.name] = ctx.sizer.instancesFor(w, w.demand.values[ctx.evalStartIndex + k]);
+      perStep[k] = await ctx.allocator.allocate(targets);
+    }
+    return perStep[k];
+  };
+
+  return {
+    name: 'oracle',
+    initialAllocation: () => allocationAt(ctx.evalStartIndex),
+    async onTick(tick: Tick, driver: SimulatorDriver): Promise<void> {
+      const now = await allocationAt(tick.stepIndex);
+      // Nodes: the most any step starting within (now, now + delay] needs, per pool.
+      const nodesByPool: Record<string, number> = { ...now.nodesByPool };
+      for (const pool of scenario.pools) {
+        const reach = tick.timeSeconds + pool.provisioningDelaySeconds;
+        for (let s = tick.stepIndex + 1; scenario.startSeconds + s * step <= reach && s < ctx.evalStartIndex + ctx.evalSteps; s++) {
+          const a = await allocationAt(s);
+          nodesByPool[pool.name] = Math.max(nodesByPool[pool.name] ?? 0, a.nodesByPool[pool.name] ?? 0);
+        }
+      }
+      const target: Allocation = { ...now, nodesByPool };
+      const key = JSON.stringify([nodesByPool, now.instances]);
+      if (key === lastKey) return;
+      lastKey = key;
+      applyAllocation(driver, target, 'oracle', 'exact future demand');
+    },
+    notes: () => ['oracle: knows future demand exactly; requests nodes one provisioning delay ahead of need'],
+  };
+}

@@ -1,0 +1,50 @@
+import type { Scenario, Workload } from '../../core/model.ts';
+import type { Allocation } from '../../core/plan.ts';
+import type { SimulatorDriver } from '../../drivers/simulator.ts';
+import type { ForecastBand, PolicyName } from '../types.ts';
+
+/** Instances per workload that a policy wants (before placement onto pools). */
+export type InstanceTargets = Readonly<Record<string, number>>;
+
+/** Turns instance targets into a least-cost allocation (memoized MIP). */
+export interface Allocator {
+  allocate(targets: InstanceTargets): Promise<Allocation>;
+}
+
+/** Sizing, shared by every policy so all are judged by the same queueing model. */
+export interface Sizer {
+  /** Fewest instances that hold the workload's SLO at `demandRps` (clamped to min/max). */
+  instancesFor(workload: Workload, demandRps: number): number;
+}
+
+export interface PolicyContext {
+  readonly scenario: Scenario;
+  readonly allocator: Allocator;
+  readonly sizer: Sizer;
+  /** Index of the first evaluated step (the end of warm-up). */
+  readonly evalStartIndex: number;
+  readonly evalSteps: number;
+}
+
+/** Where the current tick is: time and the step it falls in. */
+export interface Tick {
+  readonly timeSeconds: number;
+  readonly stepIndex: number;
+  /** Tick number within the step (0 at the step's start). */
+  readonly tickInStep: number;
+}
+
+/**
+ * A capacity policy in the replay. It may look at demand only up to what it
+ * would know at the tick (the engine passes the driver; policies read demand
+ * from the scenario themselves and each documents what it sees).
+ */
+export interface ReplayPolicy {
+  readonly name: PolicyName;
+  /** Allocation in place (ready) when the evaluated span starts. */
+  initialAllocation(): Promise<Allocation>;
+  onTick(tick: Tick, driver: SimulatorDriver): Promise<void>;
+  /** Forecast bands for charts (predictive only). */
+  forecastBands?(): Record<string, ForecastBand>;
+  notes?(): string[];
+}
