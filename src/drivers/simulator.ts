@@ -25,6 +25,8 @@ export class SimulatorDriver implements Driver {
   private readonly nodes = new Map<string, SimNode[]>();
   /** workload -> pool -> desired instances. */
   private readonly desired = new Map<string, Map<string, number>>();
+  /** workload -> pool -> running instances (settled lazily by `running()`). */
+  private readonly runState = new Map<string, Map<string, number>>();
   private readonly executed = new Map<string, ActionResult>();
   readonly log: ActionRecord[] = [];
   private readonly poolByName: Map<string, Pool>;
@@ -51,7 +53,15 @@ export class SimulatorDriver implements Driver {
     }
     for (const w of workloads) {
       this.desired.set(w.name, new Map(Object.entries(initial?.instances?.[w.name] ?? {})));
+      this.runState.set(w.name, new Map());
     }
+    this.settle();
+  }
+
+  /** Recompute what runs after a change (instances start or stop at the moment of the change). */
+  private settle(): void {
+    this.runningCache = undefined;
+    this.running();
   }
 
   get timeSeconds(): number {
@@ -71,7 +81,7 @@ export class SimulatorDriver implements Driver {
     const before = this.readyCounts();
     this.nowSeconds = timeSeconds;
     const after = this.readyCounts();
-    if (Object.keys(before).some((p) => before[p] !== after[p])) this.runningCache = undefined;
+    if (Object.keys(before).some((p) => before[p] !== after[p])) this.settle();
   }
 
   /** Money spent on nodes since the start. */
@@ -122,9 +132,12 @@ export class SimulatorDriver implements Driver {
   }
 
   /**
-   * Instances that run now, by workload and pool: desired instances placed on
-   * ready capacity, highest priority first; a workload whose pool is full
-   * spills into other pools with room that offer its tags.
+   * Instances that run now, by workload and pool. Running instances stay where
+   * they are (no preemption); surplus ones stop when desired counts fall;
+   * when nodes go away, the lowest-priority instances on them stop first; new
+   * instances start on ready capacity in their pool (the allocation pins
+   * instances to pools, as a node selector does), highest priority first;
+   * those that don't fit wait, pending, until capacity there is ready.
    */
   running(): Record<string, Record<string, number>> {
     if (this.runningCache) return this.runningCache;
@@ -135,32 +148,47 @@ export class SimulatorDriver implements Driver {
       freeCpu.set(name, ready[name] * p.nodeType.capacity.cpuMillicores);
       freeMem.set(name, ready[name] * p.nodeType.capacity.memoryMiB);
     }
-    const out: Record<string, Record<string, number>> = {};
+    const run = this.runState;
+    // 1. Stop instances beyond the desired count in each pool.
     for (const w of this.workloadsByPriority) {
-      const cpu = w.perInstance.cpuMillicores;
-      const mem = w.perInstance.memoryMiB;
-      const placed: Record<string, number> = {};
-      const fit = (pool: string, want: number): number => {
-        const n = Math.max(0, Math.min(want, Math.floor((freeCpu.get(pool) ?? 0) / cpu + 1e-9), Math.floor((freeMem.get(pool) ?? 0) / mem + 1e-9)));
-        if (n > 0) {
-          freeCpu.set(pool, (freeCpu.get(pool) ?? 0) - n * cpu);
-          freeMem.set(pool, (freeMem.get(pool) ?? 0) - n * mem);
-          placed[pool] = (placed[pool] ?? 0) + n;
-        }
-        return n;
-      };
-      let unplaced = 0;
-      for (const [pool, want] of this.desired.get(w.name) ?? []) unplaced += want - fit(pool, want);
-      if (unplaced > 0) {
-        for (const [name, p] of this.poolByName) {
-          if (unplaced <= 0) break;
-          if (w.tags.every((t) => p.tags.includes(t))) unplaced -= fit(name, unplaced);
-        }
-      }
-      out[w.name] = placed;
+      const r = run.get(w.name)!;
+      const want = this.desired.get(w.name)!;
+      for (const [pool, n] of r) r.set(pool, Math.min(n, want.get(pool) ?? 0));
     }
+    // 2. Keep what still fits, highest priority first; the rest stops (its nodes went away).
+    for (const w of this.workloadsByPriority) {
+      const r = run.get(w.name)!;
+      for (const [pool, n] of r) {
+        const keep = this.fitCount(w, pool, n, freeCpu, freeMem);
+        if (keep === 0) r.delete(pool);
+        else r.set(pool, keep);
+      }
+    }
+    // 3. Start missing instances on free ready capacity, highest priority first.
+    for (const w of this.workloadsByPriority) {
+      const r = run.get(w.name)!;
+      for (const [pool, want] of this.desired.get(w.name)!) {
+        const n = this.fitCount(w, pool, want - (r.get(pool) ?? 0), freeCpu, freeMem);
+        if (n > 0) r.set(pool, (r.get(pool) ?? 0) + n);
+      }
+    }
+    const out: Record<string, Record<string, number>> = {};
+    for (const [w, r] of run) out[w] = Object.fromEntries([...r].filter(([, n]) => n > 0));
     this.runningCache = out;
     return out;
+  }
+
+  /** How many of `want` instances of `w` fit in the pool's free capacity; takes that capacity. */
+  private fitCount(w: Workload, pool: string, want: number, freeCpu: Map<string, number>, freeMem: Map<string, number>): number {
+    if (want <= 0) return 0;
+    const cpu = w.perInstance.cpuMillicores;
+    const mem = w.perInstance.memoryMiB;
+    const byCpu = cpu > 0 ? Math.floor((freeCpu.get(pool) ?? 0) / cpu + 1e-9) : Infinity;
+    const byMem = mem > 0 ? Math.floor((freeMem.get(pool) ?? 0) / mem + 1e-9) : Infinity;
+    const n = Math.max(0, Math.min(want, byCpu, byMem));
+    freeCpu.set(pool, (freeCpu.get(pool) ?? 0) - n * cpu);
+    freeMem.set(pool, (freeMem.get(pool) ?? 0) - n * mem);
+    return n;
   }
 
   runningTotal(workload: string): number {
@@ -179,7 +207,7 @@ export class SimulatorDriver implements Driver {
     record.status = result.ok ? 'succeeded' : 'failed';
     if (!result.ok) record.error = result.error;
     this.executed.set(action.id, result);
-    this.runningCache = undefined;
+    this.settle();
     return result;
   }
 

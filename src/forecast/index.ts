@@ -5,6 +5,7 @@ import { autoEts } from './autoEts.ts';
 import { mstl } from './mstl.ts';
 import { seasonalNaive } from './seasonalNaive.ts';
 import { selectByBacktest } from './select.ts';
+import { DAY_SECONDS, WEEK_SECONDS, periodSteps } from './periods.ts';
 
 export { seasonalNaive, type SeasonalNaiveOptions } from './seasonalNaive.ts';
 export { mstl, type MstlOptions } from './mstl.ts';
@@ -21,6 +22,26 @@ export type ForecasterName = (typeof FORECASTER_NAMES)[number];
 export interface RegistryOptions {
   /** Horizon (steps) 'auto' compares candidates on; default one day in steps. */
   readonly horizonSteps?: number;
+  /** Step of the series (seconds), to set the weekly season; default 3600. */
+  readonly stepSeconds?: number;
+  /** 'auto': re-run the model contest only when the history has grown by this many steps (see SelectionOptions). */
+  readonly reselectAfterSteps?: number;
+}
+
+/**
+ * 'auto': daily and weekly seasonal naive and MSTL, compared by backtests from
+ * eight origins spread over the last day (so every time of day is scored) and
+ * the winner calibrated on its own folds.
+ */
+export function autoForecaster(options: RegistryOptions = {}): Forecaster {
+  const stepSeconds = options.stepSeconds ?? 3600;
+  const week = periodSteps(stepSeconds, WEEK_SECONDS);
+  const day = periodSteps(stepSeconds, DAY_SECONDS) ?? 24;
+  const origins = 8;
+  return selectByBacktest(
+    [seasonalNaive(), ...(week ? [seasonalNaive({ periodSteps: week, name: 'seasonal-naive-weekly' })] : []), mstl()],
+    { horizonSteps: options.horizonSteps, origins, strideSteps: Math.max(1, Math.round(day / origins)), reselectAfterSteps: options.reselectAfterSteps },
+  );
 }
 
 /** A forecaster by its registry name; throws InvalidInputError naming the valid ones. */
@@ -33,7 +54,7 @@ export function forecasterByName(name: string, options: RegistryOptions = {}): F
     case 'auto-ets':
       return autoEts();
     case 'auto':
-      return selectByBacktest([seasonalNaive(), mstl()], { horizonSteps: options.horizonSteps });
+      return autoForecaster(options);
     default:
       throw new InvalidInputError('forecaster', `unknown model '${name}'; expected one of ${FORECASTER_NAMES.join(', ')}`);
   }

@@ -23,6 +23,13 @@ export interface SelectionOptions {
   readonly name?: string;
   /** Calibration of the winner's quantiles; false keeps the model's own. */
   readonly calibration?: ConformalOptions | false;
+  /**
+   * Keep the last winner (and its backtest folds for calibration) for fits on
+   * a history that extends the last selection's by fewer than this many steps:
+   * online use refits often but need not re-run the contest each time. Default 0
+   * (select on every fit). Makes the forecaster stateful: use one per series.
+   */
+  readonly reselectAfterSteps?: number;
 }
 
 export interface CandidateScore {
@@ -58,10 +65,36 @@ export function selectByBacktest(candidates: readonly Forecaster[], options: Sel
 } {
   if (candidates.length === 0) throw new InvalidInputError('candidates', 'selection needs at least one model');
   const name = options.name ?? 'auto';
+  let previous: { lengthSteps: number; stepSeconds: number; startSeconds: number; winner: number; folds: BacktestFold[]; scores: CandidateScore[] } | undefined;
+  const finish = (input: FitInput, index: number, folds: BacktestFold[], scores: CandidateScore[]): SelectedFit => {
+    const model = candidates[index];
+    const fitted = model.fit(input);
+    const label = `${name}:${model.name}`;
+    const final = options.calibration === false ? fitted : conformalFromFolds(fitted, folds, label, options.calibration);
+    return {
+      winner: model.name,
+      scores,
+      predict: (horizonSteps, levels) => ({ ...final.predict(horizonSteps, levels), model: label }),
+    };
+  };
   return {
     name,
     fit(input: FitInput): SelectedFit {
       const { history } = input;
+      const reuse = options.reselectAfterSteps ?? 0;
+      if (
+        previous &&
+        previous.stepSeconds === history.stepSeconds &&
+        previous.startSeconds === history.startSeconds &&
+        history.values.length >= previous.lengthSteps &&
+        history.values.length < previous.lengthSteps + reuse
+      ) {
+        try {
+          return finish(input, previous.winner, previous.folds, previous.scores);
+        } catch {
+          previous = undefined;
+        }
+      }
       const daySteps = periodSteps(history.stepSeconds, DAY_SECONDS);
       const horizonSteps = options.horizonSteps ?? daySteps ?? 24;
       const rolling = {
@@ -82,16 +115,13 @@ export function selectByBacktest(candidates: readonly Forecaster[], options: Sel
         }
       });
       const order = results.slice().sort((a, b) => a.mase - b.mase);
+      const scores = results.map((r) => ({ model: r.model.name, mase: r.mase }));
       for (const best of order) {
         try {
-          const fitted = best.model.fit(input);
-          const label = `${name}:${best.model.name}`;
-          const final = options.calibration === false ? fitted : conformalFromFolds(fitted, best.folds, label, options.calibration);
-          return {
-            winner: best.model.name,
-            scores: results.map((r) => ({ model: r.model.name, mase: r.mase })),
-            predict: (horizonSteps, levels) => ({ ...final.predict(horizonSteps, levels), model: label }),
-          };
+          const index = candidates.indexOf(best.model);
+          const selected = finish(input, index, best.folds, scores);
+          previous = { lengthSteps: history.values.length, stepSeconds: history.stepSeconds, startSeconds: history.startSeconds, winner: index, folds: best.folds, scores };
+          return selected;
         } catch {
           continue;
         }

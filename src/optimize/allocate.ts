@@ -256,7 +256,7 @@ export async function allocate(input: AllocateInput): Promise<AllocationResult> 
     b.addConstraint(`mem_${p.name}`, [...memTerms[pi].indices, nodeVar[pi]], [...memTerms[pi].coefficients, -p.nodeType.capacity.memoryMiB], '<=', 0);
   });
 
-  const result = await solveModel(b.build(), { via: 'lp', timeLimitSeconds: options.timeLimitSeconds ?? 10, mipRelGap: options.mipRelGap ?? 1e-4 });
+  const result = await solveModel(b.build(), { via: 'arrays', timeLimitSeconds: options.timeLimitSeconds ?? 10, mipRelGap: options.mipRelGap ?? 1e-4 });
   if (result.status === 'infeasible') {
     throw new InfeasibleError('guaranteed minimums cannot be packed into the pools within their quotas', [
       ...workloads

@@ -16,7 +16,8 @@ export interface ReplayProgress {
 export interface ReplayOptions {
   readonly policies: readonly ((ctx: PolicyContext) => ReplayPolicy)[];
   readonly sizer: Sizer;
-  readonly allocator: Allocator;
+  /** A fresh allocator for each policy (allocators may keep per-caller state). */
+  readonly allocator: () => Allocator;
   readonly onProgress?: (p: ReplayProgress) => void;
 }
 
@@ -47,7 +48,7 @@ export async function replay(scenario: Scenario, options: ReplayOptions): Promis
   const evalStartIndex = Math.round(sim.warmupSeconds / step);
   const evalSteps = Math.round(sim.durationSeconds / step);
   const ticksPerStep = Math.round(step / sim.tickSeconds);
-  const ctx: PolicyContext = { scenario, allocator: options.allocator, sizer: options.sizer, evalStartIndex, evalSteps };
+  const baseCtx = { scenario, sizer: options.sizer, evalStartIndex, evalSteps };
   const t0 = scenario.startSeconds + evalStartIndex * step;
   const demandRps = Object.fromEntries(scenario.workloads.map((w) => [w.name, w.demand.values.slice(evalStartIndex, evalStartIndex + evalSteps)]));
   const required = Object.fromEntries(
@@ -58,6 +59,7 @@ export async function replay(scenario: Scenario, options: ReplayOptions): Promis
   const notes: string[] = [];
   let bands = {};
   for (const makePolicy of options.policies) {
+    const ctx: PolicyContext = { ...baseCtx, allocator: options.allocator() };
     const policy = makePolicy(ctx);
     const initial: Allocation = await policy.initialAllocation();
     const driver = new SimulatorDriver(scenario.pools, scenario.workloads, t0, { nodesByPool: { ...initial.nodesByPool }, instances: initial.instances as Record<string, Record<string, number>> });

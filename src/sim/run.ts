@@ -7,7 +7,7 @@ import { oraclePolicy } from './policies/oracle.ts';
 import { predictivePolicy } from './policies/predictive.ts';
 import { reactivePolicy } from './policies/reactive.ts';
 import { staticPolicy } from './policies/static.ts';
-import type { Allocator, InstanceTargets, PolicyContext, ReplayPolicy, Sizer } from './policies/policy.ts';
+import type { Allocator, InstanceTargets, Placement, PolicyContext, ReplayPolicy, Sizer } from './policies/policy.ts';
 import { replay, type ReplayProgress } from './replay.ts';
 import type { PolicyName, SimulationResult } from './types.ts';
 
@@ -24,19 +24,48 @@ export function sloHolds(w: Workload, instances: number, demandRps: number): boo
   return w.slo.kind === 'latency' ? attained >= w.slo.percentile - 1e-9 : attained >= 1 - 1e-9;
 }
 
+/** Canonical text of a placement (sorted, zeros dropped), for cache keys. */
+function placementKey(p: Placement): string {
+  return Object.keys(p)
+    .sort()
+    .map((w) =>
+      Object.keys(p[w])
+        .filter((pool) => p[w][pool] > 0)
+        .sort()
+        .map((pool) => `${w}/${pool}=${p[w][pool]}`)
+        .join(';'),
+    )
+    .filter((s) => s)
+    .join(';');
+}
+
 /**
  * The least-cost allocation for instance targets (a MIP solved by HiGHS),
- * memoized: policies ask for the same targets again and again.
+ * memoized: policies ask for the same targets again and again. One per policy.
  */
 export function mipAllocator(scenario: Scenario): Allocator & { readonly solves: number } {
   const cache = new Map<string, Promise<Allocation>>();
+  const latest = new Map<string, Promise<Allocation>>();
+  let previous: { targetsKey: string; result: Promise<Allocation> } | undefined;
+  // A small price on every instance started away from where it runs: enough to
+  // break ties between equal-cost placements in favour of staying put, far
+  // below what a real saving is worth (1% of the cheapest node-hour).
+  const migrationCostPerInstance = 0.01 * Math.min(...scenario.pools.map((p) => p.costPerHour).filter((c) => c > 0), 1);
   let solves = 0;
   return {
     get solves() {
       return solves;
     },
-    allocate(targets: InstanceTargets): Promise<Allocation> {
-      const key = scenario.workloads.map((w) => targets[w.name] ?? 0).join(',');
+    async allocate(targets: InstanceTargets, current?: Placement): Promise<Allocation> {
+      const targetsKey = scenario.workloads.map((w) => targets[w.name] ?? 0).join(',');
+      const placed = current ? placementKey(current) : '';
+      // The same targets as the previous call, or already placed as the last
+      // solve for these targets chose: that solve stands (while a move is in
+      // flight the placement differs from the target; re-solving would not help).
+      if (previous && previous.targetsKey === targetsKey) return previous.result;
+      const last = latest.get(targetsKey);
+      if (last && current && placementKey((await last).instances) === placed) return last;
+      const key = `${targetsKey}|${placed}`;
       let hit = cache.get(key);
       if (!hit) {
         solves++;
@@ -50,9 +79,13 @@ export function mipAllocator(scenario: Scenario): Allocator & { readonly solves:
             tags: w.tags,
           })),
           pools: scenario.pools,
+          current: current ? { nodesByPool: {}, instances: current, costPerHour: 0, shortfall: {} } : undefined,
+          options: { migrationCostPerInstance },
         });
         cache.set(key, hit);
       }
+      latest.set(targetsKey, hit);
+      previous = { targetsKey, result: hit };
       return hit;
     },
   };
@@ -70,7 +103,12 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   const forecasterFor = (workload: string): OnlineForecaster => {
     let f = forecasters.get(workload);
     if (!f) {
-      f = refitting(forecasterByName(scenario.predictive.model, { horizonSteps: Math.round(scenario.simulation.horizonSeconds / step) }), {
+      f = refitting(forecasterByName(scenario.predictive.model, {
+          horizonSteps: Math.round(scenario.simulation.horizonSeconds / step),
+          stepSeconds: step,
+          // The model contest is re-run once a day; refits in between keep the winner.
+          reselectAfterSteps: Math.round(86_400 / step),
+        }), {
         refitIntervalSeconds: scenario.predictive.refitIntervalSeconds,
       });
       forecasters.set(workload, f);
@@ -87,7 +125,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   return replay(scenario, {
     policies: names.map((n) => makers[n]),
     sizer: queueingSizer,
-    allocator: mipAllocator(scenario),
+    allocator: () => mipAllocator(scenario),
     onProgress: options.onProgress,
   });
 }

@@ -1,31 +1,55 @@
 import type { Allocation } from '../../core/plan.ts';
 import type { SimulatorDriver } from '../../drivers/simulator.ts';
-import { diffAllocation } from '../../plan/diff.ts';
+import { reconcileActions } from '../../plan/reconcile.ts';
 
 /**
- * Move the driver to `target` by planning and applying the actions.
- * Returns how many actions were applied.
+ * Drives one simulated cluster toward a policy's latest target allocation,
+ * make before break (see `reconcileActions`). Removals held back longer than
+ * `graceSeconds` after the target was set (replacements that cannot run, e.g.
+ * when a pool is full) go ahead anyway.
  */
-export function applyAllocation(
-  driver: SimulatorDriver,
-  target: Allocation,
-  policy: string,
-  reason: string,
-  allowNodeScaleDown?: (pool: string) => boolean,
-): number {
-  const current = {
-    nodesByPool: driver.nodeCounts(),
-    instances: Object.fromEntries(Object.keys(target.instances).map((w) => [w, driver.desiredByPool(w)])),
-  };
-  const actions = diffAllocation(current, target, {
-    decidedAtSeconds: driver.timeSeconds,
-    idPrefix: `${policy}@${driver.timeSeconds}`,
-    reason,
-    allowNodeScaleDown,
-  });
-  for (const a of actions) {
-    const r = driver.applySync(a);
-    if (!r.ok) throw new Error(`${policy}: action ${a.id} (${a.kind}) failed: ${r.error}`);
+export class Reconciler {
+  private target: Allocation | undefined;
+  private targetKey = '';
+  private reason = '';
+  private setAtSeconds = 0;
+  private seq = 0;
+
+  constructor(
+    private readonly driver: SimulatorDriver,
+    private readonly policy: string,
+    private readonly graceSeconds: number,
+  ) {}
+
+  /** Set the allocation to converge to; a target equal to the current one changes nothing. */
+  setTarget(target: Allocation, reason: string): void {
+    const key = JSON.stringify([target.nodesByPool, target.instances]);
+    if (key === this.targetKey) return;
+    this.target = target;
+    this.targetKey = key;
+    this.reason = reason;
+    this.setAtSeconds = this.driver.timeSeconds;
   }
-  return actions.length;
+
+  /** Apply what may be applied now; returns the number of actions applied. */
+  tick(): number {
+    if (!this.target) return 0;
+    const now = this.driver.timeSeconds;
+    const { actions } = reconcileActions(this.driver.observeSync(), this.target, {
+      decidedAtSeconds: this.setAtSeconds,
+      idPrefix: `${this.policy}/${this.seq++}`,
+      reason: this.reason,
+      forceRemovals: now >= this.setAtSeconds + this.graceSeconds,
+    });
+    for (const a of actions) {
+      const r = this.driver.applySync(a);
+      if (!r.ok) throw new Error(`${this.policy}: action ${a.id} (${a.kind}) failed: ${r.error}`);
+    }
+    return actions.length;
+  }
+}
+
+/** Grace for held-back removals: the slowest pool's provisioning delay plus a minute. */
+export function removalGraceSeconds(pools: readonly { readonly provisioningDelaySeconds: number }[]): number {
+  return Math.max(0, ...pools.map((p) => p.provisioningDelaySeconds)) + 60;
 }

@@ -1,6 +1,6 @@
 import type { Allocation } from '../../core/plan.ts';
 import type { SimulatorDriver } from '../../drivers/simulator.ts';
-import { applyAllocation } from './apply.ts';
+import { Reconciler, removalGraceSeconds } from './apply.ts';
 import type { PolicyContext, ReplayPolicy, Tick } from './policy.ts';
 
 /**
@@ -14,16 +14,17 @@ export function oraclePolicy(ctx: PolicyContext): ReplayPolicy {
   const { scenario } = ctx;
   const step = scenario.simulation.stepSeconds;
   const perStep: Allocation[] = [];
-  let lastKey = '';
+  let reconciler: Reconciler | undefined;
 
   const allocationAt = async (stepIndex: number): Promise<Allocation> => {
     const i = stepIndex - ctx.evalStartIndex;
     const last = ctx.evalSteps - 1;
     const k = Math.max(0, Math.min(last, i));
-    if (!perStep[k]) {
+    // Each step's allocation is priced against the previous step's placement, so instances stay put.
+    for (let j = perStep.length; j <= k; j++) {
       const targets: Record<string, number> = {};
-      for (const w of scenario.workloads) targets[w.name] = ctx.sizer.instancesFor(w, w.demand.values[ctx.evalStartIndex + k]);
-      perStep[k] = await ctx.allocator.allocate(targets);
+      for (const w of scenario.workloads) targets[w.name] = ctx.sizer.instancesFor(w, w.demand.values[ctx.evalStartIndex + j]);
+      perStep[j] = await ctx.allocator.allocate(targets, perStep[j - 1]?.instances);
     }
     return perStep[k];
   };
@@ -42,11 +43,9 @@ export function oraclePolicy(ctx: PolicyContext): ReplayPolicy {
           nodesByPool[pool.name] = Math.max(nodesByPool[pool.name] ?? 0, a.nodesByPool[pool.name] ?? 0);
         }
       }
-      const target: Allocation = { ...now, nodesByPool };
-      const key = JSON.stringify([nodesByPool, now.instances]);
-      if (key === lastKey) return;
-      lastKey = key;
-      applyAllocation(driver, target, 'oracle', 'exact future demand');
+      reconciler ??= new Reconciler(driver, 'oracle', removalGraceSeconds(scenario.pools));
+      reconciler.setTarget({ ...now, nodesByPool }, 'exact future demand');
+      reconciler.tick();
     },
     notes: () => ['oracle: knows future demand exactly; requests nodes one provisioning delay ahead of need'],
   };

@@ -6,9 +6,13 @@ import type { ForecastBand, PolicyName } from '../types.ts';
 /** Instances per workload that a policy wants (before placement onto pools). */
 export type InstanceTargets = Readonly<Record<string, number>>;
 
+/** workload -> pool -> instances, as placed now. */
+export type Placement = Readonly<Record<string, Readonly<Record<string, number>>>>;
+
 /** Turns instance targets into a least-cost allocation (memoized MIP). */
 export interface Allocator {
-  allocate(targets: InstanceTargets): Promise<Allocation>;
+  /** With `current`, moving an instance away from where it is carries a cost, so placements stay put unless moving saves money. */
+  allocate(targets: InstanceTargets, current?: Placement): Promise<Allocation>;
 }
 
 /** Sizing, shared by every policy so all are judged by the same queueing model. */

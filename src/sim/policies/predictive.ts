@@ -3,7 +3,7 @@ import type { Allocation } from '../../core/plan.ts';
 import type { SimulatorDriver } from '../../drivers/simulator.ts';
 import type { OnlineForecaster } from '../../forecast/online.ts';
 import type { ForecastBand } from '../types.ts';
-import { applyAllocation } from './apply.ts';
+import { Reconciler, removalGraceSeconds } from './apply.ts';
 import type { InstanceTargets, PolicyContext, ReplayPolicy, Tick } from './policy.ts';
 
 /** Quantile levels of the band drawn in reports. */
@@ -32,7 +32,7 @@ export function predictivePolicy(ctx: PolicyContext, options: PredictiveOptions)
   const lookaheadSteps = Math.max(1, Math.ceil((sim.decisionIntervalSeconds + maxDelaySeconds) / step));
   const horizonSteps = Math.max(lookaheadSteps, Math.round(sim.horizonSeconds / step));
   let targets: Record<string, number> = {};
-  let applied: Allocation | undefined;
+  let reconciler: Reconciler | undefined;
 
   const bandLower = new Map<string, number[]>();
   const bandMedian = new Map<string, number[]>();
@@ -63,9 +63,11 @@ export function predictivePolicy(ctx: PolicyContext, options: PredictiveOptions)
   };
 
   const enact = async (driver: SimulatorDriver | undefined, reason: string): Promise<Allocation> => {
-    const target = await ctx.allocator.allocate(targets);
-    if (driver && target !== applied) applyAllocation(driver, target, 'predictive', reason);
-    applied = target;
+    const target = await ctx.allocator.allocate(targets, driver?.observeSync().desiredInstances);
+    if (driver) {
+      reconciler ??= new Reconciler(driver, 'predictive', removalGraceSeconds(scenario.pools));
+      reconciler.setTarget(target, reason);
+    }
     return target;
   };
 
@@ -82,9 +84,13 @@ export function predictivePolicy(ctx: PolicyContext, options: PredictiveOptions)
           targets = { ...decide(tick.stepIndex) };
           await enact(driver, 'forecast');
         }
+        reconciler?.tick();
         return;
       }
-      if (tick.tickInStep === 0) return;
+      if (tick.tickInStep === 0) {
+        reconciler?.tick();
+        return;
+      }
       // Guard: after the first tick of a step its demand is observed (metrics since the step began).
       let raised = false;
       for (const w of scenario.workloads) {
@@ -95,6 +101,7 @@ export function predictivePolicy(ctx: PolicyContext, options: PredictiveOptions)
         }
       }
       if (raised) await enact(driver, 'observed demand above plan');
+      reconciler?.tick();
     },
     forecastBands(): Record<string, ForecastBand> {
       const times = Array.from({ length: ctx.evalSteps }, (_, i) => scenario.startSeconds + (ctx.evalStartIndex + i) * step);

@@ -2,7 +2,7 @@ import { instanceCapacityRps, type Workload } from '../../core/model.ts';
 import type { Allocation } from '../../core/plan.ts';
 import type { SimulatorDriver } from '../../drivers/simulator.ts';
 import { HPA_DEFAULTS, INITIAL_HPA_STATE, hpaConfig, hpaStep, type HpaConfig, type HpaState } from '../hpa.ts';
-import { applyAllocation } from './apply.ts';
+import { Reconciler, removalGraceSeconds } from './apply.ts';
 import type { PolicyContext, ReplayPolicy, Tick } from './policy.ts';
 
 /** Kubernetes cluster-autoscaler default: a node must be unneeded this long before it is removed. */
@@ -81,7 +81,7 @@ export function reactivePolicy(ctx: PolicyContext, options: ReactiveOptions): Re
   }
   /** Recent node targets, to remove nodes only after they have been unneeded for a while. */
   const recentTargets: { timeSeconds: number; nodesByPool: Readonly<Record<string, number>> }[] = [];
-  let lastKey = '';
+  let reconciler: Reconciler | undefined;
 
   return {
     name: 'reactive',
@@ -112,7 +112,7 @@ export function reactivePolicy(ctx: PolicyContext, options: ReactiveOptions): Re
         states.set(w.name, r.state);
         desired[w.name] = r.desiredReplicas;
       }
-      const target = await ctx.allocator.allocate(desired);
+      const target = await ctx.allocator.allocate(desired, driver.observeSync().desiredInstances);
       recentTargets.push({ timeSeconds: tick.timeSeconds, nodesByPool: target.nodesByPool });
       while (recentTargets.length && recentTargets[0].timeSeconds <= tick.timeSeconds - SCALE_DOWN_UNNEEDED_SECONDS) recentTargets.shift();
       // Nodes: up at once; down only to the most any target of the last 10 minutes needed.
@@ -124,10 +124,9 @@ export function reactivePolicy(ctx: PolicyContext, options: ReactiveOptions): Re
         if (want >= have) nodesByPool[p.name] = want;
         else nodesByPool[p.name] = Math.min(have, Math.max(want, ...recentTargets.map((t) => t.nodesByPool[p.name] ?? 0)));
       }
-      const key = JSON.stringify([nodesByPool, target.instances]);
-      if (key === lastKey) return;
-      lastKey = key;
-      applyAllocation(driver, { ...target, nodesByPool }, 'reactive', 'hpa + cluster autoscaler');
+      reconciler ??= new Reconciler(driver, 'reactive', removalGraceSeconds(scenario.pools));
+      reconciler.setTarget({ ...target, nodesByPool }, 'hpa + cluster autoscaler');
+      reconciler.tick();
     },
     notes: () => [
       `reactive: Kubernetes HPA per workload (targets ${[...configs].map(([n, c]) => `${n} ${Math.round(c.targetUtilization * 100)}%`).join(', ')}: the highest at which the SLO holds with instant scaling) + cluster autoscaler (10 min scale-down delay)`,

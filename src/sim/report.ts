@@ -1,0 +1,138 @@
+/**
+ * A self-contained HTML report of a replay: the comparison table and, per
+ * workload, demand against each policy's capacity with the predictive policy's
+ * forecast band; then cost rate and nodes over time. Charts use uPlot, inlined
+ * so the file opens offline.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type { PolicyMetrics, SimulationResult } from './types.ts';
+
+const require = createRequire(import.meta.url);
+
+function uplotAssets(): { js: string; css: string } {
+  const js = readFileSync(require.resolve('uplot/dist/uPlot.iife.min.js'), 'utf8');
+  const css = readFileSync(require.resolve('uplot/dist/uPlot.min.css'), 'utf8');
+  return { js, css };
+}
+
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+/** JSON safe to embed inside a <script> element. */
+const scriptJson = (v: unknown) => JSON.stringify(v).replace(/</g, '\\u003c');
+
+const POLICY_COLORS: Record<string, string> = {
+  static: '#8c8c8c',
+  reactive: '#d95f02',
+  predictive: '#1b9e77',
+  oracle: '#7570b3',
+};
+
+function metricsRow(m: PolicyMetrics, oracleCost: number | undefined): string {
+  const cells = [
+    m.name,
+    `$${m.cost.toFixed(2)}`,
+    oracleCost && oracleCost > 0 ? `${((m.cost / oracleCost - 1) * 100).toFixed(1)}%` : '–',
+    m.nodeHours.toFixed(1),
+    `${(m.sloAttainment * 100).toFixed(2)}%`,
+    `${(m.violationStepShare * 100).toFixed(1)}%`,
+    `${(m.underProvisionedTimeShare * 100).toFixed(1)}%`,
+    `${(m.overProvisionedTimeShare * 100).toFixed(1)}%`,
+    String(m.actions),
+  ];
+  return `<tr data-policy="${escapeHtml(m.name)}">${cells.map((c, i) => (i === 0 ? `<th scope="row">${escapeHtml(c)}</th>` : `<td>${escapeHtml(c)}</td>`)).join('')}</tr>`;
+}
+
+/** Round to keep the embedded data small without visible loss. */
+const r3 = (xs: readonly number[]) => xs.map((x) => (Number.isFinite(x) ? Math.round(x * 1000) / 1000 : null));
+
+export function renderReport(result: SimulationResult): string {
+  const { js, css } = uplotAssets();
+  const oracleCost = result.policies.find((p) => p.metrics.name === 'oracle')?.metrics.cost;
+  const workloads = Object.keys(result.demandRps);
+  const time = result.policies[0]?.timeline.timeSeconds ?? [];
+
+  const charts = workloads.map((w) => {
+    const band = result.forecastBands[w];
+    return {
+      id: `w-${w.replace(/[^a-zA-Z0-9_-]/g, '_')}`,
+      title: `${w}: demand and capacity (requests/s)`,
+      series: [
+        { label: 'demand', color: '#000000', values: r3(result.demandRps[w]), width: 1.5 },
+        ...(band
+          ? [
+              { label: `forecast p${Math.round(band.upperLevel * 100)}`, color: '#66c2a5', values: r3(band.upper), width: 1, dash: true },
+              { label: 'forecast median', color: '#66c2a5', values: r3(band.median), width: 1 },
+            ]
+          : []),
+        ...result.policies.map((p) => ({
+          label: `${p.metrics.name} capacity`,
+          color: POLICY_COLORS[p.metrics.name] ?? '#333',
+          values: r3(p.timeline.capacityRps[w] ?? []),
+          width: 1.25,
+        })),
+      ],
+    };
+  });
+  charts.push({
+    id: 'cost',
+    title: 'Cost rate ($/hour)',
+    series: result.policies.map((p) => ({
+      label: p.metrics.name,
+      color: POLICY_COLORS[p.metrics.name] ?? '#333',
+      values: r3(p.timeline.costPerHour),
+      width: 1.25,
+    })),
+  });
+
+  const data = { time, charts };
+  const notes = result.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('');
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>headroom replay: ${escapeHtml(result.scenario)}</title>
+<style>${css}
+body { font: 14px/1.45 system-ui, sans-serif; margin: 24px auto; max-width: 1200px; padding: 0 16px; color: #222; }
+table.metrics { border-collapse: collapse; margin: 12px 0 20px; }
+table.metrics th, table.metrics td { padding: 4px 10px; border-bottom: 1px solid #ddd; text-align: right; }
+table.metrics th[scope=row], table.metrics thead th:first-child { text-align: left; }
+.chart { margin: 18px 0 28px; }
+.chart h3 { margin: 0 0 6px; font-size: 15px; }
+.muted { color: #666; }
+</style>
+</head>
+<body>
+<h1>headroom replay: ${escapeHtml(result.scenario)}</h1>
+<p class="muted">A replay of real demand traces${result.description ? `: ${escapeHtml(result.description)}` : ''}. ${result.evaluatedSteps} steps of ${result.stepSeconds} s evaluated, starting ${new Date(result.startSeconds * 1000).toISOString()}.</p>
+<table class="metrics" id="metrics">
+<thead><tr><th>policy</th><th>cost</th><th>vs oracle</th><th>node-hours</th><th>SLO attained</th><th>steps violating</th><th>under-prov time</th><th>over-prov time</th><th>actions</th></tr></thead>
+<tbody>${result.policies.map((p) => metricsRow(p.metrics, oracleCost)).join('')}</tbody>
+</table>
+${notes ? `<ul class="muted">${notes}</ul>` : ''}
+<div id="charts"></div>
+<script>${js}</script>
+<script>
+const DATA = ${scriptJson(data)};
+const root = document.getElementById('charts');
+const width = () => Math.min(1160, document.body.clientWidth - 8);
+for (const c of DATA.charts) {
+  const box = document.createElement('div');
+  box.className = 'chart';
+  box.id = c.id;
+  const h = document.createElement('h3');
+  h.textContent = c.title;
+  box.appendChild(h);
+  root.appendChild(box);
+  new uPlot({
+    width: width(), height: 280,
+    series: [{}, ...c.series.map((s) => ({ label: s.label, stroke: s.color, width: s.width, dash: s.dash ? [4, 4] : undefined, points: { show: false } }))],
+    axes: [{}, { size: 70 }],
+  }, [DATA.time, ...c.series.map((s) => s.values)], box);
+}
+document.body.dataset.chartsRendered = String(document.querySelectorAll('.uplot').length);
+</script>
+</body>
+</html>
+`;
+}
