@@ -53,8 +53,13 @@ async function runAndReport(scenario: Scenario, flags: RunFlags, defaultReport?:
   const result = await runScenario(scenario, {
     policies,
     onProgress: (p) => {
-      const bar = Math.round((p.doneSteps / p.totalSteps) * 20);
-      log(`\r  ${p.policy.padEnd(10)} [${'#'.repeat(bar)}${'.'.repeat(20 - bar)}] ${p.doneSteps}/${p.totalSteps} steps${p.doneSteps === p.totalSteps ? '\n' : ''}`);
+      const done = p.doneSteps === p.totalSteps;
+      if (process.stderr.isTTY) {
+        const bar = Math.round((p.doneSteps / p.totalSteps) * 20);
+        log(`\r  ${p.policy.padEnd(10)} [${'#'.repeat(bar)}${'.'.repeat(20 - bar)}] ${p.doneSteps}/${p.totalSteps} steps${done ? '\n' : ''}`);
+      } else if (done) {
+        log(`  ${p.policy.padEnd(10)} ${p.totalSteps} steps replayed\n`);
+      }
     },
   });
   log(`  done in ${((Date.now() - started) / 1000).toFixed(1)} s\n\n`);
