@@ -16,7 +16,8 @@
  *
  * Intervals: online split-conformal. Every corrected forecast issued is kept;
  * for the first `calibratedLeads` steps ahead, the quantile at level q is the
- * corrected mean plus the empirical q-quantile of that lead's errors over the
+ * corrected mean plus the empirical quantile of that lead's errors (at the
+ * split-conformal level, widened by (n + 1)/n around the median) over the
  * last `calibrationWindowSteps` decisions whose outcome is already known
  * (actual − issued mean; only values before the decision are used). With
  * fewer than `minCalibrationErrors` errors the model's own quantiles stand.
@@ -26,6 +27,7 @@ import { head, timeAt, type Series } from '../core/series.ts';
 import { InvalidInputError } from '../core/errors.ts';
 import { checkedLevels, shiftForecast } from './quantiles.ts';
 import { sortedQuantile } from './stats.ts';
+import { conformalLevel } from './conformal.ts';
 
 export interface RefittingOptions {
   /** A fit older than this (decision time − fit time, seconds) is replaced. */
@@ -156,7 +158,7 @@ function calibrateOnline(
     errors.sort((a, b) => a - b);
     let previous = -Infinity;
     for (const q of quantiles) {
-      const v = Math.max(forecast.mean[j] + sortedQuantile(errors, q.level), options.floor, previous);
+      const v = Math.max(forecast.mean[j] + sortedQuantile(errors, conformalLevel(q.level, errors.length)), options.floor, previous);
       q.values[j] = v;
       previous = v;
     }

@@ -1,8 +1,19 @@
 /**
  * Deterministic data for tests and benchmarks: a seeded generator and a reader for
- * the NAB CSV files in /work/shared/data/nab (`timestamp,value`, UTC, regular step).
+ * the NAB CSV files in the shared data folder (`timestamp,value`, UTC, regular step).
  */
 import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * The shared real data sets (M4, NAB, Online Boutique): `$HEADROOM_SHARED_DATA`,
+ * else `../shared/data` beside the repository.
+ */
+export function sharedDataPath(...parts: string[]): string {
+  const root = process.env.HEADROOM_SHARED_DATA ?? resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared/data');
+  return resolve(root, ...parts);
+}
 import type { Series } from '../core/series.ts';
 
 /** Uniform numbers in [0, 1) from a 32-bit linear congruential generator (Numerical Recipes constants). */
