@@ -2,16 +2,21 @@
  * Deterministic data for tests and benchmarks: a seeded generator and a reader for
  * the NAB CSV files in the shared data folder (`timestamp,value`, UTC, regular step).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
  * The shared real data sets (M4, NAB, Online Boutique): `$HEADROOM_SHARED_DATA`,
- * else `../shared/data` beside the repository.
+ * else `../shared/data` beside the repository, else `/work/shared/data`.
  */
 export function sharedDataPath(...parts: string[]): string {
-  const root = process.env.HEADROOM_SHARED_DATA ?? resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared/data');
+  const candidates = [
+    process.env.HEADROOM_SHARED_DATA,
+    resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared/data'),
+    '/work/shared/data',
+  ].filter((p): p is string => !!p);
+  const root = candidates.find((p) => existsSync(p)) ?? candidates[0];
   return resolve(root, ...parts);
 }
 import type { Series } from '../core/series.ts';
