@@ -104,7 +104,7 @@ table.metrics th[scope=row], table.metrics thead th:first-child { text-align: le
 </head>
 <body>
 <h1>headroom replay: ${escapeHtml(result.scenario)}</h1>
-<p class="muted">A replay of real demand traces${result.description ? `: ${escapeHtml(result.description)}` : ''}. ${result.evaluatedSteps} steps of ${result.stepSeconds} s evaluated, starting ${new Date(result.startSeconds * 1000).toISOString()}.</p>
+<p class="muted">${result.description ? escapeHtml(result.description.replace(/\.?\s*$/, '.')) : 'A replay of demand traces.'} ${result.evaluatedSteps} steps of ${result.stepSeconds} s evaluated, starting ${new Date(result.startSeconds * 1000).toISOString()}.</p>
 <table class="metrics" id="metrics">
 <thead><tr><th>policy</th><th>cost</th><th>vs oracle</th><th>node-hours</th><th>SLO attained</th><th>steps violating</th><th>under-prov time</th><th>over-prov time</th><th>actions</th></tr></thead>
 <tbody>${result.policies.map((p) => metricsRow(p.metrics, oracleCost)).join('')}</tbody>
