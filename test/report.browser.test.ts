@@ -37,7 +37,7 @@ describe('HTML report in Chromium', () => {
     page.on('pageerror', (e) => errors.push(String(e)));
     page.on('request', (r) => requests.push(r.url()));
     await page.goto(pathToFileURL(file).href);
-    await page.waitForFunction(() => document.body.dataset.chartsRendered !== undefined);
+    await page.waitForFunction('document.body.dataset.chartsRendered !== undefined');
 
     expect(errors).toEqual([]);
     expect(requests.filter((u) => !u.startsWith('file:'))).toEqual([]);
