@@ -35,5 +35,5 @@ export function checkScenario(scenario: Scenario): void {
       problems.push(`workload "${w.name}" needs at least ${w.minInstances} instances; its pools' quotas hold at most ${maxInstancesThatFit}`);
     }
   }
-  if (problems.length) throw new InfeasibleError('the scenario cannot be served', problems);
+  if (problems.length) throw new InfeasibleError(`scenario "${scenario.name}" cannot be served`, problems);
 }
