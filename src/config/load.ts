@@ -60,7 +60,7 @@ export function loadScenarioFile(path: string): Scenario {
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
     const pos = e.linePos?.[0];
-    throw new InvalidInputError(`${path}${pos ? `:${pos.line}:${pos.col}` : ''}`, `malformed YAML: ${e.message.split('\n')[0]}`);
+    throw new InvalidInputError(`${path}${pos ? `:${pos.line}:${pos.col}` : ''}`, `malformed YAML: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`);
   }
   const lineOf = (p: readonly (string | number)[]): number | undefined => {
     for (let n = p.length; n >= 0; n--) {

@@ -26,6 +26,9 @@ export function parseTimestamp(text: string): number {
   const m = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/.exec(t);
   if (m) {
     const [, y, mo, d, h, mi, s, frac, zone] = m;
+    // Date.UTC rolls over (month 13 -> next January); reject out-of-range fields instead.
+    const daysInMonth = new Date(Date.UTC(+y, +mo, 0)).getUTCDate();
+    if (+mo < 1 || +mo > 12 || +d < 1 || +d > daysInMonth || +h > 23 || +mi > 59 || (s !== undefined && +s > 59)) return NaN;
     let ms = Date.UTC(+y, +mo - 1, +d, +h, +mi, s ? +s : 0) + (frac ? Math.round(Number(frac) * 1000) : 0);
     if (zone && zone !== 'Z') {
       const sign = zone.startsWith('-') ? -1 : 1;

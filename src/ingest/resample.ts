@@ -28,8 +28,9 @@ export function toGrid(samples: readonly Sample[], startSeconds: number, stepSec
   }
   const values = new Array<number>(steps).fill(NaN);
   for (let i = 0; i < steps; i++) if (count[i] > 0) values[i] = sum[i] / count[i];
-  // When the grid is finer than the samples, interpolate between sample times
-  // rather than between bucket centres, so a 30-minute trace on a 5-minute grid is smooth.
+  // Empty buckets (a grid finer than the samples) are interpolated linearly
+  // between the nearest filled buckets and held flat before the first and after the last.
+  if (!values.some((v) => !Number.isNaN(v))) return { startSeconds, stepSeconds, values: values.fill(0) };
   let prev = -1;
   for (let i = 0; i <= steps; i++) {
     if (i < steps && Number.isNaN(values[i])) continue;
@@ -42,6 +43,5 @@ export function toGrid(samples: readonly Sample[], startSeconds: number, stepSec
     }
     prev = i;
   }
-  if (prev < 0) values.fill(0);
   return { startSeconds, stepSeconds, values };
 }

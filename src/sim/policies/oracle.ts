@@ -13,6 +13,7 @@ import type { PolicyContext, ReplayPolicy, Tick } from './policy.ts';
 export function oraclePolicy(ctx: PolicyContext): ReplayPolicy {
   const { scenario } = ctx;
   const step = scenario.simulation.stepSeconds;
+  const tickSeconds = scenario.simulation.tickSeconds;
   const perStep: Allocation[] = [];
   let reconciler: Reconciler | undefined;
 
@@ -37,8 +38,10 @@ export function oraclePolicy(ctx: PolicyContext): ReplayPolicy {
       // Nodes: the most any step starting within (now, now + delay] needs, per pool.
       const nodesByPool: Record<string, number> = { ...now.nodesByPool };
       for (const pool of scenario.pools) {
-        const reach = tick.timeSeconds + pool.provisioningDelaySeconds;
-        for (let s = tick.stepIndex + 1; scenario.startSeconds + s * step <= reach && s < ctx.evalStartIndex + ctx.evalSteps; s++) {
+        // Order at the last tick from which the nodes are still ready in time:
+        // a step starting before the next tick + delay must be ordered now.
+        const reach = tick.timeSeconds + tickSeconds + pool.provisioningDelaySeconds;
+        for (let s = tick.stepIndex + 1; scenario.startSeconds + s * step < reach && s < ctx.evalStartIndex + ctx.evalSteps; s++) {
           const a = await allocationAt(s);
           nodesByPool[pool.name] = Math.max(nodesByPool[pool.name] ?? 0, a.nodesByPool[pool.name] ?? 0);
         }
