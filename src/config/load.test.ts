@@ -11,6 +11,7 @@ import { checkScenario } from '../capacity/scenarioChecks.ts';
 import { InfeasibleError, InvalidInputError, isUserError } from '../core/errors.ts';
 import type { Scenario } from '../core/model.ts';
 import { buildScenario, loadScenarioFile, validateScenario } from './load.ts';
+import { thrown } from '../../test/helpers.ts';
 
 /**
  * Two workloads, two pools:
@@ -95,14 +96,6 @@ function lineOf(yaml: string, text: string): number {
   return i + 1;
 }
 
-function thrown(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected an error, none was thrown');
-}
 
 /** Load `yaml`; expect an InvalidInputError (a user error) and return its message. */
 function loadError(yaml: string): string {

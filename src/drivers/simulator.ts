@@ -127,9 +127,6 @@ export class SimulatorDriver implements Driver {
     return n;
   }
 
-  desiredByPool(workload: string): Record<string, number> {
-    return Object.fromEntries(this.desired.get(workload) ?? []);
-  }
 
   /**
    * Instances that run now, by workload and pool. Running instances stay where

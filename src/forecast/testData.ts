@@ -1,24 +1,8 @@
 /**
  * Deterministic data for tests and benchmarks: a seeded generator and a reader for
- * the NAB CSV files in the shared data folder (`timestamp,value`, UTC, regular step).
+ * NAB CSV files (`timestamp,value`, UTC, regular step).
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-/**
- * The shared real data sets (M4, NAB, Online Boutique): `$HEADROOM_SHARED_DATA`,
- * else `../shared/data` beside the repository, else `/work/shared/data`.
- */
-export function sharedDataPath(...parts: string[]): string {
-  const candidates = [
-    process.env.HEADROOM_SHARED_DATA,
-    resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared/data'),
-    '/work/shared/data',
-  ].filter((p): p is string => !!p);
-  const root = candidates.find((p) => existsSync(p)) ?? candidates[0];
-  return resolve(root, ...parts);
-}
+import { readFileSync } from 'node:fs';
 import type { Series } from '../core/series.ts';
 
 /** Uniform numbers in [0, 1) from a 32-bit linear congruential generator (Numerical Recipes constants). */

@@ -10,19 +10,11 @@ import { join, resolve } from 'node:path';
 import { InvalidInputError, isUserError } from '../core/errors.ts';
 import { parseSamplesCsv, parseTimestamp, readSamplesCsv, type Sample } from './csv.ts';
 import { medianStepSeconds, toGrid } from './resample.ts';
+import { thrown } from '../../test/helpers.ts';
 
 /** 2014-09-01 00:00:00 UTC: 16314 days after the epoch (44·365 + 11 leap days + 243 days of 2014) × 86400. */
 const SEP_1_2014 = 1_409_529_600;
 
-/** The error `fn` throws (fails the test if it throws none). */
-function thrown(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected an error, none was thrown');
-}
 
 describe('parseTimestamp', () => {
   it.each([

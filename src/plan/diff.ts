@@ -12,8 +12,6 @@ export interface DiffOptions {
   /** Prefix that makes action ids unique across decisions (e.g. policy name and time). */
   readonly idPrefix: string;
   readonly reason: string;
-  /** Pools whose node count may go down now (default: all). */
-  readonly allowNodeScaleDown?: (pool: string) => boolean;
 }
 
 /**
@@ -54,7 +52,7 @@ export function diffAllocation(current: CurrentState, target: Allocation, option
   for (const pool of pools) {
     const from = current.nodesByPool[pool] ?? 0;
     const to = target.nodesByPool[pool] ?? 0;
-    if (to < from && (options.allowNodeScaleDown?.(pool) ?? true)) {
+    if (to < from) {
       actions.push({ ...base, id: id(), kind: 'scaleNodes', phase: 3, pool, fromNodes: from, toNodes: to });
     }
   }
