@@ -4,6 +4,23 @@ import type { Series } from './series.ts';
 export interface Resources {
   readonly cpuMillicores: number;
   readonly memoryMiB: number;
+  /** Network bandwidth in megabits per second; absent means not constrained. */
+  readonly networkMbps?: number;
+}
+
+/** A failure domain: the unit that fails together (a zone, or a whole provider). */
+export type FailureDomain = 'zone' | 'provider';
+
+/**
+ * Spread over failure domains, as availability sizing produces it: after the
+ * loss of any one `domain` (every pool in it), at least `survivingInstances`
+ * instances of the workload must remain. With Z domains and N needed this
+ * places at least ⌈N / (Z − 1)⌉ per domain; as a linear constraint per domain d:
+ * Σ_{p ∈ d} x_p ≤ Σ_p x_p − survivingInstances.
+ */
+export interface SpreadRequirement {
+  readonly domain: FailureDomain;
+  readonly survivingInstances: number;
 }
 
 /**
