@@ -4,7 +4,8 @@
  * (inline demand), each bad one by one edit of a valid base.
  */
 import { describe, expect, it } from 'vitest';
-import { InvalidInputError } from '../core/errors.ts';
+import { checkScenario } from '../capacity/scenarioChecks.ts';
+import { InfeasibleError, InvalidInputError } from '../core/errors.ts';
 import type { Scenario } from '../core/model.ts';
 import { buildScenario, validateScenario } from './load.ts';
 import type { ScenarioFileInput } from './schema.ts';
@@ -136,5 +137,31 @@ describe('risk level (sizing quantile)', () => {
       'riskQuantiles[1].minPriority: minPriority 5 appears twice',
     );
     expect(invalid(scenario([workload('a')], { riskQuantiles: [{ minPriority: 5, quantile: 1 }] }))).toContain('riskQuantiles[0].quantile: must be between 0 and 1 (exclusive)');
+  });
+});
+
+describe('checkScenario and availability', () => {
+  it('names a workload that must survive a zone when all its pools are in one zone', () => {
+    const s = load(scenario([workload('api', { availability: { survive: 'zone' } })], {
+      pools: [
+        { name: 'p', zone: 'eu-1a', cpuMillicores: 4000, memoryMiB: 8192, costPerHour: 1 },
+        { name: 'q', zone: 'eu-1a', cpuMillicores: 8000, memoryMiB: 8192, costPerHour: 1 },
+      ],
+    }));
+    const e = thrown(() => checkScenario(s));
+    expect(e).toBeInstanceOf(InfeasibleError);
+    expect((e as InfeasibleError).conflicts).toEqual([
+      "workload 'api' cannot survive the loss of a zone: every pool it may use is in zone 'default/eu-1a'; surviving its loss needs pools in at least two zones",
+    ]);
+  });
+
+  it('passes with two zones, and names a node too small for the network bandwidth', () => {
+    const pools = [
+      { name: 'p', zone: 'eu-1a', cpuMillicores: 4000, memoryMiB: 8192, networkMbps: 1000, costPerHour: 1 },
+      { name: 'q', zone: 'eu-1b', cpuMillicores: 4000, memoryMiB: 8192, networkMbps: 1000, costPerHour: 1 },
+    ];
+    expect(() => checkScenario(load(scenario([workload('api', { availability: { survive: 'zone' }, networkMbps: 500 })], { pools })))).not.toThrow();
+    const e = thrown(() => checkScenario(load(scenario([workload('api', { networkMbps: 2000 })], { pools })))) as InfeasibleError;
+    expect(e.conflicts).toEqual(['workload "api" needs 500m CPU, 512 MiB and 2000 Mbit/s per instance; no node is that big: p (4000m, 8192 MiB, 1000 Mbit/s), q (4000m, 8192 MiB, 1000 Mbit/s)']);
   });
 });
