@@ -194,11 +194,15 @@ function dotProduct(p: Prepared, order: number[]): OpenNode[] {
   const nodes: OpenNode[] = [];
   while (left > 0) {
     const node = newNode(p.types.length);
+    // A type that does not fit the node now never will (it only fills up): drop it from the candidates.
+    let candidates = order.filter((t) => remaining[t] > 0);
     for (;;) {
       let chosen = -1;
       let best = -Infinity;
-      for (const t of order) {
+      const still: number[] = [];
+      for (const t of candidates) {
         if (remaining[t] === 0 || !fits(node, p.sizes[t], p.capacity)) continue;
+        still.push(t);
         let dot = 0;
         for (let d = 0; d < 3; d++) if (p.capacity[d] !== Infinity) dot += p.normalised[t][d] * ((p.capacity[d] - node.used[d]) / p.capacity[d]);
         if (dot > best + EPSILON) {
@@ -207,6 +211,7 @@ function dotProduct(p: Prepared, order: number[]): OpenNode[] {
         }
       }
       if (chosen === -1) break;
+      candidates = still;
       place(node, chosen, p.sizes[chosen]);
       remaining[chosen]--;
       left--;
@@ -240,10 +245,14 @@ export function packVectors(types: readonly ItemType[], capacity: Resources, opt
   return toPacking(p, nodes, `${rule}/${measure}`);
 }
 
-/** Every rule × measure combination; `packBest` keeps the one with fewest nodes (first listed on ties). */
-export const HEURISTICS: readonly Required<PackOptions>[] = (['firstFit', 'bestFit', 'dotProduct'] as const).flatMap((rule) =>
-  (['sum', 'max', 'norm'] as const).map((measure) => ({ rule, measure })),
-);
+/**
+ * First and best fit with each measure, and DotProduct (whose measure only
+ * breaks ties); `packBest` keeps the one with fewest nodes (first listed on ties).
+ */
+export const HEURISTICS: readonly Required<PackOptions>[] = [
+  ...(['firstFit', 'bestFit'] as const).flatMap((rule) => (['sum', 'max', 'norm'] as const).map((measure) => ({ rule, measure }))),
+  { rule: 'dotProduct', measure: 'sum' },
+];
 
 /** The packing with the fewest nodes among all heuristics. */
 export function packBest(types: readonly ItemType[], capacity: Resources): Packing {
