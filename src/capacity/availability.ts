@@ -224,8 +224,9 @@ export function sizeForAvailability(input: AvailabilityInput): AvailabilitySizin
   const twoDown = shortfallProbability(z, z - 1, pd);
   const allUp = Math.exp(z * Math.log1p(-pd));
   const oneDown = z * pd * Math.exp((z - 1) * Math.log1p(-pd));
-  const guaranteedUnavailability = (surviving: number) =>
-    twoDown + allUp * shortfallProbability(minimalSpreadInstances(surviving, z), needed, pi) + oneDown * shortfallProbability(surviving, needed, pi);
+  // Every placement of `total` that keeps `surviving` after any one domain loss.
+  const boundFor = (total: number, surviving: number) => twoDown + allUp * shortfallProbability(total, needed, pi) + oneDown * shortfallProbability(surviving, needed, pi);
+  const guaranteedUnavailability = (surviving: number) => boundFor(minimalSpreadInstances(surviving, z), surviving);
   if (allowed !== undefined && twoDown > allowed) {
     throw new InfeasibleError(`${who} cannot reach availability ${req.target}`, [
       `two of its ${z} ${describeDomain(domain)}s (${domains.join(', ')}) are down at once with probability ${twoDown.toPrecision(3)}, ` +
@@ -242,17 +243,16 @@ export function sizeForAvailability(input: AvailabilityInput): AvailabilitySizin
   const feasible = total <= maxInstances;
   const instances = Math.min(total, maxInstances);
   const perDomain = balancedPlacement(instances, z);
+  const keeps = feasible ? surviving : instances - perDomain[0];
   const model = { instanceFailureProbability: pi, domainFailureProbability: pd };
   return {
     neededInstances: needed,
     instances,
     feasible,
-    spread: { domain, survivingInstances: feasible ? surviving : instances - perDomain[0] },
+    spread: { domain, survivingInstances: keeps },
     perDomain,
     binding,
-    ...(hasModel
-      ? { guaranteedAvailability: 1 - (feasible ? guaranteedUnavailability(surviving) : placementUnavailability(perDomain, needed, model)), balancedAvailability: placementAvailability(perDomain, needed, model) }
-      : {}),
+    ...(hasModel ? { guaranteedAvailability: 1 - boundFor(instances, keeps), balancedAvailability: placementAvailability(perDomain, needed, model) } : {}),
   };
 }
 
