@@ -4,7 +4,9 @@ import type { AvailabilityRequirement, Pool } from '../core/model.ts';
 import {
   balancedPlacement,
   equalSpreadInstances,
+  checkPlacement,
   failureDomains,
+  instancesByDomain,
   minimalSpreadInstances,
   placementUnavailability,
   shortfallProbability,
@@ -226,5 +228,40 @@ describe('failureDomains', () => {
     expect(failureDomains(w, pools, 'zone')).toEqual(['aws/z1', 'aws/z2', 'gcp/z1']);
     expect(failureDomains(w, pools, 'provider')).toEqual(['aws', 'gcp']);
     expect(failureDomains({ ...w, tags: ['pci'] }, pools, 'zone')).toEqual(['aws/z2']);
+  });
+});
+
+describe('checkPlacement (an allocation against the requirement)', () => {
+  const pool = (name: string, zone: string): Pool => ({
+    name,
+    provider: 'aws',
+    zone,
+    nodeType: { name: 'n', capacity: { cpuMillicores: 4000, memoryMiB: 8192 } },
+    costPerHour: 1,
+    provisioningDelaySeconds: 0,
+    minNodes: 0,
+    maxNodes: 10,
+    tags: [],
+  });
+  const pools = [pool('a1', 'z1'), pool('a2', 'z1'), pool('b', 'z2'), pool('c', 'z3')];
+
+  it('sums pools per zone and finds what survives the worst loss', () => {
+    expect(instancesByDomain({ a1: 2, a2: 1, b: 2, c: 1 }, pools, 'zone')).toEqual({ domains: ['aws/z1', 'aws/z2', 'aws/z3'], counts: [3, 2, 1] });
+    const req: AvailabilityRequirement = { survive: 'zone', target: 0.999, domainFailureProbability: 0.01 };
+    // Needs 3 of [3, 2, 1]: losing any one zone leaves ≥ 3, and so does losing z2 and z3 (z1 alone holds 3);
+    // fewer than 3 remain only when z1 is down with at least one other: P = 0.01·(1 − 0.99²).
+    const check = checkPlacement({ a1: 2, a2: 1, b: 2, c: 1 }, pools, 3, req, { domain: 'zone', survivingInstances: 3 });
+    expect(check.survivingWorstLoss).toBe(3);
+    expect(check.meetsSpread).toBe(true);
+    expect(1 - (check.availability as number)).toBeCloseTo(0.01 * (1 - 0.99 ** 2), 15);
+    expect(check.meetsTarget).toBe(true);
+    // All in one zone: losing it leaves nothing.
+    const packed = checkPlacement({ a1: 6 }, pools, 3, req, { domain: 'zone', survivingInstances: 3 });
+    expect(packed).toMatchObject({ survivingWorstLoss: 0, meetsSpread: false, meetsTarget: false });
+    expect(1 - (packed.availability as number)).toBeCloseTo(0.01, 15);
+  });
+
+  it('names an unknown pool', () => {
+    expect(thrown(() => instancesByDomain({ gpu: 1 }, pools, 'zone')).message).toContain("unknown pool 'gpu'");
   });
 });

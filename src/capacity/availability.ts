@@ -318,3 +318,60 @@ export function failureDomains(workload: { readonly tags: readonly string[]; rea
 export function domainOf(pool: Pick<Pool, 'provider' | 'zone'>, domain: FailureDomain): string {
   return domain === 'zone' ? `${pool.provider}/${pool.zone}` : pool.provider;
 }
+
+/**
+ * Instances per failure domain of an allocation's placement of one workload
+ * (`instancesByPool`: pool → instances), as counts in domain-name order.
+ * Throws InvalidInputError for a pool it does not know.
+ */
+export function instancesByDomain(instancesByPool: Readonly<Record<string, number>>, pools: readonly Pool[], domain: FailureDomain): { readonly domains: string[]; readonly counts: number[] } {
+  const poolByName = new Map(pools.map((p) => [p.name, p]));
+  const byDomain = new Map<string, number>();
+  for (const [poolName, n] of Object.entries(instancesByPool)) {
+    const pool = poolByName.get(poolName);
+    if (!pool) throw new InvalidInputError('instancesByDomain', `placement names unknown pool '${poolName}'`);
+    const key = domainOf(pool, domain);
+    byDomain.set(key, (byDomain.get(key) ?? 0) + n);
+  }
+  const domains = [...byDomain.keys()].sort();
+  return { domains, counts: domains.map((d) => byDomain.get(d) as number) };
+}
+
+export interface PlacementCheck {
+  /** Instances left after losing the worst single domain (all of them when `survive` is not set). */
+  readonly survivingWorstLoss: number;
+  /** Whether the placement keeps `spread.survivingInstances` after any one domain loss. */
+  readonly meetsSpread: boolean;
+  /** Exact availability of the placement (absent without failure probabilities). */
+  readonly availability?: number;
+  /** Whether it meets the target (absent without a target). */
+  readonly meetsTarget?: boolean;
+}
+
+/**
+ * How an allocated placement of one workload fares against its availability
+ * requirement: what survives the worst domain loss, and its exact availability
+ * (at least `neededInstances` up) under the requirement's failure probabilities.
+ */
+export function checkPlacement(
+  instancesByPool: Readonly<Record<string, number>>,
+  pools: readonly Pool[],
+  neededInstances: number,
+  requirement: AvailabilityRequirement,
+  spread?: SpreadRequirement,
+): PlacementCheck {
+  const domain = spread?.domain ?? requirement.survive ?? 'zone';
+  const { counts } = instancesByDomain(instancesByPool, pools, domain);
+  const total = counts.reduce((a, b) => a + b, 0);
+  const survivingWorstLoss = spread || requirement.survive ? total - Math.max(0, ...counts) : total;
+  const hasModel = requirement.instanceFailureProbability !== undefined || requirement.domainFailureProbability !== undefined;
+  const availability = hasModel
+    ? placementAvailability(counts, neededInstances, { instanceFailureProbability: requirement.instanceFailureProbability ?? 0, domainFailureProbability: requirement.domainFailureProbability ?? 0 })
+    : undefined;
+  return {
+    survivingWorstLoss,
+    meetsSpread: survivingWorstLoss >= (spread?.survivingInstances ?? 0),
+    ...(availability !== undefined ? { availability } : {}),
+    ...(requirement.target !== undefined && availability !== undefined ? { meetsTarget: availability >= requirement.target } : {}),
+  };
+}
