@@ -31,7 +31,6 @@ import { solveModel } from './solver.ts';
 
 /** Resources in a fixed order: CPU, memory, network. */
 const DIMENSIONS = ['cpuMillicores', 'memoryMiB', 'networkMbps'] as const;
-
 type Vector = [number, number, number];
 
 /** Float slack when comparing sums of sizes against a capacity. */
@@ -485,7 +484,7 @@ export interface FragmentationSummary {
 
 /**
  * Per-node free, unusable and stranded capacity of `packing`, judged against
- * the item `shapes` that could use it (by default: the types packed), plus
+ * the item `shapes` that could use it (checkAllocationPacking passes the pool's types), plus
  * `emptyNodes` unused nodes of the pool (free and usable).
  */
 export function fragmentation(packing: Packing, capacity: Resources, shapes: readonly Resources[], emptyNodes = 0): { readonly nodes: readonly NodeFragmentation[]; readonly summary: FragmentationSummary } {
