@@ -3,10 +3,11 @@ import { basename, dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument, isNode } from 'yaml';
 import type { ZodIssue } from 'zod';
 import { InvalidInputError } from '../core/errors.ts';
-import type { Account, DependencyEdge, Pool, Provider, Scenario, Workload } from '../core/model.ts';
+import type { Account, DependencyEdge, Pool, Provider, Resources, Scenario, Workload } from '../core/model.ts';
 import type { Series } from '../core/series.ts';
 import { readSamplesCsv, parseTimestamp, type Sample } from '../ingest/csv.ts';
 import { medianStepSeconds, toGrid } from '../ingest/resample.ts';
+import { resolveSizingQuantile } from '../capacity/risk.ts';
 import { scenarioSchema, type ScenarioFile, type WorkloadFile } from './schema.ts';
 
 const MAX_SCENARIO_BYTES = 16 * 1024 * 1024;
@@ -160,18 +161,21 @@ export function buildScenario(file: ScenarioFile, baseDir: string, where = file.
   const workloads: Workload[] = file.workloads.map((w, i) => {
     const demand: Series = toGrid(shifted[i], gridStart, step, steps);
     const serviceTimeSeconds = w.serviceTimeSeconds ?? w.concurrency / (w.throughputPerInstanceRps as number);
+    const risk = resolveSizingQuantile(w, file.riskQuantiles);
     return {
       name: w.name,
       demand,
       service: { serviceTimeSeconds, concurrency: w.concurrency },
-      perInstance: { cpuMillicores: w.cpuMillicores, memoryMiB: w.memoryMiB },
+      perInstance: resources(w),
       slo: 'latencySeconds' in w.slo
         ? { kind: 'latency', targetSeconds: w.slo.latencySeconds, percentile: w.slo.percentile }
         : { kind: 'utilization', maxUtilization: w.slo.maxUtilization },
       minInstances: w.minInstances,
       maxInstances: w.maxInstances,
       priority: w.priority,
-      sizingQuantile: w.sizingQuantile,
+      sizingQuantile: risk.quantile,
+      sizingQuantileSource: risk.source,
+      ...(w.availability ? { availability: { ...w.availability } } : {}),
       tags: w.tags,
       account: w.account,
     };
@@ -180,7 +184,7 @@ export function buildScenario(file: ScenarioFile, baseDir: string, where = file.
     name: p.name,
     provider: p.provider,
     zone: p.zone,
-    nodeType: { name: p.nodeType, capacity: { cpuMillicores: p.cpuMillicores, memoryMiB: p.memoryMiB } },
+    nodeType: { name: p.nodeType, capacity: resources(p) },
     costPerHour: p.costPerHour,
     provisioningDelaySeconds: p.provisioningDelaySeconds,
     minNodes: p.minNodes,
@@ -210,6 +214,11 @@ export function buildScenario(file: ScenarioFile, baseDir: string, where = file.
     predictive: file.policies.predictive,
     startSeconds: gridStart,
   };
+}
+
+/** CPU and memory, plus network bandwidth only when given (absent means unconstrained). */
+function resources(r: { readonly cpuMillicores: number; readonly memoryMiB: number; readonly networkMbps?: number }): Resources {
+  return r.networkMbps === undefined ? { cpuMillicores: r.cpuMillicores, memoryMiB: r.memoryMiB } : { cpuMillicores: r.cpuMillicores, memoryMiB: r.memoryMiB, networkMbps: r.networkMbps };
 }
 
 /** Name a workload after a trace file: "nyc_taxi.csv" -> "nyc_taxi". */

@@ -61,6 +61,63 @@ const latencySlo = z
   .strict();
 const utilizationSlo = z.object({ maxUtilization: z.number().gt(0).max(1) }).strict();
 
+/** A probability that may be 0 (a failure that never happens) but not 1. */
+const failureProbability = z.number().min(0, 'must be between 0 (inclusive) and 1 (exclusive)').lt(1, 'must be between 0 (inclusive) and 1 (exclusive)');
+
+/**
+ * Redundancy beyond the SLO's instance count N (see AvailabilityRequirement):
+ * N + spareInstances; surviving the loss of one zone or provider; a target
+ * probability that at least N instances are up under independent failures.
+ */
+export const availabilitySchema = z
+  .object({
+    target: z.number().gt(0, 'must be between 0 and 1 (exclusive)').lt(1, 'must be below 1: no finite redundancy reaches certainty'),
+    survive: z.enum(['zone', 'provider']),
+    spareInstances: z.number().int().nonnegative(),
+    instanceFailureProbability: failureProbability,
+    domainFailureProbability: failureProbability,
+  })
+  .partial()
+  .strict()
+  .superRefine((a, ctx) => {
+    if (a.target === undefined && a.survive === undefined && a.spareInstances === undefined) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'give at least one of target, survive, spareInstances' });
+    }
+    if (a.domainFailureProbability !== undefined && a.survive === undefined) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['domainFailureProbability'], message: 'needs survive: zone or provider (the failure domain it is the probability of)' });
+    }
+    if (a.target !== undefined && a.instanceFailureProbability === undefined && a.domainFailureProbability === undefined) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['target'], message: 'needs instanceFailureProbability and/or domainFailureProbability to compute an availability' });
+    }
+  });
+
+/** Network bandwidth in megabits per second (optional third resource). */
+const networkMbps = z.number().positive();
+
+/**
+ * Risk level by priority: a workload without its own sizingQuantile is sized at
+ * the quantile of the entry with the highest minPriority at or below its priority.
+ */
+export const riskQuantilesSchema = z
+  .array(z.object({ minPriority: z.number().int(), quantile: probability }).strict())
+  .min(1)
+  .superRefine((entries, ctx) => {
+    const sorted = entries.map((e, i) => ({ ...e, i })).sort((a, b) => a.minPriority - b.minPriority);
+    for (let k = 1; k < sorted.length; k++) {
+      const lower = sorted[k - 1];
+      const higher = sorted[k];
+      if (lower.minPriority === higher.minPriority) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, path: [higher.i, 'minPriority'], message: `minPriority ${higher.minPriority} appears twice` });
+      } else if (higher.quantile < lower.quantile) {
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          path: [higher.i, 'quantile'],
+          message: `quantile ${higher.quantile} for minPriority ${higher.minPriority} is below ${lower.quantile} for the lower minPriority ${lower.minPriority}: a higher priority must not be sized at a lower quantile`,
+        });
+      }
+    }
+  });
+
 export const workloadSchema = z
   .object({
     name,
@@ -74,11 +131,14 @@ export const workloadSchema = z
     concurrency: z.number().int().positive().default(1),
     cpuMillicores: z.number().positive(),
     memoryMiB: z.number().positive(),
+    networkMbps: networkMbps.optional(),
     slo: z.union([latencySlo, utilizationSlo]),
     minInstances: z.number().int().nonnegative().default(1),
     maxInstances: z.number().int().positive().default(1000),
     priority: z.number().int().default(0),
-    sizingQuantile: probability.default(0.95),
+    /** Forecast quantile to size at (risk level); when absent: riskQuantiles by priority, else 0.95. */
+    sizingQuantile: probability.optional(),
+    availability: availabilitySchema.optional(),
     tags: z.array(z.string()).default([]),
     account: z.string().optional(),
   })
@@ -103,6 +163,7 @@ export const poolSchema = z
     nodeType: z.string().default('node'),
     cpuMillicores: z.number().positive(),
     memoryMiB: z.number().positive(),
+    networkMbps: networkMbps.optional(),
     costPerHour: z.number().nonnegative(),
     provisioningDelaySeconds: seconds.default(180),
     minNodes: z.number().int().nonnegative().default(0),
@@ -159,6 +220,7 @@ export const scenarioSchema = z
     providers: z.array(providerSchema).default([]),
     accounts: z.array(accountSchema).default([]),
     dependencies: z.array(dependencySchema).default([]),
+    riskQuantiles: riskQuantilesSchema.optional(),
     policies: z.object({ predictive: predictivePolicySchema.default({}) }).strict().default({}),
   })
   .strict();
@@ -166,5 +228,7 @@ export const scenarioSchema = z
 export type ScenarioFile = z.infer<typeof scenarioSchema>;
 export type ScenarioFileInput = z.input<typeof scenarioSchema>;
 export type WorkloadFile = z.infer<typeof workloadSchema>;
+export type AvailabilityConfig = z.infer<typeof availabilitySchema>;
+export type RiskQuantilesConfig = z.infer<typeof riskQuantilesSchema>;
 export type PoolFile = z.infer<typeof poolSchema>;
 export type PredictivePolicyConfig = z.infer<typeof predictivePolicySchema>;

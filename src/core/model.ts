@@ -24,6 +24,28 @@ export interface SpreadRequirement {
 }
 
 /**
+ * An availability requirement on a workload, on top of its SLO sizing (N
+ * instances at the sized demand). All parts are optional and combine:
+ * - `spareInstances` k: N + k instances, so any k instances may fail (N+k);
+ * - `survive`: after the loss of any one zone or provider, N + k instances remain;
+ * - `target` (0..1): the probability that at least N instances are up, under
+ *   independent failures with `instanceFailureProbability` per instance and
+ *   `domainFailureProbability` per domain of kind `survive`.
+ */
+export interface AvailabilityRequirement {
+  readonly target?: number;
+  readonly survive?: FailureDomain;
+  readonly spareInstances?: number;
+  /** Share of time one instance is down (0..1), independent of the others. */
+  readonly instanceFailureProbability?: number;
+  /** Share of time one failure domain (zone or provider, as `survive`) is down (0..1). */
+  readonly domainFailureProbability?: number;
+}
+
+/** Where a workload's risk level (sizing quantile) came from. */
+export type SizingQuantileSource = 'workload' | 'priority' | 'default';
+
+/**
  * A service level objective for one workload.
  * - `latency`: the `percentile` (e.g. 0.99) of request response time must be at most `targetSeconds`.
  * - `utilization`: the busy share of each instance must stay at most `maxUtilization` (0..1).
@@ -59,6 +81,10 @@ export interface Workload {
   readonly priority: number;
   /** Forecast quantile the predictive policy sizes for (its risk level), e.g. 0.95. */
   readonly sizingQuantile: number;
+  /** Whether `sizingQuantile` was set on the workload, taken from the scenario's `riskQuantiles` by priority, or the default. */
+  readonly sizingQuantileSource?: SizingQuantileSource;
+  /** Redundancy and spread over failure domains beyond the SLO's instance count. */
+  readonly availability?: AvailabilityRequirement;
   /** Compliance tags; instances run only in pools offering all of them. */
   readonly tags: readonly string[];
   readonly account?: string;
