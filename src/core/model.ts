@@ -14,8 +14,9 @@ export type FailureDomain = 'zone' | 'provider';
 /**
  * Spread over failure domains, as availability sizing produces it: after the
  * loss of any one `domain` (every pool in it), at least `survivingInstances`
- * instances of the workload must remain. With Z domains and N needed this
- * places at least ⌈N / (Z − 1)⌉ per domain; as a linear constraint per domain d:
+ * instances of the workload must remain. With Z domains and N needed, no domain
+ * may hold more than the total minus N (a balanced placement of ⌈N / (Z − 1)⌉ per
+ * domain meets it); as a linear constraint per domain d:
  * Σ_{p ∈ d} x_p ≤ Σ_p x_p − survivingInstances.
  */
 export interface SpreadRequirement {
