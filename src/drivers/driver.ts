@@ -1,4 +1,4 @@
-import type { Action } from '../core/plan.ts';
+import type { Action, InstanceResources } from '../core/plan.ts';
 
 /** What a driver reports back for one action. */
 export interface ActionResult {
@@ -19,6 +19,8 @@ export interface ObservedState {
   readonly runningInstances: Readonly<Record<string, Readonly<Record<string, number>>>>;
   /** Instances desired (spec), by workload and pool. */
   readonly desiredInstances: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  /** Per-instance resources, by workload and pool, where the driver can see them (Kubernetes: the mapped container's). */
+  readonly instanceResources?: Readonly<Record<string, Readonly<Record<string, InstanceResources>>>>;
 }
 
 /**
