@@ -37,7 +37,8 @@ import { parseQuantity } from './quantity.ts';
  * a table by field name rather than from the OpenAPI schema of each type;
  * the workload controllers are instantaneous (status.replicas follows
  * spec.replicas at once and, unless `autoReady` is off, so do readyReplicas);
- * validation covers replicas and container resources only.
+ * validation covers replicas, container names and images, and container
+ * resources only.
  */
 
 export type AppsResource = 'deployments' | 'statefulsets';
@@ -408,6 +409,8 @@ export class FakeKubeApi {
     const containers = (((spec.template as Obj)?.spec as Obj)?.containers ?? []) as Obj[];
     if (!Array.isArray(containers) || containers.length === 0) throw new ApiError(422, 'Invalid', `${what} "${name}" is invalid: spec.template.spec.containers: Required value`);
     containers.forEach((c, i) => {
+      if (typeof c.name !== 'string' || !c.name) throw new ApiError(422, 'Invalid', `${what} "${name}" is invalid: spec.template.spec.containers[${i}].name: Required value`);
+      if (typeof c.image !== 'string' || !c.image) throw new ApiError(422, 'Invalid', `${what} "${name}" is invalid: spec.template.spec.containers[${i}].image: Required value`);
       const resources = (c.resources ?? {}) as Obj;
       const amounts: Record<string, Record<string, number>> = {};
       for (const list of ['requests', 'limits'] as const) {
