@@ -33,3 +33,13 @@ export interface Driver {
   apply(action: Action): Promise<ActionResult>;
   observe(): Promise<ObservedState>;
 }
+
+/** Answers a driver keeps in memory: enough for any plan being resumed (older ids are the receiver's or the object's to remember). */
+export const RESULTS_KEPT = 10_000;
+
+/** Remember a driver's answer for an action id, forgetting the oldest beyond `kept`. */
+export function rememberResult(results: Map<string, ActionResult>, id: string, result: ActionResult, kept = RESULTS_KEPT): void {
+  results.delete(id);
+  results.set(id, result);
+  while (results.size > kept) results.delete(results.keys().next().value as string);
+}

@@ -3,7 +3,7 @@ import { MemoryActionLog, type ActionLog, type ActionLogUpdate } from '../core/a
 import { DriverError, InvalidInputError } from '../core/errors.ts';
 import type { Pool, Workload } from '../core/model.ts';
 import type { Action, ActionRecord } from '../core/plan.ts';
-import type { ActionResult, Driver, ObservedState } from './driver.ts';
+import { rememberResult, type ActionResult, type Driver, type ObservedState } from './driver.ts';
 import { backoffSeconds, DEFAULT_RETRY, executeActions, executePhases, rollbackId, type ExecuteOptions } from './executor.ts';
 import { SimulatorDriver } from './simulator.ts';
 
@@ -395,5 +395,15 @@ describe('executePhases', () => {
     expect(after.runningInstances).toEqual(initial.runningInstances);
     const statuses: ActionRecord['status'][] = (await log.list()).map((r) => r.status);
     expect(statuses).toEqual(['rolledBack', 'rolledBack', 'rolledBack', 'failed', 'succeeded', 'succeeded', 'succeeded']);
+  });
+});
+
+describe('rememberResult', () => {
+  it('keeps the latest answers, forgetting the oldest first (a repeated id counts as recent)', () => {
+    const m = new Map<string, ActionResult>();
+    for (const id of ['a', 'b', 'c']) rememberResult(m, id, { ok: true }, 3);
+    rememberResult(m, 'a', { ok: true }, 3);
+    rememberResult(m, 'd', { ok: false, error: 'x', retryable: false }, 3);
+    expect([...m.keys()]).toEqual(['c', 'a', 'd']);
   });
 });

@@ -68,6 +68,7 @@ export interface RecordedRequest {
   readonly path: string;
   readonly query: Readonly<Record<string, string>>;
   readonly contentType?: string;
+  readonly userAgent?: string;
   readonly body?: unknown;
 }
 
@@ -77,6 +78,8 @@ export interface InjectedFault {
   readonly pathIncludes?: string;
   readonly code: number;
   readonly times?: number;
+  /** Never answer (the connection stays open), as a stuck API server or a dropped packet would. */
+  readonly hang?: boolean;
 }
 
 class ApiError extends Error {
@@ -276,7 +279,7 @@ export class FakeKubeApi {
     } catch {
       body = raw;
     }
-    const recorded: RecordedRequest = { method: req.method!, path: url.pathname, query, contentType, body };
+    const recorded: RecordedRequest = { method: req.method!, path: url.pathname, query, contentType, userAgent: req.headers['user-agent'], body };
     this.requests.push(recorded);
     this.onRequest?.(recorded);
     const send = (code: number, payload: unknown) => {
@@ -288,6 +291,7 @@ export class FakeKubeApi {
       const fault = this.faults.find((f) => (!f.method || f.method === req.method) && (!f.pathIncludes || url.pathname.includes(f.pathIncludes)));
       if (fault) {
         if (--fault.left <= 0) this.faults = this.faults.filter((f) => f !== fault);
+        if (fault.hang) return;
         const reason = fault.code === 429 ? 'TooManyRequests' : fault.code === 409 ? 'Conflict' : fault.code >= 500 ? 'InternalError' : 'BadRequest';
         throw new ApiError(fault.code, reason, `injected fault ${fault.code}`);
       }

@@ -301,6 +301,14 @@ describe('KubernetesDriver on the Online Boutique manifests', () => {
     expect(r.error).toContain("did not accept headroom's credentials (401)");
   });
 
+  it('gives up on a request the API server does not answer (retryable), and sends its user agent', async () => {
+    api.inject({ code: 0, hang: true });
+    const r = await driver({ requestTimeoutMs: 300 }).apply(scale('frontend', 'a', 1, 2));
+    expect(r).toMatchObject({ ok: false, retryable: true });
+    expect(r.error).toContain('API server did not answer in time');
+    expect(api.requests[0].userAgent).toBe('headroom-kubernetes-driver');
+  });
+
   it('maps an unreachable API server to a retryable error', async () => {
     const d = driver();
     await api.stop();

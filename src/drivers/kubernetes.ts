@@ -1,8 +1,8 @@
-import { ApiException, AppsV1Api, CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions, type V1Deployment, type V1StatefulSet } from '@kubernetes/client-node';
+import { ApiException, AppsV1Api, CoreV1Api, KubeConfig, PatchStrategy, setHeaderMiddleware, setHeaderOptions, type ConfigurationOptions, type ObservableMiddleware, type V1Deployment, type V1StatefulSet } from '@kubernetes/client-node';
 import { z } from 'zod';
 import { DriverError, InvalidInputError } from '../core/errors.ts';
 import type { Action, InstanceResources, ResizeWorkloadAction } from '../core/plan.ts';
-import type { ActionResult, Driver, ObservedState } from './driver.ts';
+import { rememberResult, type ActionResult, type Driver, type ObservedState } from './driver.ts';
 import { cpuMillicoresOf, cpuQuantity, memoryMiBOf, memoryQuantity } from './quantity.ts';
 
 /**
@@ -54,6 +54,8 @@ export const kubernetesConfigSchema = z
     /** Send every write with dryRun=All: validated by the API server, never persisted. */
     dryRun: z.boolean().default(false),
     fieldManager: z.string().min(1).max(128).default('headroom'),
+    /** Per API request, in milliseconds; a request without an answer by then is retryable. */
+    requestTimeoutMs: z.number().int().positive().max(300_000).default(30_000),
     /** What node actions (scaleNodes, reserve, createPool, dismantlePool) do: fail, or succeed without a call because an autoscaler provisions nodes for pending pods. */
     nodeActions: z.enum(['reject', 'delegate']).default('reject'),
     /** Node label naming a node's pool (e.g. karpenter.sh/nodepool, cloud.google.com/gke-nodepool, eks.amazonaws.com/nodegroup); absent: nodes are not observed. */
@@ -141,6 +143,7 @@ export function classifyKubernetesError(e: unknown, what: string): DriverError {
   }
   if (e instanceof DriverError) return e;
   // No HTTP answer: connection refused or reset, DNS, TLS, timeout. The API server may be restarting.
+  if (e instanceof Error && e.name === 'AbortError') return new DriverError(`${what}: API server did not answer in time`, true);
   const cause = e instanceof Error && e.cause instanceof Error ? ` (${e.cause.message})` : '';
   return new DriverError(`${what}: API server unreachable: ${e instanceof Error ? e.message : String(e)}${cause}`, true);
 }
@@ -171,8 +174,10 @@ export class KubernetesDriver implements Driver {
   private readonly apps: AppsV1Api;
   private readonly core: CoreV1Api;
   private readonly now: () => number;
-  /** Answers already given, by action id: a repeated id within this process costs no API call. */
+  /** Answers already given, by action id (the latest 10,000): a repeated id within this process costs no API call. */
   private readonly results = new Map<string, ActionResult>();
+  /** Every request: a timeout (an abort signal per request) and headroom's user agent (visible in the API server's audit log). */
+  private readonly requestOptions: ConfigurationOptions<ObservableMiddleware>;
 
   constructor(config: KubernetesConfig, options: KubernetesDriverOptions = {}) {
     this.config = parseKubernetesConfig(config);
@@ -180,6 +185,16 @@ export class KubernetesDriver implements Driver {
     this.apps = kc.makeApiClient(AppsV1Api);
     this.core = kc.makeApiClient(CoreV1Api);
     this.now = options.now ?? (() => Math.floor(Date.now() / 1000));
+    const userAgent = setHeaderMiddleware('User-Agent', 'headroom-kubernetes-driver');
+    const timeoutMs = this.config.requestTimeoutMs;
+    const timeout: ObservableMiddleware = {
+      pre: (request) => {
+        request.setSignal(AbortSignal.timeout(timeoutMs));
+        return userAgent.pre(request);
+      },
+      post: (response) => userAgent.post(response),
+    };
+    this.requestOptions = { middleware: [timeout], middlewareMergeStrategy: 'append' };
   }
 
   private get writeOptions() {
@@ -208,8 +223,8 @@ export class KubernetesDriver implements Driver {
   private async read(m: Mapping): Promise<AppsObject> {
     try {
       return m.kind === 'Deployment'
-        ? await this.apps.readNamespacedDeployment({ name: m.name, namespace: m.namespace })
-        : await this.apps.readNamespacedStatefulSet({ name: m.name, namespace: m.namespace });
+        ? await this.apps.readNamespacedDeployment({ name: m.name, namespace: m.namespace }, this.requestOptions)
+        : await this.apps.readNamespacedStatefulSet({ name: m.name, namespace: m.namespace }, this.requestOptions);
     } catch (e) {
       throw classifyKubernetesError(e, this.describe(m));
     }
@@ -217,7 +232,7 @@ export class KubernetesDriver implements Driver {
 
   private async patch(m: Mapping, body: object, strategy: PatchStrategy): Promise<AppsObject> {
     const request = { name: m.name, namespace: m.namespace, body, ...this.writeOptions };
-    const headers = setHeaderOptions('Content-Type', strategy);
+    const headers = setHeaderOptions('Content-Type', strategy, this.requestOptions);
     try {
       return m.kind === 'Deployment' ? await this.apps.patchNamespacedDeployment(request, headers) : await this.apps.patchNamespacedStatefulSet(request, headers);
     } catch (e) {
@@ -229,8 +244,8 @@ export class KubernetesDriver implements Driver {
     const body = { apiVersion: 'autoscaling/v1', kind: 'Scale', metadata: { name: m.name, namespace: m.namespace, resourceVersion }, spec: { replicas } };
     const request = { name: m.name, namespace: m.namespace, body, ...this.writeOptions };
     try {
-      if (m.kind === 'Deployment') await this.apps.replaceNamespacedDeploymentScale(request);
-      else await this.apps.replaceNamespacedStatefulSetScale(request);
+      if (m.kind === 'Deployment') await this.apps.replaceNamespacedDeploymentScale(request, this.requestOptions);
+      else await this.apps.replaceNamespacedStatefulSetScale(request, this.requestOptions);
     } catch (e) {
       throw classifyKubernetesError(e, `scale of ${this.describe(m)}`);
     }
@@ -378,7 +393,7 @@ export class KubernetesDriver implements Driver {
       const err = classifyKubernetesError(e, 'API request');
       result = { ok: false, error: `${action.kind} ${action.id}: ${err.message}`, retryable: err.retryable };
     }
-    if (result.ok || !result.retryable) this.results.set(action.id, result);
+    if (result.ok || !result.retryable) rememberResult(this.results, action.id, result);
     return result;
   }
 
@@ -392,8 +407,9 @@ export class KubernetesDriver implements Driver {
     const desired: Record<string, Record<string, number>> = {};
     const running: Record<string, Record<string, number>> = {};
     const resources: Record<string, Record<string, InstanceResources>> = {};
-    for (const m of this.config.workloads) {
-      const o = await this.read(m);
+    const objects = await Promise.all(this.config.workloads.map((m) => this.read(m)));
+    for (const [i, m] of this.config.workloads.entries()) {
+      const o = objects[i];
       const pool = m.pool ?? ALL_POOLS;
       (desired[m.workload] ??= {})[pool] = o.spec?.replicas ?? 1;
       (running[m.workload] ??= {})[pool] = o.status?.readyReplicas ?? 0;
@@ -411,7 +427,7 @@ export class KubernetesDriver implements Driver {
     if (this.config.nodePoolLabel) {
       let nodes;
       try {
-        nodes = await this.core.listNode({});
+        nodes = await this.core.listNode({}, this.requestOptions);
       } catch (e) {
         throw classifyKubernetesError(e, 'node list');
       }

@@ -2,7 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { DriverError, InvalidInputError } from '../core/errors.ts';
 import type { Action } from '../core/plan.ts';
-import type { ActionResult, Driver, ObservedState } from './driver.ts';
+import { rememberResult, type ActionResult, type Driver, type ObservedState } from './driver.ts';
 
 /**
  * The webhook driver: each action is POSTed as JSON to a URL the team runs
@@ -192,7 +192,7 @@ export class WebhookDriver implements Driver {
       return { ok: false, error, retryable: true };
     }
     const result = await classify(response, where);
-    if (result.ok || !result.retryable) this.results.set(action.id, result);
+    if (result.ok || !result.retryable) rememberResult(this.results, action.id, result);
     return result;
   }
 
