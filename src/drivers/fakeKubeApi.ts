@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import jsonpatch from 'fast-json-patch';
 import { parseAllDocuments } from 'yaml';
@@ -29,7 +30,8 @@ import { parseQuantity } from './quantity.ts';
  *   reason NotFound | Conflict | Invalid | BadRequest | Unauthorized |
  *   UnsupportedMediaType, details, code) with the API server's messages for
  *   a missing object, a conflict, and invalid replicas or resources;
- * - bearer-token authentication (401 without the token).
+ * - bearer-token authentication (401 without the token), over TLS when given
+ *   a certificate (the tests use a fixture CA, as a kubeconfig names one).
  *
  * Not faithful (the driver does not rely on these): no watch, list of apps
  * objects, field selectors, server-side apply, managedFields, admission
@@ -153,6 +155,8 @@ export interface FakeKubeApiOptions {
   readonly token: string;
   /** Ready replicas follow spec.replicas at once (true) or only when set with `setReadyReplicas`. */
   readonly autoReady?: boolean;
+  /** Serve HTTPS with this key and certificate (PEM), as an API server does; absent: plain HTTP. */
+  readonly tls?: { readonly key: string; readonly cert: string };
 }
 
 /** A fake Kubernetes API server on loopback (see the file header for what it models). */
@@ -169,13 +173,14 @@ export class FakeKubeApi {
   constructor(private readonly options: FakeKubeApiOptions) {}
 
   async start(): Promise<string> {
-    this.server = createServer((req, res) => {
+    const listener = (req: IncomingMessage, res: ServerResponse) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => this.handle(req, res, Buffer.concat(chunks).toString('utf8')));
-    });
+    };
+    this.server = this.options.tls ? createTlsServer({ key: this.options.tls.key, cert: this.options.tls.cert }, listener) : createServer(listener);
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return `${this.options.tls ? 'https' : 'http'}://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
   async stop(): Promise<void> {

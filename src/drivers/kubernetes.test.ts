@@ -5,9 +5,10 @@
  * server that answers like the API server for apps/v1 Deployments and
  * StatefulSets and their scale subresource (see its header for where it is
  * faithful and where not). The driver under test uses the real client,
- * @kubernetes/client-node's KubeConfig and AppsV1Api, over loopback, with a
- * kubeconfig file and bearer token as a real cluster would need. The objects
- * are the real Online Boutique manifests (data/online-boutique).
+ * @kubernetes/client-node's KubeConfig and AppsV1Api, over HTTPS on loopback,
+ * with a kubeconfig file naming the cluster's CA (a test fixture) and a bearer
+ * token, as a real cluster needs. The objects are the real Online Boutique
+ * manifests (data/online-boutique).
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,6 +23,9 @@ import { APPLIED_ANNOTATION, INTENT_ANNOTATION, KubernetesDriver, type Kubernete
 
 const MANIFESTS = readFileSync(new URL('../../data/online-boutique/kubernetes-manifests.yaml', import.meta.url), 'utf8');
 const TOKEN = 'fake-sa-token-7f3a';
+const fixture = (name: string) => readFileSync(new URL(`../../test/fixtures/kube-tls/${name}`, import.meta.url), 'utf8');
+const TLS = { key: fixture('server.key'), cert: fixture('server.crt') };
+const CA_DATA = Buffer.from(fixture('ca.crt')).toString('base64');
 const NS = 'boutique';
 const BOUTIQUE = [
   'adservice',
@@ -41,7 +45,7 @@ const BOUTIQUE = [
 let api: FakeKubeApi;
 let kubeconfigPath: string;
 
-function writeKubeconfig(server: string, token: string): string {
+function writeKubeconfig(server: string, token: string, caData: string | undefined = CA_DATA): string {
   const dir = mkdtempSync(join(tmpdir(), 'headroom-kube-'));
   const path = join(dir, 'config');
   writeFileSync(
@@ -50,7 +54,7 @@ function writeKubeconfig(server: string, token: string): string {
 kind: Config
 clusters:
 - name: fake
-  cluster: {server: "${server}", insecure-skip-tls-verify: true}
+  cluster: {server: "${server}"${caData ? `, certificate-authority-data: "${caData}"` : ''}}
 - name: elsewhere
   cluster: {server: "https://10.0.0.1:6443"}
 users:
@@ -68,7 +72,7 @@ current-context: prod
 }
 
 beforeEach(async () => {
-  api = new FakeKubeApi({ token: TOKEN });
+  api = new FakeKubeApi({ token: TOKEN, tls: TLS });
   api.load(MANIFESTS, NS);
   kubeconfigPath = writeKubeconfig(await api.start(), TOKEN);
 });
@@ -307,6 +311,14 @@ describe('KubernetesDriver on the Online Boutique manifests', () => {
     expect(r).toMatchObject({ ok: false, retryable: true });
     expect(r.error).toContain('API server did not answer in time');
     expect(api.requests[0].userAgent).toBe('headroom-kubernetes-driver');
+  });
+
+  it('refuses an API server whose certificate the kubeconfig does not trust (permanent: a config problem)', async () => {
+    const untrusted = writeKubeconfig(currentServer(), TOKEN, '');
+    const r = await new KubernetesDriver({ kubeconfig: untrusted, context: 'fake', workloads: everyWorkload() }).apply(scale('frontend', 'a', 1, 2));
+    expect(r).toMatchObject({ ok: false, retryable: false });
+    expect(r.error).toMatch(/TLS certificate is not trusted \((SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY)\); check certificate-authority in the kubeconfig/);
+    expect(api.requests).toEqual([]);
   });
 
   it('maps an unreachable API server to a retryable error', async () => {

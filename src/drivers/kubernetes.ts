@@ -144,6 +144,10 @@ export function classifyKubernetesError(e: unknown, what: string): DriverError {
   if (e instanceof DriverError) return e;
   // No HTTP answer: connection refused or reset, DNS, TLS, timeout. The API server may be restarting.
   if (e instanceof Error && e.name === 'AbortError') return new DriverError(`${what}: API server did not answer in time`, true);
+  const code = e instanceof Error ? String((e as { code?: unknown }).code ?? (e.cause as { code?: unknown } | undefined)?.code ?? '') : '';
+  if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(code)) {
+    return new DriverError(`${what}: the API server's TLS certificate is not trusted (${code}); check certificate-authority in the kubeconfig`, false);
+  }
   const cause = e instanceof Error && e.cause instanceof Error ? ` (${e.cause.message})` : '';
   return new DriverError(`${what}: API server unreachable: ${e instanceof Error ? e.message : String(e)}${cause}`, true);
 }
