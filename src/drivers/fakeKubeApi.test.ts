@@ -135,6 +135,16 @@ describe('FakeKubeApi answers like kube-apiserver', () => {
     expect((api.get('deployments', 'default', 'emailservice')!.spec as any).replicas).toBe(3);
   });
 
+  it('serves Cluster API MachineDeployments as a custom resource: no strategic merge, CR-style names in errors', async () => {
+    api.create({ apiVersion: 'cluster.x-k8s.io/v1beta1', kind: 'MachineDeployment', metadata: { name: 'md', namespace: 'capi' }, spec: { replicas: 1 }, status: { selector: 'pool=a' } });
+    const md = `${server}/apis/cluster.x-k8s.io/v1beta1/namespaces/capi/machinedeployments`;
+    expect((await raw('PATCH', `${md}/md`, { spec: { replicas: 2 } }, 'application/strategic-merge-patch+json')).status).toBe(415);
+    expect((await raw('PATCH', `${md}/md`, { spec: { replicas: 2 } }, 'application/merge-patch+json')).body.spec.replicas).toBe(2);
+    expect((await raw('GET', `${md}/md/scale`)).body).toMatchObject({ kind: 'Scale', spec: { replicas: 2 }, status: { replicas: 2, selector: 'pool=a' } });
+    expect((await raw('GET', `${md}/gone`)).body.message).toBe('machinedeployments.cluster.x-k8s.io "gone" not found');
+    expect((await raw('GET', `${server}/apis/apps/v1/namespaces/capi/machinedeployments/md`)).status).toBe(404);
+  });
+
   it('refuses an unknown patch type with 415', async () => {
     const r = await raw('PATCH', path('frontend'), { spec: {} }, 'application/xml');
     expect(r.status).toBe(415);

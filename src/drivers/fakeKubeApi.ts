@@ -14,7 +14,10 @@ import { parseQuantity } from './quantity.ts';
  *
  * Faithful where the driver depends on it (checked against the API
  * conventions and the apps/v1 and autoscaling/v1 OpenAPI):
- * - paths: /apis/apps/v1/namespaces/{ns}/{deployments|statefulsets}/{name}[/scale], /api/v1/nodes;
+ * - paths: /apis/apps/v1/namespaces/{ns}/{deployments|statefulsets}/{name}[/scale],
+ *   /apis/cluster.x-k8s.io/v1beta1/namespaces/{ns}/machinedeployments/{name}[/scale]
+ *   (Cluster API's custom resource, scale subresource as its CRD declares it:
+ *   spec.replicas, status.replicas, status.selector), /api/v1/nodes;
  * - verbs: GET, PUT and PATCH of the object and of its `scale` subresource;
  * - PATCH content types application/strategic-merge-patch+json (merge keys of
  *   the pod template's lists: containers by name, env by name, ports by
@@ -43,11 +46,13 @@ import { parseQuantity } from './quantity.ts';
  * resources only.
  */
 
-export type AppsResource = 'deployments' | 'statefulsets';
+export type AppsResource = 'deployments' | 'statefulsets' | 'machinedeployments';
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type Obj = { [k: string]: Json };
 
-const KIND: Record<AppsResource, string> = { deployments: 'Deployment', statefulsets: 'StatefulSet' };
+const KIND: Record<AppsResource, string> = { deployments: 'Deployment', statefulsets: 'StatefulSet', machinedeployments: 'MachineDeployment' };
+const GROUP: Record<AppsResource, string> = { deployments: 'apps', statefulsets: 'apps', machinedeployments: 'cluster.x-k8s.io' };
+const GROUP_VERSION: Record<string, string> = { apps: 'apps/v1', 'cluster.x-k8s.io': 'cluster.x-k8s.io/v1beta1' };
 
 /** Merge keys of lists in a pod template (patchMergeKey in the Kubernetes types), by field name. */
 const MERGE_KEYS: Record<string, string> = {
@@ -197,7 +202,7 @@ export class FakeKubeApi {
   create(object: Obj): void {
     const kind = object.kind as string;
     const resource = (Object.keys(KIND) as AppsResource[]).find((r) => KIND[r] === kind);
-    if (!resource) throw new Error(`the fake API server holds Deployments and StatefulSets, not ${kind}`);
+    if (!resource) throw new Error(`the fake API server holds Deployments, StatefulSets and MachineDeployments, not ${kind}`);
     const o = clone(object);
     const meta = (o.metadata ?? {}) as Obj;
     meta.namespace ??= 'default';
@@ -306,12 +311,13 @@ export class FakeKubeApi {
         send(200, { apiVersion: 'v1', kind: 'NodeList', metadata: { resourceVersion: String(this.resourceVersion) }, items: [...this.nodes.values()] });
         return;
       }
-      const m = /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/(deployments|statefulsets)\/([^/]+)(\/scale)?$/.exec(url.pathname);
-      if (!m) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
-      const [, namespace, resource, name, scale] = m as unknown as [string, string, AppsResource, string, string | undefined];
+      const m = /^\/apis\/(apps\/v1|cluster\.x-k8s\.io\/v1beta1)\/namespaces\/([^/]+)\/(deployments|statefulsets|machinedeployments)\/([^/]+)(\/scale)?$/.exec(url.pathname);
+      if (!m || GROUP_VERSION[GROUP[m[3] as AppsResource]] !== m[1]) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+      const [, , namespace, resource, name, scale] = m as unknown as [string, string, string, AppsResource, string, string | undefined];
+      const group = GROUP[resource];
       const key = this.key(resource, namespace, name);
       const current = this.objects.get(key);
-      if (!current) throw new ApiError(404, 'NotFound', `${resource}.apps "${name}" not found`, { name, group: 'apps', kind: resource });
+      if (!current) throw new ApiError(404, 'NotFound', `${resource}.${group} "${name}" not found`, { name, group, kind: resource });
       if (req.method === 'GET') {
         send(200, scale ? this.scaleOf(current) : current);
         return;
@@ -321,22 +327,22 @@ export class FakeKubeApi {
       const precondition = isObj(body) ? ((body.metadata as Obj | undefined)?.resourceVersion as string | undefined) : undefined;
       // As the API server, a stale precondition is a conflict before anything is validated.
       if (precondition !== undefined && precondition !== (current.metadata as Obj).resourceVersion) {
-        throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on ${resource}.apps "${name}": the object has been modified; please apply your changes to the latest version and try again`, {
+        throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on ${resource}.${group} "${name}": the object has been modified; please apply your changes to the latest version and try again`, {
           name,
-          group: 'apps',
+          group,
           kind: resource,
         });
       }
       let next: Obj;
       if (scale) {
-        const input = req.method === 'PUT' ? body : this.patched(this.scaleOf(current), body, contentType);
+        const input = req.method === 'PUT' ? body : this.patched(this.scaleOf(current), body, contentType, false);
         if (!isObj(input)) throw new ApiError(400, 'BadRequest', 'the body of a Scale must be an object');
         const replicas = (input.spec as Obj | undefined)?.replicas;
         this.checkReplicas('Scale.autoscaling', name, replicas);
         next = clone(current);
         (next.spec as Obj).replicas = replicas as number;
       } else {
-        next = req.method === 'PUT' ? (isObj(body) ? clone(body) : {}) : (this.patched(current, body, contentType) as Obj);
+        next = req.method === 'PUT' ? (isObj(body) ? clone(body) : {}) : (this.patched(current, body, contentType, GROUP[resource] !== 'apps') as Obj);
         // Status and identity are the server's; a client cannot change them through the object.
         next.status = clone(current.status ?? {});
         const meta = (isObj(next.metadata) ? next.metadata : {}) as Obj;
@@ -345,7 +351,7 @@ export class FakeKubeApi {
         next.metadata = meta;
         next.kind = current.kind;
         next.apiVersion = current.apiVersion;
-        if (!isObj(next.spec)) throw new ApiError(422, 'Invalid', `${KIND[resource]}.apps "${name}" is invalid: spec: Required value`);
+        if (!isObj(next.spec)) throw new ApiError(422, 'Invalid', `${KIND[resource]}.${group} "${name}" is invalid: spec: Required value`);
         this.validate(resource, next);
       }
       const meta = next.metadata as Obj;
@@ -364,7 +370,11 @@ export class FakeKubeApi {
     }
   }
 
-  private patched(target: Obj, patch: unknown, contentType: string | undefined): Json {
+  /** `custom`: a custom resource, for which the API server has no strategic merge (no Go struct tags). */
+  private patched(target: Obj, patch: unknown, contentType: string | undefined, custom: boolean): Json {
+    if (custom && contentType === 'application/strategic-merge-patch+json') {
+      throw new ApiError(415, 'UnsupportedMediaType', 'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml');
+    }
     switch (contentType) {
       case 'application/strategic-merge-patch+json':
         if (!isObj(patch)) throw new ApiError(400, 'BadRequest', 'a strategic merge patch must be a JSON object');
@@ -388,6 +398,7 @@ export class FakeKubeApi {
   private scaleOf(o: Obj): Obj {
     const meta = o.metadata as Obj;
     const selector = ((o.spec as Obj).selector as Obj | undefined)?.matchLabels as Obj | undefined;
+    const crSelector = ((o.status ?? {}) as Obj).selector;
     return {
       kind: 'Scale',
       apiVersion: 'autoscaling/v1',
@@ -395,9 +406,12 @@ export class FakeKubeApi {
       spec: { replicas: (o.spec as Obj).replicas },
       status: {
         replicas: ((o.status ?? {}) as Obj).replicas ?? 0,
-        selector: Object.entries(selector ?? {})
-          .map(([k, v]) => `${k}=${v}`)
-          .join(','),
+        selector:
+          typeof crSelector === 'string'
+            ? crSelector
+            : Object.entries(selector ?? {})
+                .map(([k, v]) => `${k}=${v}`)
+                .join(','),
       },
     };
   }
@@ -412,9 +426,11 @@ export class FakeKubeApi {
   /** The API server's validation of the fields the driver writes: replicas and container resources. */
   private validate(resource: AppsResource, o: Obj): void {
     const name = (o.metadata as Obj).name as string;
-    const what = `${KIND[resource]}.apps`;
+    const what = `${KIND[resource]}.${GROUP[resource]}`;
     const spec = o.spec as Obj;
     this.checkReplicas(what, name, spec.replicas);
+    // A MachineDeployment's template is a machine's, not a pod's: only replicas are checked.
+    if (resource === 'machinedeployments') return;
     const containers = (((spec.template as Obj)?.spec as Obj)?.containers ?? []) as Obj[];
     if (!Array.isArray(containers) || containers.length === 0) throw new ApiError(422, 'Invalid', `${what} "${name}" is invalid: spec.template.spec.containers: Required value`);
     containers.forEach((c, i) => {

@@ -340,6 +340,38 @@ describe('KubernetesDriver on the Online Boutique manifests', () => {
     expect(api.requests).toEqual([]);
   });
 
+  it('with nodeActions clusterApi, scales the pool\'s Cluster API MachineDeployment through its scale subresource, once per id', async () => {
+    api.create({
+      apiVersion: 'cluster.x-k8s.io/v1beta1',
+      kind: 'MachineDeployment',
+      metadata: { name: 'shop-md-zone-a', namespace: 'capi' },
+      spec: { clusterName: 'shop', replicas: 2, template: { spec: { clusterName: 'shop', version: 'v1.31.0' } } },
+      status: { selector: 'cluster.x-k8s.io/deployment-name=shop-md-zone-a' },
+    });
+    const capi = () => driver({ nodeActions: 'clusterApi', nodePools: [{ pool: 'zone-a', namespace: 'capi', name: 'shop-md-zone-a' }] });
+    const grow: Action = { ...base(), kind: 'scaleNodes', pool: 'zone-a', fromNodes: 2, toNodes: 4 };
+    expect(await capi().apply(grow)).toEqual({ ok: true });
+    const put = api.requests.find((r) => r.method === 'PUT')!;
+    expect(put.path).toBe('/apis/cluster.x-k8s.io/v1beta1/namespaces/capi/machinedeployments/shop-md-zone-a/scale');
+    expect((put.body as any).spec.replicas).toBe(4);
+    expect(api.requests.filter((r) => r.method === 'PATCH').map((r) => r.contentType)).toEqual(['application/merge-patch+json']);
+    const md = api.get('machinedeployments', 'capi', 'shop-md-zone-a')!;
+    expect((md.spec as any).replicas).toBe(4);
+    expect((md.spec as any).template).toEqual({ spec: { clusterName: 'shop', version: 'v1.31.0' } });
+    // Machines come up one by one: 3 of 4 ready.
+    api.setReadyReplicas('machinedeployments', 'capi', 'shop-md-zone-a', 3);
+    const state = await capi().observe();
+    expect(state.readyNodesByPool).toEqual({ 'zone-a': 3 });
+    expect(state.pendingNodesByPool).toEqual({ 'zone-a': 1 });
+    // A restarted headroom resending the id writes nothing.
+    const before = api.requests.length;
+    expect(await capi().apply(grow)).toEqual({ ok: true });
+    expect(api.requests.slice(before).map((r) => r.method)).toEqual(['GET']);
+    // A pool without a MachineDeployment, and reservations, are permanent errors.
+    expect(await capi().apply({ ...grow, id: 'other-pool', pool: 'zone-b' })).toMatchObject({ ok: false, retryable: false, error: expect.stringContaining('pool "zone-b" has no MachineDeployment in nodePools (mapped: zone-a)') });
+    expect(await capi().apply({ ...base(), kind: 'reserve', pool: 'zone-a', fromNodes: 0, toNodes: 2 })).toMatchObject({ ok: false, retryable: false, error: expect.stringContaining('does not buy or release reservations') });
+  });
+
   it('observes nodes by pool label: Ready ones as ready, the others as pending', async () => {
     api.addNode('n1', { 'karpenter.sh/nodepool': 'general' }, true);
     api.addNode('n2', { 'karpenter.sh/nodepool': 'general' }, false);
@@ -384,6 +416,8 @@ describe('Kubernetes driver config', () => {
     [{ workloads: [ok, { ...ok, workload: 'v' }] }, 'kubernetes driver config.workloads[1].name: Deployment shop/web is already mapped (workloads[0])'],
     [{ workloads: [{ ...ok, pool: 'a' }, { ...ok, pool: 'a', name: 'web2' }] }, 'kubernetes driver config.workloads[1]: workload "w" in pool "a" is mapped twice'],
     [{ workloads: [ok], dryrun: true }, "kubernetes driver config: Unrecognized key(s) in object: 'dryrun'"],
+    [{ workloads: [ok], nodeActions: 'clusterApi' }, 'kubernetes driver config.nodePools: nodeActions clusterApi needs the MachineDeployment of each pool in nodePools'],
+    [{ workloads: [ok], nodePools: [{ pool: 'a', namespace: 'capi', name: 'md' }] }, 'kubernetes driver config.nodePools: nodePools is used only with nodeActions: clusterApi'],
   ])('rejects %j', (config, message) => {
     let error: unknown;
     try {

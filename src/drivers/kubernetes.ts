@@ -1,4 +1,4 @@
-import { ApiException, AppsV1Api, CoreV1Api, KubeConfig, PatchStrategy, setHeaderMiddleware, setHeaderOptions, type ConfigurationOptions, type ObservableMiddleware, type V1Deployment, type V1StatefulSet } from '@kubernetes/client-node';
+import { ApiException, AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderMiddleware, setHeaderOptions, type ConfigurationOptions, type ObservableMiddleware, type V1Deployment, type V1ObjectMeta, type V1StatefulSet } from '@kubernetes/client-node';
 import { z } from 'zod';
 import { DriverError, InvalidInputError } from '../core/errors.ts';
 import type { Action, InstanceResources, ResizeWorkloadAction } from '../core/plan.ts';
@@ -12,9 +12,11 @@ import { cpuMillicoresOf, cpuQuantity, memoryMiBOf, memoryQuantity } from './qua
  *   resourceVersion, so a concurrent change is a 409 and the action is retried);
  * - resizeWorkload → a strategic merge patch of one container's resources;
  * - migrate → the target pool's object grows, then the source's shrinks;
- * - scaleNodes, reserve, createPool, dismantlePool → nodes are the cluster
+ * - scaleNodes → with `nodeActions: clusterApi`, the scale subresource of the
+ *   pool's Cluster API MachineDeployment; otherwise nodes are the cluster
  *   autoscaler's (or Karpenter's) business: rejected with a clear permanent
- *   error, or, with `nodeActions: delegate`, acknowledged without an API call.
+ *   error, or, with `nodeActions: delegate`, acknowledged without an API call;
+ * - reserve, createPool, dismantlePool → rejected, or acknowledged when delegated.
  *
  * Idempotent per action id: each object carries the ids applied to it in the
  * annotation `headroom.dev/applied-actions` (the latest 32), so a repeated id
@@ -56,14 +58,31 @@ export const kubernetesConfigSchema = z
     fieldManager: z.string().min(1).max(128).default('headroom'),
     /** Per API request, in milliseconds; a request without an answer by then is retryable. */
     requestTimeoutMs: z.number().int().positive().max(300_000).default(30_000),
-    /** What node actions (scaleNodes, reserve, createPool, dismantlePool) do: fail, or succeed without a call because an autoscaler provisions nodes for pending pods. */
-    nodeActions: z.enum(['reject', 'delegate']).default('reject'),
+    /**
+     * What node actions do. reject: fail (permanent). delegate: succeed without a call, because an
+     * autoscaler provisions nodes for pending pods. clusterApi: scaleNodes sets the replicas of the
+     * pool's Cluster API MachineDeployment (`nodePools`); the other node actions fail.
+     */
+    nodeActions: z.enum(['reject', 'delegate', 'clusterApi']).default('reject'),
+    /** With nodeActions clusterApi: the MachineDeployment of each pool. */
+    nodePools: z
+      .array(z.object({ pool: z.string().min(1), namespace: dns1123Label, name: dns1123Subdomain }).strict())
+      .default([]),
     /** Node label naming a node's pool (e.g. karpenter.sh/nodepool, cloud.google.com/gke-nodepool, eks.amazonaws.com/nodegroup); absent: nodes are not observed. */
     nodePoolLabel: z.string().min(1).optional(),
     workloads: z.array(workloadMappingSchema).min(1, 'map at least one workload to a Kubernetes object'),
   })
   .strict()
   .superRefine((c, ctx) => {
+    if (c.nodeActions === 'clusterApi' && c.nodePools.length === 0) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['nodePools'], message: 'nodeActions clusterApi needs the MachineDeployment of each pool in nodePools' });
+    }
+    if (c.nodeActions !== 'clusterApi' && c.nodePools.length > 0) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['nodePools'], message: 'nodePools is used only with nodeActions: clusterApi' });
+    }
+    c.nodePools.forEach((p, index) => {
+      if (c.nodePools.findIndex((o) => o.pool === p.pool) !== index) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['nodePools', index, 'pool'], message: `pool "${p.pool}" is mapped twice` });
+    });
     const byWorkload = new Map<string, { pooled: boolean; index: number }[]>();
     const objects = new Map<string, number>();
     c.workloads.forEach((m, index) => {
@@ -84,7 +103,21 @@ export const kubernetesConfigSchema = z
 
 export type KubernetesConfig = z.input<typeof kubernetesConfigSchema>;
 type Mapping = z.output<typeof workloadMappingSchema>;
+/** An object with a scale subresource that the driver writes. */
+interface Target {
+  readonly kind: 'Deployment' | 'StatefulSet' | 'MachineDeployment';
+  readonly namespace: string;
+  readonly name: string;
+}
+/** A Cluster API MachineDeployment, as far as the driver reads it. */
+interface MachineDeploymentObject {
+  metadata?: V1ObjectMeta;
+  spec?: { replicas?: number };
+  status?: { replicas?: number; readyReplicas?: number };
+}
 type AppsObject = V1Deployment | V1StatefulSet;
+type ScalableObject = AppsObject | MachineDeploymentObject;
+const CAPI = { group: 'cluster.x-k8s.io', version: 'v1beta1', plural: 'machinedeployments' } as const;
 
 /** Pool key under which an object mapped for every pool is observed. */
 export const ALL_POOLS = '*';
@@ -177,6 +210,7 @@ export class KubernetesDriver implements Driver {
   private readonly config: z.output<typeof kubernetesConfigSchema>;
   private readonly apps: AppsV1Api;
   private readonly core: CoreV1Api;
+  private readonly custom: CustomObjectsApi;
   private readonly now: () => number;
   /** Answers already given, by action id (the latest 10,000): a repeated id within this process costs no API call. */
   private readonly results = new Map<string, ActionResult>();
@@ -188,6 +222,7 @@ export class KubernetesDriver implements Driver {
     const kc = options.kubeConfig ?? loadKubeConfig(this.config);
     this.apps = kc.makeApiClient(AppsV1Api);
     this.core = kc.makeApiClient(CoreV1Api);
+    this.custom = kc.makeApiClient(CustomObjectsApi);
     this.now = options.now ?? (() => Math.floor(Date.now() / 1000));
     const userAgent = setHeaderMiddleware('User-Agent', 'headroom-kubernetes-driver');
     const timeoutMs = this.config.requestTimeoutMs;
@@ -205,7 +240,7 @@ export class KubernetesDriver implements Driver {
     return { ...(this.config.dryRun ? { dryRun: 'All' } : {}), fieldManager: this.config.fieldManager };
   }
 
-  private describe(m: Mapping): string {
+  private describe(m: Target): string {
     return `${m.kind} ${m.namespace}/${m.name}`;
   }
 
@@ -224,38 +259,44 @@ export class KubernetesDriver implements Driver {
     return m;
   }
 
-  private async read(m: Mapping): Promise<AppsObject> {
+  private read(m: Mapping): Promise<AppsObject>;
+  private read(m: Target): Promise<ScalableObject>;
+  private async read(m: Target): Promise<ScalableObject> {
+    const ref = { name: m.name, namespace: m.namespace };
     try {
-      return m.kind === 'Deployment'
-        ? await this.apps.readNamespacedDeployment({ name: m.name, namespace: m.namespace }, this.requestOptions)
-        : await this.apps.readNamespacedStatefulSet({ name: m.name, namespace: m.namespace }, this.requestOptions);
+      if (m.kind === 'Deployment') return await this.apps.readNamespacedDeployment(ref, this.requestOptions);
+      if (m.kind === 'StatefulSet') return await this.apps.readNamespacedStatefulSet(ref, this.requestOptions);
+      return (await this.custom.getNamespacedCustomObject({ ...CAPI, ...ref }, this.requestOptions)) as MachineDeploymentObject;
     } catch (e) {
       throw classifyKubernetesError(e, this.describe(m));
     }
   }
 
-  private async patch(m: Mapping, body: object, strategy: PatchStrategy): Promise<AppsObject> {
+  private async patch(m: Target, body: object, strategy: PatchStrategy): Promise<ScalableObject> {
     const request = { name: m.name, namespace: m.namespace, body, ...this.writeOptions };
     const headers = setHeaderOptions('Content-Type', strategy, this.requestOptions);
     try {
-      return m.kind === 'Deployment' ? await this.apps.patchNamespacedDeployment(request, headers) : await this.apps.patchNamespacedStatefulSet(request, headers);
+      if (m.kind === 'Deployment') return await this.apps.patchNamespacedDeployment(request, headers);
+      if (m.kind === 'StatefulSet') return await this.apps.patchNamespacedStatefulSet(request, headers);
+      return (await this.custom.patchNamespacedCustomObject({ ...CAPI, ...request }, headers)) as MachineDeploymentObject;
     } catch (e) {
       throw classifyKubernetesError(e, this.describe(m));
     }
   }
 
-  private async putScale(m: Mapping, replicas: number, resourceVersion: string | undefined): Promise<void> {
+  private async putScale(m: Target, replicas: number, resourceVersion: string | undefined): Promise<void> {
     const body = { apiVersion: 'autoscaling/v1', kind: 'Scale', metadata: { name: m.name, namespace: m.namespace, resourceVersion }, spec: { replicas } };
     const request = { name: m.name, namespace: m.namespace, body, ...this.writeOptions };
     try {
       if (m.kind === 'Deployment') await this.apps.replaceNamespacedDeploymentScale(request, this.requestOptions);
-      else await this.apps.replaceNamespacedStatefulSetScale(request, this.requestOptions);
+      else if (m.kind === 'StatefulSet') await this.apps.replaceNamespacedStatefulSetScale(request, this.requestOptions);
+      else await this.custom.replaceNamespacedCustomObjectScale({ ...CAPI, ...request }, this.requestOptions);
     } catch (e) {
       throw classifyKubernetesError(e, `scale of ${this.describe(m)}`);
     }
   }
 
-  private static applied(o: AppsObject): string[] {
+  private static applied(o: ScalableObject): string[] {
     const raw = o.metadata?.annotations?.[APPLIED_ANNOTATION];
     if (!raw) return [];
     try {
@@ -266,7 +307,7 @@ export class KubernetesDriver implements Driver {
     }
   }
 
-  private static withApplied(o: AppsObject, id: string): string {
+  private static withApplied(o: ScalableObject, id: string): string {
     return JSON.stringify([...KubernetesDriver.applied(o).filter((x) => x !== id), id].slice(-APPLIED_KEPT));
   }
 
@@ -279,8 +320,8 @@ export class KubernetesDriver implements Driver {
    * change twice. Then the scale is written with the object's
    * resourceVersion, then the id is recorded as applied.
    */
-  private async scaleObject(m: Mapping, id: string, relative: boolean, target: (replicas: number) => number): Promise<void> {
-    let o = await this.read(m);
+  private async scaleObject(m: Target, id: string, relative: boolean, target: (replicas: number) => number): Promise<void> {
+    let o: ScalableObject = await this.read(m);
     if (KubernetesDriver.applied(o).includes(id)) return;
     let intent: { id: string; replicas: number } | undefined;
     try {
@@ -373,8 +414,16 @@ export class KubernetesDriver implements Driver {
       case 'createPool':
       case 'dismantlePool':
         if (this.config.nodeActions === 'delegate') return;
+        if (this.config.nodeActions === 'clusterApi') {
+          if (action.kind !== 'scaleNodes') {
+            throw new DriverError(`the kubernetes driver does not ${action.kind === 'reserve' ? 'buy or release reservations' : 'create or remove node pools'} ("${action.kind}" on pool "${action.pool}"); do it in your cloud or Cluster API, or use the webhook driver`, false);
+          }
+          const md = this.config.nodePools.find((p) => p.pool === action.pool);
+          if (!md) throw new DriverError(`pool "${action.pool}" has no MachineDeployment in nodePools (mapped: ${this.config.nodePools.map((p) => p.pool).join(', ')})`, false);
+          return this.scaleObject({ kind: 'MachineDeployment', namespace: md.namespace, name: md.name }, action.id, false, () => action.toNodes);
+        }
         throw new DriverError(
-          `the kubernetes driver does not manage nodes ("${action.kind}" on pool "${action.pool}"): a cluster autoscaler or Karpenter provisions nodes for pending pods; set nodeActions: delegate to acknowledge node actions without an API call, or use the webhook driver for your provisioning`,
+          `the kubernetes driver does not manage nodes ("${action.kind}" on pool "${action.pool}"): a cluster autoscaler or Karpenter provisions nodes for pending pods; set nodeActions: delegate to acknowledge node actions without an API call, clusterApi to scale Cluster API MachineDeployments, or use the webhook driver for your provisioning`,
           false,
         );
     }
@@ -404,8 +453,10 @@ export class KubernetesDriver implements Driver {
   /**
    * Desired (spec.replicas) and running (status.readyReplicas) instances of
    * every mapped object, by workload and pool (`*` for an object shared by all
-   * pools), each container's resources, and, when `nodePoolLabel` is set,
-   * nodes by pool: Ready ones, and the others as pending.
+   * pools), each container's resources, and nodes by pool: from the
+   * MachineDeployments' replicas and ready replicas with `nodeActions:
+   * clusterApi`, else, when `nodePoolLabel` is set, from the node list
+   * (Ready ones, and the others as pending).
    */
   async observe(): Promise<ObservedState> {
     const desired: Record<string, Record<string, number>> = {};
@@ -428,7 +479,7 @@ export class KubernetesDriver implements Driver {
     }
     const ready: Record<string, number> = {};
     const pending: Record<string, number> = {};
-    if (this.config.nodePoolLabel) {
+    if (this.config.nodePoolLabel && this.config.nodeActions !== 'clusterApi') {
       let nodes;
       try {
         nodes = await this.core.listNode({}, this.requestOptions);
@@ -442,6 +493,15 @@ export class KubernetesDriver implements Driver {
         ready[pool] = (ready[pool] ?? 0) + (isReady ? 1 : 0);
         pending[pool] = (pending[pool] ?? 0) + (isReady ? 0 : 1);
       }
+    }
+    if (this.config.nodeActions === 'clusterApi') {
+      // The MachineDeployment's own counts: machines asked for, and those whose node is ready.
+      const mds = await Promise.all(this.config.nodePools.map((p) => this.read({ kind: 'MachineDeployment', namespace: p.namespace, name: p.name })));
+      this.config.nodePools.forEach((p, i) => {
+        const readyMachines = mds[i].status?.readyReplicas ?? 0;
+        ready[p.pool] = readyMachines;
+        pending[p.pool] = Math.max(0, (mds[i].spec?.replicas ?? 1) - readyMachines);
+      });
     }
     return { timeSeconds: this.now(), readyNodesByPool: ready, pendingNodesByPool: pending, runningInstances: running, desiredInstances: desired, instanceResources: resources };
   }
