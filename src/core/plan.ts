@@ -83,7 +83,8 @@ export interface InstanceResources {
 
 /**
  * Change a workload's per-instance resources (vertical scaling). `from` is
- * the state the decision saw, so the inverse can restore it.
+ * the state the decision saw, so the inverse can restore it: it should name
+ * every field that `to` sets.
  */
 export interface ResizeWorkloadAction extends ActionBase {
   readonly kind: 'resizeWorkload';

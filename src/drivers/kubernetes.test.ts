@@ -17,6 +17,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryActionLog } from '../core/actionLog.ts';
 import { InvalidInputError } from '../core/errors.ts';
 import { inverse, type Action } from '../core/plan.ts';
+import { describeDriverContract } from '../../test/driverContract.ts';
 import { executePhases } from './executor.ts';
 import { FakeKubeApi } from './fakeKubeApi.ts';
 import { APPLIED_ANNOTATION, INTENT_ANNOTATION, KubernetesDriver, type KubernetesConfig } from './kubernetes.ts';
@@ -435,4 +436,16 @@ describe('Kubernetes driver config', () => {
     );
     expect(() => new KubernetesDriver({ kubeconfig: '/nonexistent/kubeconfig', workloads: [ok as never] })).toThrow(/^\/nonexistent\/kubeconfig: cannot be loaded/);
   });
+});
+
+describeDriverContract('KubernetesDriver (fake API server, Online Boutique frontend)', async () => {
+  const workloads: KubernetesConfig['workloads'] = [{ workload: 'frontend', pool: 'a', namespace: NS, kind: 'Deployment', name: 'frontend' }];
+  // api and kubeconfigPath come from this file's beforeEach.
+  return {
+    driver: driver({ workloads }),
+    workload: 'frontend',
+    pool: 'a',
+    initialInstances: 1,
+    restarted: () => driver({ workloads }),
+  };
 });

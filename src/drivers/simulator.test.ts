@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Pool, Workload } from '../core/model.ts';
 import { inverse, type Action } from '../core/plan.ts';
+import { describeDriverContract } from '../../test/driverContract.ts';
 import { SimulatorDriver } from './simulator.ts';
 
 const pool = (name: string, over: Partial<Pool> = {}): Pool => ({
@@ -116,4 +117,10 @@ describe('SimulatorDriver', () => {
     );
     expect(d.applySync({ ...base(), kind: 'resizeWorkload', workload: 'nope', from: {}, to: {} }).error).toBe('unknown workload "nope"');
   });
+});
+
+describeDriverContract('SimulatorDriver', async () => {
+  const d = new SimulatorDriver([pool('a')], [workload('web', 1)], 0, { nodesByPool: { a: 2 }, instances: { web: { a: 1 } } });
+  // The simulator is in-process: a restart that keeps its state is the same object.
+  return { driver: d, workload: 'web', pool: 'a', initialInstances: 1, restarted: () => d };
 });
