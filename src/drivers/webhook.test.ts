@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryActionLog } from '../core/actionLog.ts';
 import { DriverError, InvalidInputError } from '../core/errors.ts';
 import type { Action } from '../core/plan.ts';
+import { describeDriverContract } from '../../test/driverContract.ts';
 import { executeActions } from './executor.ts';
 import { signWebhook, verifyWebhookSignature, WebhookDriver, type WebhookActionBody } from './webhook.ts';
 
@@ -269,4 +270,48 @@ describe('verifyWebhookSignature', () => {
     expect(v.ok).toBe(ok);
     if (!v.ok) expect(v.problem).toBe(problem);
   });
+});
+
+/** A receiver with state, as a team's actuator would be: verifies, deduplicates on the key, acts, and serves its state. */
+async function statefulReceiver(): Promise<{ url: string; close: () => Promise<void> }> {
+  const desired: Record<string, Record<string, number>> = { web: { a: 1 } };
+  const seen = new Map<string, { status: number; body: string }>();
+  const srv = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks).toString('utf8');
+      const reply = (status: number, body: unknown) => {
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(body));
+      };
+      if (!verifyWebhookSignature(req.headers['headroom-signature'] as string, raw, [SECRET], NOW).ok) return reply(401, { error: 'bad signature' });
+      if (req.method === 'GET') return reply(200, { timeSeconds: NOW, readyNodesByPool: {}, pendingNodesByPool: {}, runningInstances: desired, desiredInstances: desired });
+      const key = req.headers['idempotency-key'] as string;
+      const earlier = seen.get(key);
+      if (earlier) {
+        res.writeHead(earlier.status, { 'content-type': 'application/json' });
+        return res.end(earlier.body);
+      }
+      const { action } = JSON.parse(raw) as WebhookActionBody;
+      let answer: { status: number; body: string };
+      if (action.kind !== 'scaleWorkload' || !desired[action.workload]) answer = { status: 422, body: JSON.stringify({ error: `unknown workload ${action.kind === 'scaleWorkload' ? action.workload : action.kind}` }) };
+      else {
+        desired[action.workload][action.pool] = action.toInstances;
+        answer = { status: 200, body: JSON.stringify({ done: key }) };
+      }
+      seen.set(key, answer);
+      res.writeHead(answer.status, { 'content-type': 'application/json' });
+      res.end(answer.body);
+    });
+  });
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(srv.address() as AddressInfo).port}`;
+  return { url, close: () => new Promise<void>((resolve) => srv.close(() => resolve())) };
+}
+
+describeDriverContract('WebhookDriver (stateful loopback receiver)', async () => {
+  const r = await statefulReceiver();
+  const make = () => new WebhookDriver({ url: `${r.url}/actions`, observeUrl: `${r.url}/state`, secret: SECRET }, { now: () => NOW });
+  return { driver: make(), workload: 'web', pool: 'a', initialInstances: 1, restarted: make, close: r.close };
 });
