@@ -302,13 +302,26 @@ describe('executePhases', () => {
     ]);
     const out = await executePhases(plan, h.driver, h.log, h.options);
     expect(out.status).toBe('rolledBack');
-    expect(out.reason).toMatch(/^resumed rollback/);
+    expect(out.failedPhase).toBe(1);
+    expect(out.reason).toBe('resumed rollback: action c failed: invalid');
     expect(h.driver.calls).toEqual(['a', 'b', 'c', 'b/rollback', 'b/rollback', 'a/rollback']);
     for (const id of ['a', 'b', 'b/rollback', 'a/rollback']) expect(h.driver.effects.get(id)).toBe(1);
     // A third run finds everything final and sends nothing.
     const third = await executePhases(plan, h.driver, h.log, h.options);
     expect(third.status).toBe('rolledBack');
     expect(h.driver.calls).toHaveLength(6);
+  });
+
+  it('resumes a rollback decided by a failed gate, naming the gated phase', async () => {
+    const h = harness();
+    const plan = [scale('a', 0), scale('b', 1), scale('c', 2)];
+    h.log.crashAt = (call) => call === `sent ${rollbackId('a')}`;
+    const gate = async (phase: number) => (phase === 1 ? { ok: false, reason: 'error rate 4%' } : { ok: true });
+    await expect(executePhases(plan, h.driver, h.log, { ...h.options, gate })).rejects.toThrow();
+    const out = await executePhases(plan, h.driver, h.log, { ...h.options, gate });
+    expect(out).toMatchObject({ status: 'rolledBack', failedPhase: 1, reason: 'resumed rollback' });
+    expect(h.driver.calls).toEqual(['a', 'b', 'b/rollback', 'a/rollback']);
+    expect(await h.log.get('c')).toBeUndefined();
   });
 
   it('resumes forward after a crash between two actions without repeating one', async () => {

@@ -205,17 +205,20 @@ export async function executePhases(actions: readonly Action[], driver: Driver, 
   const recordsInOrder = async () => [...(await found()).values()];
 
   // Resume a rollback when one was decided earlier: an action failed, or an undo was begun.
+  // The phase that failed is the failed action's, or, after a failed gate, the last phase that has undos.
   const before = await found();
   let failedPhase: number | undefined;
+  let undonePhase: number | undefined;
   let reason: string | undefined;
   for (const a of ordered) {
     const r = before.get(a.id);
-    const undoBegun = (await log.get(rollbackId(a.id))) !== undefined;
-    if (r?.status === 'failed' || r?.status === 'rolledBack' || undoBegun) {
+    if (r?.status === 'failed') {
       failedPhase ??= a.phase;
-      if (r?.status === 'failed') reason ??= r.error;
+      reason ??= `action ${a.id} failed: ${r.error ?? 'no message'}`;
     }
+    if (r?.status === 'rolledBack' || (await log.get(rollbackId(a.id))) !== undefined) undonePhase = a.phase;
   }
+  failedPhase ??= undonePhase;
 
   if (failedPhase === undefined) {
     for (let i = 0; i < phases.length; i++) {
