@@ -436,6 +436,23 @@ describe('Kubernetes driver config', () => {
     );
     expect(() => new KubernetesDriver({ kubeconfig: '/nonexistent/kubeconfig', workloads: [ok as never] })).toThrow(/^\/nonexistent\/kubeconfig: cannot be loaded/);
   });
+
+  it('says so when no kubeconfig can be found at all, instead of talking to localhost:8080', () => {
+    const saved = { KUBECONFIG: process.env.KUBECONFIG, HOME: process.env.HOME, KUBERNETES_SERVICE_HOST: process.env.KUBERNETES_SERVICE_HOST };
+    try {
+      delete process.env.KUBECONFIG;
+      delete process.env.KUBERNETES_SERVICE_HOST;
+      process.env.HOME = mkdtempSync(join(tmpdir(), 'headroom-home-'));
+      expect(() => new KubernetesDriver({ workloads: [ok as never] })).toThrow(
+        'kubernetes driver config.kubeconfig: no kubeconfig found: give its path, set KUBECONFIG, create ~/.kube/config, or run headroom in the cluster',
+      );
+    } finally {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  });
 });
 
 describeDriverContract('KubernetesDriver (fake API server, Online Boutique frontend)', async () => {

@@ -142,6 +142,11 @@ export function loadKubeConfig(config: { kubeconfig?: string; context?: string }
   } catch (e) {
     throw new InvalidInputError(config.kubeconfig ?? 'kubeconfig', `cannot be loaded: ${e instanceof Error ? e.message : String(e)}`);
   }
+  // With nothing to load, the client falls back to http://localhost:8080, which no real cluster serves: say so now.
+  const fallback = kc.getCurrentCluster();
+  if (!config.kubeconfig && fallback?.name === 'cluster' && fallback.server === 'http://localhost:8080') {
+    throw new InvalidInputError('kubernetes driver config.kubeconfig', 'no kubeconfig found: give its path, set KUBECONFIG, create ~/.kube/config, or run headroom in the cluster');
+  }
   if (config.context) {
     if (!kc.getContexts().some((c) => c.name === config.context)) {
       throw new InvalidInputError('kubernetes driver config.context', `no context "${config.context}" in the kubeconfig (has: ${kc.getContexts().map((c) => c.name).join(', ') || 'none'})`);
