@@ -20,7 +20,8 @@ export type ActionKind =
   | 'migrate' // move instances of a workload between pools (one phase step)
   | 'reserve' // buy or release committed capacity
   | 'createPool'
-  | 'dismantlePool';
+  | 'dismantlePool'
+  | 'resizeWorkload'; // set a workload's per-instance resource requests and limits
 
 export interface ActionBase {
   /** Unique, stable id: drivers use it to never execute an action twice. */
@@ -68,7 +69,33 @@ export interface PoolLifecycleAction extends ActionBase {
   readonly pool: string;
 }
 
-export type Action = ScaleNodesAction | ScaleWorkloadAction | MigrateAction | ReserveAction | PoolLifecycleAction;
+/** CPU and memory of one resource list (requests or limits); an absent field is left as it is. */
+export interface ResourceAmounts {
+  readonly cpuMillicores?: number;
+  readonly memoryMiB?: number;
+}
+
+/** Per-instance resources of a workload: what the scheduler reserves (requests) and the cap (limits). */
+export interface InstanceResources {
+  readonly requests?: ResourceAmounts;
+  readonly limits?: ResourceAmounts;
+}
+
+/**
+ * Change a workload's per-instance resources (vertical scaling). `from` is
+ * the state the decision saw, so the inverse can restore it: it should name
+ * every field that `to` sets.
+ */
+export interface ResizeWorkloadAction extends ActionBase {
+  readonly kind: 'resizeWorkload';
+  readonly workload: string;
+  /** Pool whose instances are resized; absent: every pool. */
+  readonly pool?: string;
+  readonly from: InstanceResources;
+  readonly to: InstanceResources;
+}
+
+export type Action = ScaleNodesAction | ScaleWorkloadAction | MigrateAction | ReserveAction | PoolLifecycleAction | ResizeWorkloadAction;
 
 /** Every action has an inverse that undoes it (used for rollback). */
 export function inverse(action: Action, id: string): Action {
@@ -84,6 +111,8 @@ export function inverse(action: Action, id: string): Action {
       return { ...action, id, kind: 'dismantlePool', reason: `rollback of ${action.id}` };
     case 'dismantlePool':
       return { ...action, id, kind: 'createPool', reason: `rollback of ${action.id}` };
+    case 'resizeWorkload':
+      return { ...action, id, from: action.to, to: action.from, reason: `rollback of ${action.id}` };
   }
 }
 

@@ -1,4 +1,4 @@
-import type { Action } from '../core/plan.ts';
+import type { Action, InstanceResources } from '../core/plan.ts';
 
 /** What a driver reports back for one action. */
 export interface ActionResult {
@@ -19,6 +19,8 @@ export interface ObservedState {
   readonly runningInstances: Readonly<Record<string, Readonly<Record<string, number>>>>;
   /** Instances desired (spec), by workload and pool. */
   readonly desiredInstances: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  /** Per-instance resources, by workload and pool, where the driver can see them (Kubernetes: the mapped container's). */
+  readonly instanceResources?: Readonly<Record<string, Readonly<Record<string, InstanceResources>>>>;
 }
 
 /**
@@ -30,4 +32,14 @@ export interface Driver {
   readonly name: string;
   apply(action: Action): Promise<ActionResult>;
   observe(): Promise<ObservedState>;
+}
+
+/** Answers a driver keeps in memory: enough for any plan being resumed (older ids are the receiver's or the object's to remember). */
+export const RESULTS_KEPT = 10_000;
+
+/** Remember a driver's answer for an action id, forgetting the oldest beyond `kept`. */
+export function rememberResult(results: Map<string, ActionResult>, id: string, result: ActionResult, kept = RESULTS_KEPT): void {
+  results.delete(id);
+  results.set(id, result);
+  while (results.size > kept) results.delete(results.keys().next().value as string);
 }

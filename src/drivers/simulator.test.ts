@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Pool, Workload } from '../core/model.ts';
-import type { Action } from '../core/plan.ts';
+import { inverse, type Action } from '../core/plan.ts';
+import { describeDriverContract } from '../../test/driverContract.ts';
 import { SimulatorDriver } from './simulator.ts';
 
 const pool = (name: string, over: Partial<Pool> = {}): Pool => ({
@@ -97,4 +98,29 @@ describe('SimulatorDriver', () => {
     expect(r.error).toMatch(/pool "a" allows 0\.\.2 nodes, asked for 3/);
     expect(d.log[0].status).toBe('failed');
   });
+
+  it('resizes requests so fewer instances fit (limits are not modelled), and the inverse restores them', () => {
+    const d = new SimulatorDriver([pool('a')], [workload('w', 1, 1000)], 0, { nodesByPool: { a: 1 }, instances: { w: { a: 4 } } });
+    expect(d.runningTotal('w')).toBe(4);
+    const grow: Action = { ...base(), kind: 'resizeWorkload', workload: 'w', from: { requests: { cpuMillicores: 1000 } }, to: { requests: { cpuMillicores: 1500 }, limits: { cpuMillicores: 3000 } } };
+    expect(d.applySync(grow).ok).toBe(true);
+    // 4000m / 1500m = 2 instances fit on the node.
+    expect(d.runningTotal('w')).toBe(2);
+    expect(d.applySync(inverse(grow, 'undo')).ok).toBe(true);
+    expect(d.runningTotal('w')).toBe(4);
+  });
+
+  it('rejects a resize to zero or of an unknown workload', () => {
+    const d = new SimulatorDriver([pool('a')], [workload('w', 1)], 0);
+    expect(d.applySync({ ...base(), kind: 'resizeWorkload', workload: 'w', from: {}, to: { requests: { memoryMiB: 0 } } }).error).toBe(
+      'workload "w": requests must be more than 0 (got 1000m CPU, 0 MiB)',
+    );
+    expect(d.applySync({ ...base(), kind: 'resizeWorkload', workload: 'nope', from: {}, to: {} }).error).toBe('unknown workload "nope"');
+  });
+});
+
+describeDriverContract('SimulatorDriver', async () => {
+  const d = new SimulatorDriver([pool('a')], [workload('web', 1)], 0, { nodesByPool: { a: 2 }, instances: { web: { a: 1 } } });
+  // The simulator is in-process: a restart that keeps its state is the same object.
+  return { driver: d, workload: 'web', pool: 'a', initialInstances: 1, restarted: () => d };
 });

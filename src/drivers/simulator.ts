@@ -35,6 +35,8 @@ export class SimulatorDriver implements Driver {
   /** Node-seconds and money accrued, by pool (billing from request to removal). */
   private readonly nodeSeconds = new Map<string, number>();
   private billedCost = 0;
+  /** Per-instance requests changed by `resizeWorkload`, by workload (limits are not modelled). */
+  private readonly resized = new Map<string, { cpuMillicores: number; memoryMiB: number }>();
 
   constructor(
     pools: readonly Pool[],
@@ -178,8 +180,8 @@ export class SimulatorDriver implements Driver {
   /** How many of `want` instances of `w` fit in the pool's free capacity; takes that capacity. */
   private fitCount(w: Workload, pool: string, want: number, freeCpu: Map<string, number>, freeMem: Map<string, number>): number {
     if (want <= 0) return 0;
-    const cpu = w.perInstance.cpuMillicores;
-    const mem = w.perInstance.memoryMiB;
+    const cpu = this.resized.get(w.name)?.cpuMillicores ?? w.perInstance.cpuMillicores;
+    const mem = this.resized.get(w.name)?.memoryMiB ?? w.perInstance.memoryMiB;
     const byCpu = cpu > 0 ? Math.floor((freeCpu.get(pool) ?? 0) / cpu + 1e-9) : Infinity;
     const byMem = mem > 0 ? Math.floor((freeMem.get(pool) ?? 0) / mem + 1e-9) : Infinity;
     const n = Math.max(0, Math.min(want, byCpu, byMem));
@@ -247,6 +249,24 @@ export class SimulatorDriver implements Driver {
       case 'createPool':
       case 'dismantlePool':
         return { ok: false, error: `the simulator does not model "${action.kind}" yet`, retryable: false };
+      case 'resizeWorkload': {
+        // Requests decide packing, so they change what fits; limits don't, and are not modelled.
+        const w = this.workloadsByPriority.find((x) => x.name === action.workload);
+        if (!w) return { ok: false, error: `unknown workload "${action.workload}"`, retryable: false };
+        if (action.pool !== undefined) {
+          return { ok: false, error: `the simulator resizes a workload in every pool at once; got pool "${action.pool}"`, retryable: false };
+        }
+        const current = this.resized.get(w.name) ?? { cpuMillicores: w.perInstance.cpuMillicores, memoryMiB: w.perInstance.memoryMiB };
+        const next = {
+          cpuMillicores: action.to.requests?.cpuMillicores ?? current.cpuMillicores,
+          memoryMiB: action.to.requests?.memoryMiB ?? current.memoryMiB,
+        };
+        if (!(next.cpuMillicores > 0) || !(next.memoryMiB > 0)) {
+          return { ok: false, error: `workload "${w.name}": requests must be more than 0 (got ${next.cpuMillicores}m CPU, ${next.memoryMiB} MiB)`, retryable: false };
+        }
+        this.resized.set(w.name, next);
+        return { ok: true };
+      }
     }
   }
 
