@@ -34,6 +34,7 @@ import type { Forecaster, QuantileForecast } from '../core/forecast.ts';
 import { head, type Series } from '../core/series.ts';
 import { InvalidInputError } from '../core/errors.ts';
 import { checkedLevels } from './quantiles.ts';
+import { multiply, solveSpd, transpose, type Matrix } from './linalg.ts';
 import { seededUniform, standardNormal } from './random.ts';
 import { normalQuantile, sortedQuantile } from './stats.ts';
 
@@ -80,53 +81,6 @@ export function summingMatrix(roots: HierarchyNode | readonly HierarchyNode[]): 
 
 export type ReconciliationMethod = 'bottom-up' | 'ols' | 'wls-structural' | 'mint-shrink';
 export const RECONCILIATION_METHODS: readonly ReconciliationMethod[] = ['bottom-up', 'ols', 'wls-structural', 'mint-shrink'];
-
-type Matrix = number[][];
-
-function multiply(a: readonly (readonly number[])[], b: readonly (readonly number[])[]): Matrix {
-  return a.map((row) => b[0].map((_, j) => row.reduce((s, v, k) => s + v * b[k][j], 0)));
-}
-
-function transpose(a: readonly (readonly number[])[]): Matrix {
-  return a[0].map((_, j) => a.map((row) => row[j]));
-}
-
-/**
- * Solve A·X = B for symmetric positive definite A (Cholesky). A few dozen nodes at
- * most, so a dense textbook factorisation is exact enough and needs no dependency.
- */
-function solveSpd(a: readonly (readonly number[])[], b: readonly (readonly number[])[]): Matrix {
-  const n = a.length;
-  const l: Matrix = Array.from({ length: n }, () => new Array<number>(n).fill(0));
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j <= i; j++) {
-      let s = a[i][j];
-      for (let k = 0; k < j; k++) s -= l[i][k] * l[j][k];
-      if (i === j) {
-        if (!(s > 0)) throw new InvalidInputError('reconciliation', 'the error covariance is not positive definite (a node with constant or duplicated errors?)');
-        l[i][i] = Math.sqrt(s);
-      } else l[i][j] = s / l[j][j];
-    }
-  }
-  return b[0].map((_, col) => {
-    const y = new Array<number>(n);
-    for (let i = 0; i < n; i++) {
-      let s = b[i][col];
-      for (let k = 0; k < i; k++) s -= l[i][k] * y[k];
-      y[i] = s / l[i][i];
-    }
-    const x = new Array<number>(n);
-    for (let i = n - 1; i >= 0; i--) {
-      let s = y[i];
-      for (let k = i + 1; k < n; k++) s -= l[k][i] * x[k];
-      x[i] = s / l[i][i];
-    }
-    return x;
-  }).reduce<Matrix>((out, x) => {
-    x.forEach((v, i) => (out[i] ??= []).push(v));
-    return out;
-  }, []);
-}
 
 /**
  * Covariance shrunk towards its diagonal, W = λ·diag(Ŵ) + (1 − λ)·Ŵ, with the
@@ -186,13 +140,13 @@ export function reconciliationMatrix(hierarchy: Hierarchy, method: Reconciliatio
     if (errors.some((e) => e.length !== n)) throw new InvalidInputError('reconciliation.errors', `every error vector needs ${n} values (one per node)`);
     const { covariance } = shrinkCovariance(errors);
     const identity = s.map((_, i) => s.map((__, j) => (i === j ? 1 : 0)));
-    winv = solveSpd(covariance, identity);
+    winv = solveSpd(covariance, identity, 'reconciliation: error covariance (a node with constant or duplicated errors?)');
   } else {
     throw new InvalidInputError('reconciliation.method', `unknown method '${String(method)}'; expected one of ${RECONCILIATION_METHODS.join(', ')}`);
   }
   const st = transpose(s);
   const stWinv = multiply(st, winv); // m × n
-  const g = solveSpd(multiply(stWinv, s), stWinv); // (SᵀW⁻¹S)⁻¹ SᵀW⁻¹, m × n
+  const g = solveSpd(multiply(stWinv, s), stWinv, 'reconciliation'); // (SᵀW⁻¹S)⁻¹ SᵀW⁻¹, m × n
   return multiply(s, g);
 }
 
