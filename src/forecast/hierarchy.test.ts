@@ -15,7 +15,7 @@ import {
 } from './hierarchy.ts';
 import { mstl } from './mstl.ts';
 import { sharedDataDir } from './nabData.ts';
-import { seededUniform, standardNormal } from './random.ts';
+import { seededUniform, standardNormal } from './sampling.ts';
 import { fillGaps } from './stats.ts';
 import { readNabSeries } from './testData.ts';
 

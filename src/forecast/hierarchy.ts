@@ -35,8 +35,8 @@ import { head, type Series } from '../core/series.ts';
 import { InvalidInputError } from '../core/errors.ts';
 import { checkedLevels } from './quantiles.ts';
 import { multiply, solveSpd, transpose, type Matrix } from './linalg.ts';
-import { seededUniform, standardNormal } from './random.ts';
-import { normalQuantile, sortedQuantile } from './stats.ts';
+import { quantileFunction, seededUniform, standardNormal } from './sampling.ts';
+import { sortedQuantile } from './stats.ts';
 
 /** A node of a hierarchy: a leaf (member) or a group of children. Names are unique. */
 export interface HierarchyNode {
@@ -162,21 +162,6 @@ export interface ReconcileOptions {
   readonly seed?: number;
 }
 
-/** A node's quantile function at one step: linear in normal scores between levels, extrapolated beyond. */
-function marginal(forecast: QuantileForecast, step: number): (z: number) => number {
-  const qs = forecast.quantiles;
-  if (qs.length === 0) return () => forecast.mean[step];
-  if (qs.length === 1) return () => qs[0].values[step];
-  const zs = qs.map((q) => normalQuantile(q.level));
-  const vs = qs.map((q) => q.values[step]);
-  return (z) => {
-    let k = 1;
-    while (k < zs.length - 1 && z > zs[k]) k++;
-    const w = (z - zs[k - 1]) / (zs[k] - zs[k - 1]);
-    return vs[k - 1] + w * (vs[k] - vs[k - 1]);
-  };
-}
-
 function correlationFromErrors(errors: readonly (readonly number[])[], n: number): Matrix {
   const mean = Array.from({ length: n }, (_, i) => errors.reduce((s, e) => s + e[i], 0) / errors.length);
   const cov = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => errors.reduce((s, e) => s + (e[i] - mean[i]) * (e[j] - mean[j]), 0)));
@@ -237,7 +222,7 @@ export function reconcile(
     const reconciledMean = apply(base.map((f) => f.mean[h]));
     reconciledMean.forEach((v, i) => (means[i][h] = v));
     if (levels.length === 0) continue;
-    const quantileFns = base.map((f) => marginal(f, h));
+    const quantileFns = base.map((f) => quantileFunction(f, h));
     const draws: number[][] = nodes.map(() => new Array<number>(count));
     for (let k = 0; k < count; k++) {
       let z: number[];
