@@ -59,6 +59,13 @@ describe('detectAnomalies on a synthetic seasonal series', () => {
     expect(shifts[0].magnitude).toBeLessThan(18);
   });
 
+  it('maxPerWeek keeps the highest scores within the budget (6 weeks × 0.2 → 2 anomalies)', () => {
+    const { anomalies } = detectAnomalies(history, { maxPerWeek: 0.2 });
+    expect(anomalies).toHaveLength(2);
+    // The 15σ shift and the larger-scored of the two 12σ spikes.
+    expect(anomalies.map((a) => a.kind).sort()).toEqual(['level-shift', 'spike']);
+  });
+
   it('cleanHistory replaces the spikes by the seasonal expectation and keeps the shift', () => {
     const { history: clean, anomalies } = cleanHistory(history);
     expect(anomalies).toHaveLength(2);

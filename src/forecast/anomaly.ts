@@ -63,6 +63,12 @@ export interface AnomalyOptions {
   readonly mergeGapSteps?: number;
   /** Days of history needed before the scale is estimated per phase of the day; default 7. */
   readonly minCyclesForPhaseScale?: number;
+  /**
+   * Report at most this many anomalies per week of history (rounded up), the highest
+   * scores first; default unlimited. Heavy-tailed metrics have many bursts above any
+   * fixed threshold; a budget keeps the report to the most unusual ones.
+   */
+  readonly maxPerWeek?: number;
   /** Which kinds to report; default both. */
   readonly kinds?: readonly AnomalyKind[];
 }
@@ -388,8 +394,14 @@ export function detectAnomalies(history: Series, options: AnomalyOptions = {}): 
   if (kinds.has('level-shift')) {
     for (const s of shifts) anomalies.push(make('level-shift', s.index, s.index + 1, Math.abs(s.stat), s.stat * s.sigma));
   }
-  anomalies.sort((a, b) => a.startIndex - b.startIndex || a.kind.localeCompare(b.kind));
-  return { anomalies, decomposition: d };
+  let kept = anomalies;
+  if (options.maxPerWeek !== undefined) {
+    if (!(options.maxPerWeek >= 0)) throw new InvalidInputError('anomaly.maxPerWeek', `must be ≥ 0, got ${options.maxPerWeek}`);
+    const budget = Math.ceil((options.maxPerWeek * n * step) / WEEK_SECONDS);
+    kept = [...anomalies].sort((a, b) => b.score - a.score).slice(0, budget);
+  }
+  kept.sort((a, b) => a.startIndex - b.startIndex || a.kind.localeCompare(b.kind));
+  return { anomalies: kept, decomposition: d };
 }
 
 /**
