@@ -4,6 +4,7 @@ import type { Series } from '../core/series.ts';
 import { InvalidInputError } from '../core/errors.ts';
 import { cleaned, cleanHistory, detectAnomalies, median, robustScale, scoreAgainstWindows } from './anomaly.ts';
 import { readNabWindows, sharedDataDir } from './nabData.ts';
+import { mstl } from './mstl.ts';
 import { seasonalNaive } from './seasonalNaive.ts';
 import { lcg, readNabSeries } from './testData.ts';
 
@@ -152,5 +153,26 @@ describe.skipIf(!shared)('NYC taxi (NAB realKnownCause, full file)', () => {
     // Measured with the defaults: 5 of 5 windows, 11 detections outside them (precision 0.31).
     expect(score.recall).toBeGreaterThanOrEqual(0.8);
     expect(score.falsePositives).toBeLessThanOrEqual(15);
+  });
+});
+
+describe('cleaning before fitting on a bursty real trace (AAPL tweet volume, data/nab slice)', () => {
+  it('cleaned(mstl()) forecasts the next day with a lower MAE than mstl() alone', () => {
+    const raw = readNabSeries('data/nab/twitter_volume_aapl.csv');
+    // 30-minute means of the 5-minute counts.
+    const v = raw.values;
+    const s: Series = { startSeconds: raw.startSeconds, stepSeconds: 1800, values: Array.from({ length: Math.floor(v.length / 6) }, (_, i) => v.slice(6 * i, 6 * i + 6).reduce((a, b) => a + b, 0) / 6) };
+    const window = 2 * 336;
+    let plain = 0;
+    let clean = 0;
+    for (let o = window; o + 48 <= s.values.length; o += 48) {
+      const history: Series = { ...s, startSeconds: s.startSeconds + (o - window) * 1800, values: s.values.slice(o - window, o) };
+      const actual = s.values.slice(o, o + 48);
+      const mae = (f: readonly number[]) => f.reduce((a, x, t) => a + Math.abs(x - actual[t]), 0) / 48;
+      plain += mae(mstl().fit({ history }).predict(48, [0.5]).mean);
+      clean += mae(cleaned(mstl()).fit({ history }).predict(48, [0.5]).mean);
+    }
+    // Measured over the 7 origins of the third week: summed MAE 566 without cleaning, 400 with (−29%).
+    expect(clean).toBeLessThan(0.85 * plain);
   });
 });
