@@ -4,23 +4,27 @@
  *
  * Method (robust seasonal-trend decomposition, then robust scores):
  * 1. Trend: a running median over one season (one week when the history holds
- *    three weeks, else one day), so neither a spike nor a one-day episode moves it.
+ *    three weeks, else one day), so neither a spike nor a one-day episode moves it;
+ *    computed twice, as in STL's inner loop: on the values, then on the values minus
+ *    the first seasonal profile.
  * 2. Seasonal profile: per phase of that season, the interquartile mean (the mean
- *    of the middle half) of (value − trend) over all cycles: robust to a spike in a
- *    quarter of the cycles, and, unlike a median of few values, it does not pull the
- *    middle residuals to exactly 0, which would shrink the MAD and inflate the
- *    z-scores. Expectation = trend + profile.
- * 3. Spikes: residual (value − expectation) divided by a robust scale, per phase of
- *    the day when the history holds `minCyclesForPhaseScale` days, else global:
- *    1.4826 · median absolute deviation (MAD; Hampel 1974; Leys et al. 2013). Runs of
- *    |z| ≥ `spikeThreshold`, bridged over gaps of `mergeGapSteps`, are one anomaly.
+ *    of the middle half) of (value − trend) over all cycles, robust to a spike in a
+ *    quarter of the cycles. Expectation = trend + profile. The residual that scores
+ *    step t uses the profile without step t (leave-one-out): a location estimate
+ *    that includes the point pulls the middle residuals towards 0, which shrinks the
+ *    MAD and inflates every z-score.
+ * 3. Spikes: residual divided by a robust scale, 1.4826 · median absolute deviation
+ *    (MAD; Hampel 1974; Leys et al. 2013), per phase of the day when the history holds
+ *    `minCyclesForPhaseScale` days, else global. Runs of |z| ≥ `spikeThreshold`,
+ *    bridged over gaps of `mergeGapSteps`, are one anomaly.
  * 4. Level shifts: on the seasonally adjusted series, the difference between the
- *    median of the `shiftWindowSteps` after t and the median of those before t
- *    (a robust two-sample changepoint statistic, cf. the median-based CUSUM variants
- *    in Basseville & Nikiforov 1993), in units of the residual scale. Local maxima
- *    of |difference| ≥ `shiftThreshold`, at least one window apart, are level shifts.
- *    A change that reverts within half a window does not move the medians, so it is
- *    reported as a spike run, not a shift.
+ *    median of the `shiftWindowSteps` after t and the median of those before t, in
+ *    units of the residual scale (a two-sample statistic with medians instead of
+ *    means). Local maxima of |difference| ≥ `shiftThreshold`, at least one window
+ *    apart, are level shifts, placed to the step by a CUSUM likelihood-ratio search
+ *    (Hinkley 1970). The trend is then re-estimated within the segments between
+ *    shifts, so a shift does not show up as a run of spikes around it. A change that
+ *    reverts within half a window does not move the medians: it is a spike run.
  *
  * The scores are robust z-scores: about N(0,1) on clean Gaussian noise, so the
  * threshold sets the false-alarm rate (|z| ≥ 6: about 2e-9 per point).
