@@ -3,7 +3,8 @@ import { basename, dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument, isNode } from 'yaml';
 import type { ZodIssue } from 'zod';
 import { InvalidInputError } from '../core/errors.ts';
-import type { Account, DependencyEdge, Pool, Provider, Resources, Scenario, Workload } from '../core/model.ts';
+import type { Account, DependencyEdge, Pool, Provider, Resources, Scenario, ScenarioEvent, Workload } from '../core/model.ts';
+import { expandEvents } from '../forecast/events.ts';
 import type { Series } from '../core/series.ts';
 import { readSamplesCsv, parseTimestamp, type Sample } from '../ingest/csv.ts';
 import { medianStepSeconds, toGrid } from '../ingest/resample.ts';
@@ -194,6 +195,19 @@ export function buildScenario(file: ScenarioFile, baseDir: string, where = file.
   const providers: Provider[] = file.providers.map((p) => ({ name: p.name, kind: p.kind }));
   const accounts: Account[] = file.accounts.map((a) => ({ ...a }));
   const dependencies: DependencyEdge[] = file.dependencies.map((e) => ({ ...e }));
+  (file.events ?? []).forEach((e, i) => {
+    for (const w of e.workloads ?? []) {
+      if (!workloadNames.has(w)) throw new InvalidInputError(`${where}: events[${i}].workloads`, `event "${e.name}" names unknown workload "${w}"`);
+    }
+  });
+  // Yearly events are expanded over the grid plus one forecast horizon and a day.
+  const events: ScenarioEvent[] = (file.events ?? []).flatMap((e) =>
+    expandEvents(
+      [{ name: e.name, startSeconds: e.start, endSeconds: e.end, expectedMultiplier: e.multiplier, recurrence: e.recurrence }],
+      gridStart,
+      gridStart + steps * step + sim.horizonSeconds + 86_400,
+    ).map((k) => ({ ...k, ...(e.workloads ? { workloads: e.workloads } : {}) })),
+  );
   return {
     name: file.name,
     description: file.description,
@@ -213,6 +227,7 @@ export function buildScenario(file: ScenarioFile, baseDir: string, where = file.
     },
     predictive: file.policies.predictive,
     startSeconds: gridStart,
+    ...(events.length > 0 ? { events } : {}),
   };
 }
 

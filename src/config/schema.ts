@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseDurationSeconds } from './duration.ts';
+import { parseTimestamp } from '../ingest/csv.ts';
 
 /**
  * The scenario file format. One zod schema gives both validation (with
@@ -210,6 +211,33 @@ export const predictivePolicySchema = z
   })
   .strict();
 
+/** A point in time: ISO 8601, "YYYY-MM-DD HH:MM:SS" or "YYYY-MM-DD" (UTC), or epoch seconds. */
+const timestamp = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  const t = typeof v === 'number' ? v : parseTimestamp(v);
+  if (!Number.isFinite(t)) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: `"${v}" is not a timestamp (use ISO 8601, "YYYY-MM-DD HH:MM:SS" in UTC, or epoch seconds)` });
+    return z.NEVER;
+  }
+  return t;
+});
+
+/** A known event (holiday, campaign) on the scenario's clock; forecasters that take regressors use it. */
+export const eventSchema = z
+  .object({
+    name: z.string().min(1),
+    start: timestamp,
+    /** Exclusive end. */
+    end: timestamp,
+    /** Expected multiplicative effect on demand (1.5 = +50%), used until past occurrences give an estimate. */
+    multiplier: z.number().positive().optional(),
+    /** 'yearly': the same UTC date and time every year. */
+    recurrence: z.enum(['yearly']).optional(),
+    /** Workloads the event affects; default all. */
+    workloads: z.array(z.string()).optional(),
+  })
+  .strict()
+  .refine((e) => e.end > e.start, { message: 'end must be after start', path: ['end'] });
+
 export const scenarioSchema = z
   .object({
     name,
@@ -222,6 +250,7 @@ export const scenarioSchema = z
     dependencies: z.array(dependencySchema).default([]),
     riskQuantiles: riskQuantilesSchema.optional(),
     policies: z.object({ predictive: predictivePolicySchema.default({}) }).strict().default({}),
+    events: z.array(eventSchema).optional(),
   })
   .strict();
 
@@ -232,3 +261,4 @@ export type AvailabilityConfig = z.infer<typeof availabilitySchema>;
 export type RiskQuantilesConfig = z.infer<typeof riskQuantilesSchema>;
 export type PoolFile = z.infer<typeof poolSchema>;
 export type PredictivePolicyConfig = z.infer<typeof predictivePolicySchema>;
+export type EventFile = z.infer<typeof eventSchema>;

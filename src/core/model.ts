@@ -1,4 +1,5 @@
 import type { Series } from './series.ts';
+import type { KnownEvent } from './forecast.ts';
 
 /** Resources of one instance or one node, in canonical units. */
 export interface Resources {
@@ -170,4 +171,11 @@ export interface Scenario {
   readonly predictive: PredictiveSettings;
   /** Timestamp (epoch seconds) of the first step on the common grid. */
   readonly startSeconds: number;
+  /** Known events (holidays, campaigns) on the grid's clock, yearly ones expanded; absent when none. */
+  readonly events?: readonly ScenarioEvent[];
+}
+
+/** A known event of a scenario: the forecasting event, limited to some workloads when `workloads` is set. */
+export interface ScenarioEvent extends KnownEvent {
+  readonly workloads?: readonly string[];
 }

@@ -59,3 +59,7 @@ export function forecasterByName(name: string, options: RegistryOptions = {}): F
       throw new InvalidInputError('forecaster', `unknown model '${name}'; expected one of ${FORECASTER_NAMES.join(', ')}`);
   }
 }
+export { detectAnomalies, cleaned, cleanHistory, robustDecomposition, scoreAgainstWindows, type Anomaly, type AnomalyOptions, type AnomalyReport } from './anomaly.ts';
+export { summingMatrix, reconcile, reconciliationMatrix, forecastHierarchy, aggregateHistories, RECONCILIATION_METHODS, type Hierarchy, type HierarchyNode, type ReconciliationMethod } from './hierarchy.ts';
+export { withEvents, expandEvents, validateEvents, type EventEffect, type EventOptions, type FittedWithEvents, type CalendarEvent } from './events.ts';
+export { resampleForecast, forecastOver, horizonSteps, type ResampleOptions } from './aggregate.ts';

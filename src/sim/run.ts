@@ -3,6 +3,7 @@ import type { Allocation } from '../core/plan.ts';
 import { attainmentAt, instancesForDemand } from '../capacity/sizing.ts';
 import { allocate } from '../optimize/allocate.ts';
 import { forecasterByName, refitting, type OnlineForecaster } from '../forecast/index.ts';
+import { withEvents } from '../forecast/events.ts';
 import { oraclePolicy } from './policies/oracle.ts';
 import { predictivePolicy } from './policies/predictive.ts';
 import { reactivePolicy } from './policies/reactive.ts';
@@ -103,13 +104,17 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   const forecasterFor = (workload: string): OnlineForecaster => {
     let f = forecasters.get(workload);
     if (!f) {
-      f = refitting(forecasterByName(scenario.predictive.model, {
-          horizonSteps: Math.round(scenario.simulation.horizonSeconds / step),
-          stepSeconds: step,
-          // The model contest is re-run once a day; refits in between keep the winner.
-          reselectAfterSteps: Math.round(86_400 / step),
-        }), {
+      const model = forecasterByName(scenario.predictive.model, {
+        horizonSteps: Math.round(scenario.simulation.horizonSeconds / step),
+        stepSeconds: step,
+        // The model contest is re-run once a day; refits in between keep the winner.
+        reselectAfterSteps: Math.round(86_400 / step),
+      });
+      // The scenario's known events that concern this workload, as multiplicative regressors.
+      const events = (scenario.events ?? []).filter((e) => !e.workloads || e.workloads.includes(workload));
+      f = refitting(events.length > 0 ? withEvents(model) : model, {
         refitIntervalSeconds: scenario.predictive.refitIntervalSeconds,
+        events,
       });
       forecasters.set(workload, f);
     }
