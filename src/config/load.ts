@@ -7,6 +7,8 @@ import type { Account, DependencyEdge, Pool, Provider, Scenario, Workload } from
 import type { Series } from '../core/series.ts';
 import { readSamplesCsv, parseTimestamp, type Sample } from '../ingest/csv.ts';
 import { medianStepSeconds, toGrid } from '../ingest/resample.ts';
+import { expandGraph } from './graphScenario.ts';
+import { toWorkload } from './workload.ts';
 import { scenarioSchema, type ScenarioFile, type WorkloadFile } from './schema.ts';
 
 const MAX_SCENARIO_BYTES = 16 * 1024 * 1024;
@@ -124,7 +126,8 @@ export function buildScenario(file: ScenarioFile, baseDir: string, where = file.
     }
   });
   const workloadNames = new Set(file.workloads.map((w) => w.name));
-  file.dependencies.forEach((e, i) => {
+  // With a graph, edges may name services that get their workloads from the graph; it checks them itself.
+  if (!file.graph) file.dependencies.forEach((e, i) => {
     for (const end of [e.from, e.to]) {
       if (!workloadNames.has(end)) throw new InvalidInputError(`${where}: dependencies[${i}]`, `edge ${e.from} -> ${e.to} names unknown workload "${end}"`);
     }
@@ -159,22 +162,7 @@ export function buildScenario(file: ScenarioFile, baseDir: string, where = file.
 
   const workloads: Workload[] = file.workloads.map((w, i) => {
     const demand: Series = toGrid(shifted[i], gridStart, step, steps);
-    const serviceTimeSeconds = w.serviceTimeSeconds ?? w.concurrency / (w.throughputPerInstanceRps as number);
-    return {
-      name: w.name,
-      demand,
-      service: { serviceTimeSeconds, concurrency: w.concurrency },
-      perInstance: { cpuMillicores: w.cpuMillicores, memoryMiB: w.memoryMiB },
-      slo: 'latencySeconds' in w.slo
-        ? { kind: 'latency', targetSeconds: w.slo.latencySeconds, percentile: w.slo.percentile }
-        : { kind: 'utilization', maxUtilization: w.slo.maxUtilization },
-      minInstances: w.minInstances,
-      maxInstances: w.maxInstances,
-      priority: w.priority,
-      sizingQuantile: w.sizingQuantile,
-      tags: w.tags,
-      account: w.account,
-    };
+    return toWorkload(w, demand);
   });
   const pools: Pool[] = file.pools.map((p) => ({
     name: p.name,
@@ -190,15 +178,17 @@ export function buildScenario(file: ScenarioFile, baseDir: string, where = file.
   const providers: Provider[] = file.providers.map((p) => ({ name: p.name, kind: p.kind }));
   const accounts: Account[] = file.accounts.map((a) => ({ ...a }));
   const dependencies: DependencyEdge[] = file.dependencies.map((e) => ({ ...e }));
+  // With a graph, every service of it gets its demand by propagation from the entry workloads' traces.
+  const expanded = file.graph ? expandGraph(file, file.graph, workloads, baseDir, where) : undefined;
   return {
     name: file.name,
     description: file.description,
     baseDir,
-    workloads,
+    workloads: expanded?.workloads ?? workloads,
     pools,
     providers,
     accounts,
-    dependencies,
+    dependencies: expanded?.dependencies ?? dependencies,
     simulation: {
       stepSeconds: step,
       warmupSeconds: warmupSteps * step,
@@ -209,6 +199,7 @@ export function buildScenario(file: ScenarioFile, baseDir: string, where = file.
     },
     predictive: file.policies.predictive,
     startSeconds: gridStart,
+    ...(expanded ? { graph: expanded.graph } : {}),
   };
 }
 

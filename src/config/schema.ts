@@ -149,6 +149,56 @@ export const predictivePolicySchema = z
   })
   .strict();
 
+/**
+ * Options of a workload generated for a graph service (every workload key but
+ * `name` and `demand`, all optional): `graph.workloadDefaults` for every
+ * generated workload, `graph.services.<name>` for one. CPU and memory default
+ * to the pod requests in the manifests.
+ */
+export const graphWorkloadOptionsSchema = z
+  .object({
+    description: z.string().optional(),
+    serviceTimeSeconds: z.number().positive().optional(),
+    throughputPerInstanceRps: z.number().positive().optional(),
+    concurrency: z.number().int().positive().optional(),
+    cpuMillicores: z.number().positive().optional(),
+    memoryMiB: z.number().positive().optional(),
+    slo: z.union([latencySlo, utilizationSlo]).optional(),
+    minInstances: z.number().int().nonnegative().optional(),
+    maxInstances: z.number().int().positive().optional(),
+    priority: z.number().int().optional(),
+    sizingQuantile: probability.optional(),
+    tags: z.array(z.string()).optional(),
+    account: z.string().optional(),
+  })
+  .strict();
+
+/**
+ * A dependency graph that sizes every service from the entry workloads'
+ * traces: `entry` names workloads (with their demand traces) whose demand
+ * enters the graph; every other service of the graph becomes a workload whose
+ * demand is propagated along the edges. The graph comes from Kubernetes
+ * manifests (`manifests`, edges from `*_ADDR` variables), from `dependencies`,
+ * or both (then `dependencies` override the ratios of the same edges and add
+ * edges).
+ */
+export const graphSchema = z
+  .object({
+    manifests: z.string().min(1).optional(),
+    entry: z.union([name, z.array(name).min(1)]),
+    /** Where edge ratios of imported manifests come from (src/graph/fromManifests.ts). */
+    ratios: z.enum(['auto', 'online-boutique', 'unit']).default('auto'),
+    /** A locustfile whose `tasks` weights replace Online Boutique's own (online-boutique ratios only). */
+    locustfile: z.string().min(1).optional(),
+    /** Distinct products per cart in the Online Boutique derivation (default 3). */
+    cartLines: z.number().nonnegative().optional(),
+    workloadDefaults: graphWorkloadOptionsSchema.default({}),
+    services: z.record(graphWorkloadOptionsSchema).default({}),
+    /** Services of the graph that get no workload (clients such as load generators never get one). */
+    exclude: z.array(z.string()).default([]),
+  })
+  .strict();
+
 export const scenarioSchema = z
   .object({
     name,
@@ -160,6 +210,7 @@ export const scenarioSchema = z
     accounts: z.array(accountSchema).default([]),
     dependencies: z.array(dependencySchema).default([]),
     policies: z.object({ predictive: predictivePolicySchema.default({}) }).strict().default({}),
+    graph: graphSchema.optional(),
   })
   .strict();
 
@@ -168,3 +219,5 @@ export type ScenarioFileInput = z.input<typeof scenarioSchema>;
 export type WorkloadFile = z.infer<typeof workloadSchema>;
 export type PoolFile = z.infer<typeof poolSchema>;
 export type PredictivePolicyConfig = z.infer<typeof predictivePolicySchema>;
+export type GraphConfig = z.infer<typeof graphSchema>;
+export type GraphWorkloadOptions = z.infer<typeof graphWorkloadOptionsSchema>;

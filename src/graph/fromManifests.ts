@@ -37,6 +37,8 @@ export interface ManifestGraphOptions {
   readonly assumptions?: BoutiqueAssumptions;
   /** Edges declared by the user: replace the ratio of the same from → to, or add an edge. */
   readonly declared?: readonly DeclaredEdge[];
+  /** Services the manifests do not have that join the graph (declared edges may name them). */
+  readonly extraServices?: readonly string[];
 }
 
 export function graphFromManifests(imp: ManifestImport, options: ManifestGraphOptions = {}): ManifestGraph {
@@ -62,5 +64,6 @@ export function graphFromManifests(imp: ManifestImport, options: ManifestGraphOp
   });
   // Declared edges the manifests do not have are added (the graph checks that both ends exist).
   for (const d of declared.values()) edges.push({ ...d, source: 'declared' });
-  return { graph: buildDependencyGraph(names, edges, imp.file), edges, profile };
+  const extra = (options.extraServices ?? []).filter((s) => !names.includes(s));
+  return { graph: buildDependencyGraph([...names, ...extra], edges, imp.file), edges, profile };
 }
