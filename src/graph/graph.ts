@@ -83,16 +83,27 @@ export function buildDependencyGraph(services: readonly string[], edges: readonl
   // Kahn's algorithm; among ready services the earliest declared goes first, so the order is deterministic.
   const position = new Map(services.map((s, i) => [s, i]));
   const indegree = new Map(services.map((s) => [s, callers.get(s)!.length]));
-  const ready = services.filter((s) => indegree.get(s) === 0);
+  // `ready` is kept sorted by declaration position, latest first, so the earliest is popped from the end.
+  const ready = services.filter((s) => indegree.get(s) === 0).reverse();
+  const insertReady = (s: string) => {
+    const p = position.get(s)!;
+    let lo = 0;
+    let hi = ready.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (position.get(ready[mid])! > p) lo = mid + 1;
+      else hi = mid;
+    }
+    ready.splice(lo, 0, s);
+  };
   const order: string[] = [];
   while (ready.length > 0) {
-    ready.sort((a, b) => position.get(a)! - position.get(b)!);
-    const s = ready.shift()!;
+    const s = ready.pop()!;
     order.push(s);
     for (const e of callees.get(s)!) {
       const d = indegree.get(e.to)! - 1;
       indegree.set(e.to, d);
-      if (d === 0) ready.push(e.to);
+      if (d === 0) insertReady(e.to);
     }
   }
   if (order.length < services.length) {
