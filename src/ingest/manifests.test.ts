@@ -143,7 +143,7 @@ spec: { type: ${type}, selector: { app: ${app} }, ports: [{ port: 80 }] }
 
   it('addresses in other forms resolve; a Service selecting nothing is reported', () => {
     const text = [
-      deployment('web', `      containers:\n        - name: app\n          env:\n            - { name: DB_ADDR, value: "db.shop.svc.cluster.local:5432" }\n            - { name: CACHE_ADDR, value: "http://cache:6379/0" }\n            - { name: GHOST_ADDR, value: "ghost:1" }\n            - { name: SELF_ADDR, value: "web:80" }\n            - { name: PORT, value: "8080" }`),
+      deployment('web', `      containers:\n        - name: app\n          env:\n            - { name: DB_ADDR, value: "db.default.svc.cluster.local:5432" }\n            - { name: CACHE_ADDR, value: "http://cache:6379/0" }\n            - { name: GHOST_ADDR, value: "ghost:1" }\n            - { name: SELF_ADDR, value: "web:80" }\n            - { name: PORT, value: "8080" }`),
       deployment('db', `      containers:\n        - { name: pg, image: "docker.io/library/postgres:16@sha256:abc" }`),
       deployment('cache', `      containers:\n        - { name: c, image: ghcr.io/x/app:1 }\n      volumes:\n        - { name: d, persistentVolumeClaim: { claimName: d } }`),
       service('web', 'NodePort'),
@@ -159,6 +159,22 @@ spec: { type: ${type}, selector: { app: ${app} }, ports: [{ port: 80 }] }
     expect(by.get('cache')!.stateful).toEqual({ kind: 'storage', reason: 'mounts PersistentVolumeClaim volume "d"' });
     expect(by.get('web')!.exposed).toBe(true);
     expect(by.get('web')!.stateful).toBeUndefined();
+  });
+
+  it('Services select, and short addresses resolve, within their own namespace', () => {
+    const inNs = (ns: string, doc: string) => doc.replace(/metadata:\n  name: (\S+)/, `metadata:\n  name: $1\n  namespace: ${ns}`).replace(/metadata: \{ name: (\S+) \}/, `metadata: { name: $1, namespace: ${ns} }`);
+    const text = [
+      inNs('shop', deployment('web', `      containers:\n        - name: app\n          env:\n            - { name: DB_ADDR, value: "db:5432" }\n            - { name: AUTH_ADDR, value: "auth.identity:443" }`)),
+      inNs('shop', deployment('db', `      containers:\n        - { name: pg, image: postgres:16 }`)),
+      inNs('other', service('db')), // same name and labels, another namespace: selects nothing of shop's
+      inNs('identity', deployment('auth', `      containers:\n        - { name: a, image: auth:1 }`)),
+      inNs('identity', service('auth')),
+    ].join('---\n');
+    const m = parseManifests(text, 'm.yaml');
+    expect(m.edges.map((e) => `${e.from} -> ${e.to}`)).toEqual(['web -> auth']);
+    expect(m.unresolved.map((u) => u.problem)).toEqual(['no Service named "db" in namespace "shop" in m.yaml']);
+    expect(m.kubernetesServices.map((s) => `${s.namespace}/${s.name}`)).toEqual(['other/db', 'identity/auth']);
+    expect(m.services.find((s) => s.name === 'db')!.client).toBe(true);
   });
 
   it('a StatefulSet is stateful', () => {

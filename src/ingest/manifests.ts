@@ -136,6 +136,8 @@ export interface UnresolvedAddress {
 
 export interface KubernetesService {
   readonly name: string;
+  /** `metadata.namespace`, "default" when absent. */
+  readonly namespace: string;
   readonly type: 'ClusterIP' | 'NodePort' | 'LoadBalancer' | 'ExternalName';
   readonly selector: Readonly<Record<string, string>>;
   readonly ports: readonly number[];
@@ -200,12 +202,16 @@ function podLimit(containers: readonly ResourceAmounts[], inits: readonly Resour
   return podAmount(containers, inits, key);
 }
 
-/** The Service name in an address: "cartservice:7070", "cartservice.shop.svc.cluster.local:7070", "http://x:80/" → "cartservice", "x". */
-function hostOf(address: string): string {
+/**
+ * The Service an address names, as cluster DNS resolves it: "cartservice:7070" (the caller's namespace),
+ * "cartservice.shop:7070", "cartservice.shop.svc.cluster.local:7070", "http://x:80/path".
+ */
+function serviceOf(address: string, callerNamespace: string): { name: string; namespace: string } {
   const noScheme = address.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '');
   const hostPort = noScheme.split('/')[0];
   const host = hostPort.startsWith('[') ? hostPort : hostPort.split(':')[0];
-  return host.split('.')[0];
+  const labels = host.split('.');
+  return { name: labels[0], namespace: labels.length > 1 && labels[1] !== 'svc' ? labels[1] : callerNamespace };
 }
 
 /** Parse manifests text; `file` names it in errors ("file:line: …"). */
@@ -213,7 +219,7 @@ export function parseManifests(text: string, file: string): ManifestImport {
   const lineCounter = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter, uniqueKeys: true });
   if (!Array.isArray(docs)) throw new InvalidInputError(file, 'not a YAML stream');
-  const services: (Omit<ManifestService, 'services' | 'exposed' | 'client'> & { labels: Record<string, string>; env: { container: string; name: string; value: string; line: number }[] })[] = [];
+  const services: (Omit<ManifestService, 'services' | 'exposed' | 'client'> & { namespace: string; labels: Record<string, string>; env: { container: string; name: string; value: string; line: number }[] })[] = [];
   const kubernetesServices: KubernetesService[] = [];
   const seen = new Map<string, string>();
 
@@ -238,7 +244,7 @@ export function parseManifests(text: string, file: string): ManifestImport {
     }
     if (parsed.data.kind === 'Service') {
       const s = parsed.data;
-      kubernetesServices.push({ name: s.metadata.name, type: s.spec.type, selector: s.spec.selector ?? {}, ports: s.spec.ports.map((p) => p.port), where: at });
+      kubernetesServices.push({ name: s.metadata.name, namespace: s.metadata.namespace ?? 'default', type: s.spec.type, selector: s.spec.selector ?? {}, ports: s.spec.ports.map((p) => p.port), where: at });
       continue;
     }
     const d = parsed.data;
@@ -274,17 +280,19 @@ export function parseManifests(text: string, file: string): ManifestImport {
       podLimits: { ...(cpuLimit === undefined ? {} : { cpuMillicores: cpuLimit }), ...(memLimit === undefined ? {} : { memoryMiB: memLimit }) },
       stateful: statefulReason(d.kind, podSpec.containers.map((c) => c.image), podSpec.volumes),
       where: at,
+      namespace: d.metadata.namespace ?? 'default',
       labels: d.spec.template.metadata.labels,
       env,
     });
   }
 
-  const selects = (svc: KubernetesService, labels: Record<string, string>) => {
+  // A Service selects pods of its own namespace whose labels include all of its selector.
+  const selects = (svc: KubernetesService, w: { namespace: string; labels: Record<string, string> }) => {
     const keys = Object.keys(svc.selector);
-    return keys.length > 0 && keys.every((k) => labels[k] === svc.selector[k]);
+    return svc.namespace === w.namespace && keys.length > 0 && keys.every((k) => w.labels[k] === svc.selector[k]);
   };
-  const selectedBy = (svc: KubernetesService) => services.filter((w) => selects(svc, w.labels)).map((w) => w.name);
-  const serviceByName = new Map(kubernetesServices.map((s) => [s.name, s]));
+  const selectedBy = (svc: KubernetesService) => services.filter((w) => selects(svc, w)).map((w) => w.name);
+  const serviceByName = new Map(kubernetesServices.map((s) => [`${s.namespace}/${s.name}`, s]));
 
   const edges: ManifestEdge[] = [];
   const unresolved: UnresolvedAddress[] = [];
@@ -292,10 +300,12 @@ export function parseManifests(text: string, file: string): ManifestImport {
     for (const e of w.env) {
       if (!e.name.endsWith('_ADDR')) continue;
       const where = `${file}:${e.line}: ${w.kind} ${w.name} container ${e.container} env ${e.name}`;
-      const host = hostOf(e.value);
-      const svc = serviceByName.get(host);
+      const target = serviceOf(e.value, w.namespace);
+      const host = target.name;
+      const svc = serviceByName.get(`${target.namespace}/${target.name}`);
       if (!svc) {
-        unresolved.push({ from: w.name, envVar: e.name, address: e.value, where, problem: `no Service named "${host}" in ${file}` });
+        const inNamespace = target.namespace === 'default' && !kubernetesServices.some((k) => k.namespace !== 'default') ? '' : ` in namespace "${target.namespace}"`;
+        unresolved.push({ from: w.name, envVar: e.name, address: e.value, where, problem: `no Service named "${host}"${inNamespace} in ${file}` });
         continue;
       }
       const targets = selectedBy(svc);
@@ -313,8 +323,8 @@ export function parseManifests(text: string, file: string): ManifestImport {
 
   return {
     file,
-    services: services.map(({ labels, env: _env, ...w }) => {
-      const selecting = kubernetesServices.filter((s) => selects(s, labels));
+    services: services.map(({ labels, namespace, env: _env, ...w }) => {
+      const selecting = kubernetesServices.filter((s) => selects(s, { namespace, labels }));
       return {
         ...w,
         services: selecting.map((s) => s.name),
