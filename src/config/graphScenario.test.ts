@@ -137,6 +137,27 @@ describe('a graph from manifests', () => {
     expect(loadError(example.replace('  ratios: online-boutique', '  ratios: online-boutique\n  exclude: [emailsvc]'))).toMatch(/^scenario\.yaml: graph\.exclude: "emailsvc" is not a service of the graph/);
   });
 
+  it('a workload the manifests lack joins the graph, here as a second entry point', () => {
+    const search = `  - name: search
+    demand: { csv: ${ROOT}/data/nab/elb_request_count_8c0756.csv, unit: requestsPerStep, scale: 10 }
+    serviceTimeSeconds: 0.01
+    cpuMillicores: 200
+    memoryMiB: 256
+    slo: { maxUtilization: 0.7 }
+`;
+    const s = load(
+      example
+        .replace('graph:\n', `${search}dependencies:\n  - { from: search, to: productcatalogservice, callsPerRequest: 2 }\ngraph:\n`)
+        .replace('  entry: frontend', '  entry: [frontend, search]'),
+    );
+    const by = new Map(s.workloads.map((w) => [w.name, w.demand.values]));
+    expect(s.workloads.slice(0, 2).map((w) => w.name)).toEqual(['frontend', 'search']);
+    // search's trace is the frontend's divided by 50 (scale 10 vs 500).
+    by.get('productcatalogservice')!.forEach((v, i) => expect(v).toBeCloseTo((by.get('frontend')![i] * 160) / 28 + 2 * by.get('search')![i], 9));
+    expect(by.get('search')![100]).toBeCloseTo(by.get('frontend')![100] / 50, 9);
+    expect(s.graph!.services.map((x) => x.name)).toContain('search');
+  });
+
   it('declared dependencies override the derived ratios', () => {
     const s = load(example.replace('graph:\n', 'dependencies:\n  - { from: frontend, to: adservice, callsPerRequest: 1 }\ngraph:\n'));
     const frontend = s.workloads[0].demand.values;
@@ -196,6 +217,12 @@ describe('a graph declared with dependencies', () => {
     );
     expect(loadError(BASE + '  - { from: web, to: batch, callsPerRequest: 1 }\n' + GRAPH)).toContain(
       'scenario.yaml: workloads: workload "batch" is called by web in the graph, so its demand comes from propagation',
+    );
+  });
+
+  it('Online Boutique derivation options need manifests', () => {
+    expect(loadError(BASE + GRAPH + '  cartLines: 2\n')).toBe(
+      'scenario.yaml: graph.cartLines: applies to ratios derived for imported manifests; without graph.manifests, give each edge its callsPerRequest in dependencies',
     );
   });
 

@@ -51,6 +51,9 @@ export function expandGraph(file: ScenarioFile, g: GraphConfig, declaredWorkload
     ratios = mg.profile;
     source = g.manifests;
   } else {
+    for (const key of ['locustfile', 'cartLines'] as const) {
+      if (g[key] !== undefined) throw new InvalidInputError(`${where}: graph.${key}`, 'applies to ratios derived for imported manifests; without graph.manifests, give each edge its callsPerRequest in dependencies');
+    }
     graph = buildDependencyGraph([...new Set([...declaredNames, ...Object.keys(g.services)])], declaredEdges, where);
   }
 
