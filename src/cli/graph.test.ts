@@ -75,6 +75,15 @@ describe('headroom graph', () => {
     expect(stdout).toContain('unit (1 call per request on every imported edge: a placeholder, not a measurement)');
   });
 
+  it('--no-redirects re-derives the ratios for a load generator that does not follow redirects', async () => {
+    expect(await main(['graph', MANIFESTS, '--entry', 'frontend=23', '--no-redirects', '--json', '-'])).toBe(0);
+    const d = Object.fromEntries((JSON.parse(stdout) as GraphJson).services.map((s) => [s.name, s.demandRps]));
+    // Per 23 frontend requests (docs/dependency-graph.md): currency 52 + 4, catalog 111 + 3 + 17, Redis 18 + 6 + 1.
+    expect(d.currencyservice).toBeCloseTo(56, 9);
+    expect(d.productcatalogservice).toBeCloseTo(131, 9);
+    expect(d['redis-cart']).toBeCloseTo(25, 9);
+  });
+
   it('reads a scenario with a graph', async () => {
     expect(await main(['graph', resolve(ROOT, 'examples/online-boutique.yaml'), '--entry', 'frontend=28', '--json', '-'])).toBe(0);
     const j = JSON.parse(stdout) as GraphJson;

@@ -21,6 +21,8 @@ export interface GraphFlags {
   ratios?: string;
   locustfile?: string;
   cartLines?: string;
+  /** False with --no-redirects. */
+  redirects?: boolean;
   json?: string;
 }
 
@@ -74,7 +76,7 @@ function load(path: string, flags: GraphFlags): Loaded {
     const mg = graphFromManifests(imp, {
       ratios: parseProfile(flags.ratios),
       taskWeights: flags.locustfile ? readLocustTaskWeights(flags.locustfile) : undefined,
-      assumptions: { ...BOUTIQUE_ASSUMPTIONS, ...(cartLines === undefined ? {} : { cartLines }) },
+      assumptions: { ...BOUTIQUE_ASSUMPTIONS, ...(cartLines === undefined ? {} : { cartLines }), followRedirects: flags.redirects !== false },
     });
     const exposed = imp.services.filter((s) => s.exposed).map((s) => s.name);
     return {
@@ -94,7 +96,9 @@ function load(path: string, flags: GraphFlags): Loaded {
       unresolved: imp.unresolved,
     };
   }
-  if (flags.ratios || flags.locustfile || flags.cartLines) throw new InvalidInputError('graph', '--ratios, --locustfile and --cart-lines apply to manifests; a scenario sets them under graph:');
+  if (flags.ratios || flags.locustfile || flags.cartLines || flags.redirects === false) {
+    throw new InvalidInputError('graph', '--ratios, --locustfile, --cart-lines and --no-redirects apply to manifests; a scenario sets them under graph:');
+  }
   const s = loadScenarioFile(path);
   const info = new Map((s.graph?.services ?? []).map((x) => [x.name, x]));
   const workloads = new Map(s.workloads.map((w) => [w.name, w]));

@@ -127,6 +127,7 @@ export function buildProgram(): Command {
     .option('--ratios <profile>', 'manifests: call ratios from auto, online-boutique or unit', 'auto')
     .option('--locustfile <file>', 'manifests: read the online-boutique task weights from this locustfile')
     .option('--cart-lines <n>', 'manifests: distinct products per cart in the online-boutique derivation (default 3)')
+    .option('--no-redirects', 'manifests: the online-boutique load generator does not follow redirects')
     .option('--json <file>', 'write the graph as JSON to FILE ("-" for standard output)')
     .action((file: string, flags: GraphFlags) => {
       const { text, json } = graphReport(file, { ...flags, ratios: flags.ratios === 'auto' ? undefined : flags.ratios });

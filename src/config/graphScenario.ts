@@ -43,7 +43,11 @@ export function expandGraph(file: ScenarioFile, g: GraphConfig, declaredWorkload
     const mg = graphFromManifests(imp, {
       ratios: g.ratios,
       taskWeights,
-      assumptions: { ...BOUTIQUE_ASSUMPTIONS, ...(g.cartLines === undefined ? {} : { cartLines: g.cartLines }) },
+      assumptions: {
+        ...BOUTIQUE_ASSUMPTIONS,
+        ...(g.cartLines === undefined ? {} : { cartLines: g.cartLines }),
+        ...(g.followRedirects === undefined ? {} : { followRedirects: g.followRedirects }),
+      },
       declared: declaredEdges,
       extraServices: extra,
     });
@@ -51,7 +55,7 @@ export function expandGraph(file: ScenarioFile, g: GraphConfig, declaredWorkload
     ratios = mg.profile;
     source = g.manifests;
   } else {
-    for (const key of ['locustfile', 'cartLines'] as const) {
+    for (const key of ['locustfile', 'cartLines', 'followRedirects'] as const) {
       if (g[key] !== undefined) throw new InvalidInputError(`${where}: graph.${key}`, 'applies to ratios derived for imported manifests; without graph.manifests, give each edge its callsPerRequest in dependencies');
     }
     graph = buildDependencyGraph([...new Set([...declaredNames, ...Object.keys(g.services)])], declaredEdges, where);

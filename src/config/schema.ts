@@ -192,6 +192,8 @@ export const graphSchema = z
     locustfile: z.string().min(1).optional(),
     /** Distinct products per cart in the Online Boutique derivation (default 3). */
     cartLines: z.number().nonnegative().optional(),
+    /** Whether the load generator follows redirects in the Online Boutique derivation (default true). */
+    followRedirects: z.boolean().optional(),
     workloadDefaults: graphWorkloadOptionsSchema.default({}),
     services: z.record(graphWorkloadOptionsSchema).default({}),
     /** Services of the graph that get no workload (clients such as load generators never get one). */

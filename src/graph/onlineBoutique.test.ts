@@ -77,6 +77,17 @@ describe('derived ratios (hand-computed in docs/dependency-graph.md)', () => {
     expect(one.edges.find((e) => e.from === 'checkoutservice' && e.to === 'currencyservice')!.callsPerRequest).toBe(2);
   });
 
+  it('without following redirects, 19 actions make 23 frontend requests and the redirect targets lose their share', () => {
+    const d2 = deriveBoutiqueRatios(LOCUST_TASK_WEIGHTS, { ...BOUTIQUE_ASSUMPTIONS, followRedirects: false });
+    // index 1 + setCurrency 2 + browse 10 + addToCart 2·2 + viewCart 3 + checkout 3 = 23; GET / 1, GET /cart 3.
+    expect(d2.frontendRequestsPerRound).toBe(23);
+    const r = (to: string) => d2.edges.find((e) => e.from === 'frontend' && e.to === to)!.callsPerRequest;
+    // currency: 1·10 + 13·2 + 3·5 + 1 = 52; catalog: 1 + 13·6 + 3 + 3·8 + 5 = 111; shipping 3.
+    expect(r('currencyservice')).toBeCloseTo(52 / 23, 12);
+    expect(r('productcatalogservice')).toBeCloseTo(111 / 23, 12);
+    expect(r('shippingservice')).toBeCloseTo(3 / 23, 12);
+  });
+
   it('unknown task names are refused', () => {
     expect(thrown(() => deriveBoutiqueRatios({ index: 1, logout: 1 })).message).toContain('unknown task "logout"');
   });

@@ -46,22 +46,34 @@ export interface BoutiqueAssumptions {
    * 3 rounds the larger up, so no call count is under-stated.
    */
   readonly cartLines: number;
+  /**
+   * Whether the load generator follows the 302s of POST /setCurrency and
+   * POST /cart (locust's HTTP clients do by default, as browsers do); false
+   * drops the GET each redirect adds.
+   */
+  readonly followRedirects: boolean;
 }
 
-export const BOUTIQUE_ASSUMPTIONS: BoutiqueAssumptions = { catalogProducts: 9, maxRecommendations: 5, cartLines: 3 };
+export const BOUTIQUE_ASSUMPTIONS: BoutiqueAssumptions = { catalogProducts: 9, maxRecommendations: 5, cartLines: 3, followRedirects: true };
 
-/** Frontend HTTP requests each task makes, in order (redirects followed). */
-export const TASK_REQUESTS: Readonly<Record<LocustTask, readonly string[]>> = {
-  index: ['GET /'],
-  // setCurrencyHandler sets a cookie and answers 302 to the Referer, or "/" (locust sends none).
-  setCurrency: ['POST /setCurrency', 'GET /'],
-  browseProduct: ['GET /product/{id}'],
-  // addToCart(): GET the product page, then POST /cart, answered 302 → /cart.
-  addToCart: ['GET /product/{id}', 'POST /cart', 'GET /cart'],
-  viewCart: ['GET /cart'],
-  // checkout(): addToCart() then POST /cart/checkout, which renders the order page (no redirect).
-  checkout: ['GET /product/{id}', 'POST /cart', 'GET /cart', 'POST /cart/checkout'],
-};
+/** Frontend HTTP requests each task makes, in order. */
+export function taskRequests(followRedirects: boolean): Readonly<Record<LocustTask, readonly string[]>> {
+  const then = (redirect: string) => (followRedirects ? [redirect] : []);
+  return {
+    index: ['GET /'],
+    // setCurrencyHandler sets a cookie and answers 302 to the Referer, or "/" (locust sends none).
+    setCurrency: ['POST /setCurrency', ...then('GET /')],
+    browseProduct: ['GET /product/{id}'],
+    // addToCart(): GET the product page, then POST /cart, answered 302 → /cart.
+    addToCart: ['GET /product/{id}', 'POST /cart', ...then('GET /cart')],
+    viewCart: ['GET /cart'],
+    // checkout(): addToCart() then POST /cart/checkout, which renders the order page (no redirect).
+    checkout: ['GET /product/{id}', 'POST /cart', ...then('GET /cart'), 'POST /cart/checkout'],
+  };
+}
+
+/** The requests of each task with redirects followed (the default). */
+export const TASK_REQUESTS = taskRequests(true);
 
 /** One kind of call: `count` calls of `service`'s `method` per request served. */
 export interface Call {
@@ -167,12 +179,13 @@ const CALLER_ORDER = ['frontend', 'checkoutservice', 'recommendationservice', 'c
  */
 export function deriveBoutiqueRatios(weights: Readonly<Record<string, number>> = LOCUST_TASK_WEIGHTS, a: BoutiqueAssumptions = BOUTIQUE_ASSUMPTIONS): BoutiqueDerivation {
   const table = boutiqueCallTable(a);
+  const perTask = taskRequests(a.followRedirects);
   const rates = new Map<string, number>();
   const add = (kind: string, r: number) => rates.set(kind, (rates.get(kind) ?? 0) + r);
   let tasksPerRound = 0;
   for (const [task, w] of Object.entries(weights)) {
-    const requests = TASK_REQUESTS[task as LocustTask];
-    if (!requests) throw new InvalidInputError('locust task weights', `unknown task "${task}" (the Online Boutique table knows ${Object.keys(TASK_REQUESTS).join(', ')})`);
+    const requests = perTask[task as LocustTask];
+    if (!requests) throw new InvalidInputError('locust task weights', `unknown task "${task}" (the Online Boutique table knows ${Object.keys(perTask).join(', ')})`);
     if (!Number.isFinite(w) || w < 0) throw new InvalidInputError('locust task weights', `task "${task}" has weight ${w}; weights are numbers ≥ 0`);
     tasksPerRound += w;
     for (const r of requests) add(`frontend ${r}`, w);
