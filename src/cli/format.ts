@@ -3,10 +3,10 @@ import type { PolicyMetrics, SimulationResult } from '../sim/types.ts';
 const pct = (x: number, digits = 1) => `${(x * 100).toFixed(digits)}%`;
 const money = (x: number) => `$${x.toFixed(2)}`;
 
-/** A plain-text table with right-aligned numeric columns. */
-export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+/** A plain-text table with right-aligned numeric columns; the first column and those in `leftColumns` are left-aligned. */
+export function table(header: readonly string[], rows: readonly (readonly string[])[], leftColumns: readonly number[] = []): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: readonly string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  const line = (cells: readonly string[]) => cells.map((c, i) => (i === 0 || leftColumns.includes(i) ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 

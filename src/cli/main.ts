@@ -12,6 +12,7 @@ import { renderReport } from '../sim/report.ts';
 import { ALL_POLICIES, runScenario } from '../sim/run.ts';
 import type { PolicyName, SimulationResult } from '../sim/types.ts';
 import { comparisonTable, resultJson } from './format.ts';
+import { graphReport, type GraphFlags } from './graph.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const DEMO_SCENARIO = resolve(repoRoot, 'examples/demo.yaml');
@@ -117,6 +118,29 @@ export function buildProgram(): Command {
     if (flags.writeScenario) writeOut(flags.writeScenario, yaml);
     await runAndReport(scenario, flags);
   });
+
+  program
+    .command('graph')
+    .description('show the dependency graph of Kubernetes manifests or a scenario: services, requests, edges and ratios, topological order, and each service\'s demand for given entry rates')
+    .argument('<file>', 'Kubernetes manifests (multi-document YAML) or a scenario YAML file')
+    .option('--entry <service=rps...>', 'external demand in requests per second at an entry point, e.g. frontend=100 (repeatable)')
+    .option('--ratios <profile>', 'manifests: call ratios from auto, online-boutique or unit', 'auto')
+    .option('--locustfile <file>', 'manifests: read the online-boutique task weights from this locustfile')
+    .option('--cart-lines <n>', 'manifests: distinct products per cart in the online-boutique derivation (default 3)')
+    .option('--no-redirects', 'manifests: the online-boutique load generator does not follow redirects')
+    .option('--json <file>', 'write the graph as JSON to FILE ("-" for standard output)')
+    .action((file: string, flags: GraphFlags) => {
+      const { text, json } = graphReport(file, { ...flags, ratios: flags.ratios === 'auto' ? undefined : flags.ratios });
+      if (flags.json === '-') {
+        process.stdout.write(JSON.stringify(json, null, 2) + '\n');
+        return;
+      }
+      process.stdout.write(text);
+      if (flags.json) {
+        writeOut(flags.json, JSON.stringify(json, null, 2) + '\n');
+        process.stderr.write(`wrote ${flags.json}\n`);
+      }
+    });
 
   return program;
 }

@@ -8,7 +8,8 @@ import { expandEvents } from '../forecast/events.ts';
 import type { Series } from '../core/series.ts';
 import { readSamplesCsv, parseTimestamp, type Sample } from '../ingest/csv.ts';
 import { medianStepSeconds, toGrid } from '../ingest/resample.ts';
-import { resolveSizingQuantile } from '../capacity/risk.ts';
+import { expandGraph } from './graphScenario.ts';
+import { resources, toWorkload } from './workload.ts';
 import { scenarioSchema, type ScenarioFile, type WorkloadFile } from './schema.ts';
 
 const MAX_SCENARIO_BYTES = 16 * 1024 * 1024;
@@ -126,7 +127,8 @@ export function buildScenario(file: ScenarioFile, baseDir: string, where = file.
     }
   });
   const workloadNames = new Set(file.workloads.map((w) => w.name));
-  file.dependencies.forEach((e, i) => {
+  // With a graph, edges may name services that get their workloads from the graph; it checks them itself.
+  if (!file.graph) file.dependencies.forEach((e, i) => {
     for (const end of [e.from, e.to]) {
       if (!workloadNames.has(end)) throw new InvalidInputError(`${where}: dependencies[${i}]`, `edge ${e.from} -> ${e.to} names unknown workload "${end}"`);
     }
@@ -161,25 +163,7 @@ export function buildScenario(file: ScenarioFile, baseDir: string, where = file.
 
   const workloads: Workload[] = file.workloads.map((w, i) => {
     const demand: Series = toGrid(shifted[i], gridStart, step, steps);
-    const serviceTimeSeconds = w.serviceTimeSeconds ?? w.concurrency / (w.throughputPerInstanceRps as number);
-    const risk = resolveSizingQuantile(w, file.riskQuantiles);
-    return {
-      name: w.name,
-      demand,
-      service: { serviceTimeSeconds, concurrency: w.concurrency },
-      perInstance: resources(w),
-      slo: 'latencySeconds' in w.slo
-        ? { kind: 'latency', targetSeconds: w.slo.latencySeconds, percentile: w.slo.percentile }
-        : { kind: 'utilization', maxUtilization: w.slo.maxUtilization },
-      minInstances: w.minInstances,
-      maxInstances: w.maxInstances,
-      priority: w.priority,
-      sizingQuantile: risk.quantile,
-      sizingQuantileSource: risk.source,
-      ...(w.availability ? { availability: { ...w.availability } } : {}),
-      tags: w.tags,
-      account: w.account,
-    };
+    return toWorkload(w, demand);
   });
   const pools: Pool[] = file.pools.map((p) => ({
     name: p.name,
@@ -208,15 +192,17 @@ export function buildScenario(file: ScenarioFile, baseDir: string, where = file.
       gridStart + steps * step + sim.horizonSeconds + 86_400,
     ).map((k) => ({ ...k, ...(e.workloads ? { workloads: e.workloads } : {}) })),
   );
+  // With a graph, every service of it gets its demand by propagation from the entry workloads' traces.
+  const expanded = file.graph ? expandGraph(file, file.graph, workloads, baseDir, where) : undefined;
   return {
     name: file.name,
     description: file.description,
     baseDir,
-    workloads,
+    workloads: expanded?.workloads ?? workloads,
     pools,
     providers,
     accounts,
-    dependencies,
+    dependencies: expanded?.dependencies ?? dependencies,
     simulation: {
       stepSeconds: step,
       warmupSeconds: warmupSteps * step,
@@ -228,13 +214,10 @@ export function buildScenario(file: ScenarioFile, baseDir: string, where = file.
     predictive: file.policies.predictive,
     startSeconds: gridStart,
     ...(events.length > 0 ? { events } : {}),
+    ...(expanded ? { graph: expanded.graph } : {}),
   };
 }
 
-/** CPU and memory, plus network bandwidth only when given (absent means unconstrained). */
-function resources(r: { readonly cpuMillicores: number; readonly memoryMiB: number; readonly networkMbps?: number }): Resources {
-  return r.networkMbps === undefined ? { cpuMillicores: r.cpuMillicores, memoryMiB: r.memoryMiB } : { cpuMillicores: r.cpuMillicores, memoryMiB: r.memoryMiB, networkMbps: r.networkMbps };
-}
 
 /** Name a workload after a trace file: "nyc_taxi.csv" -> "nyc_taxi". */
 export function workloadNameFromPath(path: string): string {

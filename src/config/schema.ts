@@ -119,8 +119,8 @@ export const riskQuantilesSchema = z
     }
   });
 
-export const workloadSchema = z
-  .object({
+/** The keys of a workload entry (see `workloadSchema` for the checks across keys). */
+const workloadFields = z.object({
     name,
     description: z.string().optional(),
     demand: demandSource,
@@ -142,7 +142,9 @@ export const workloadSchema = z
     availability: availabilitySchema.optional(),
     tags: z.array(z.string()).default([]),
     account: z.string().optional(),
-  })
+  });
+
+export const workloadSchema = workloadFields
   .strict()
   .superRefine((w, ctx) => {
     if (w.serviceTimeSeconds === undefined && w.throughputPerInstanceRps === undefined) {
@@ -237,6 +239,41 @@ export const eventSchema = z
   })
   .strict()
   .refine((e) => e.end > e.start, { message: 'end must be after start', path: ['end'] });
+/**
+ * Options of a workload generated for a graph service (every workload key but
+ * `name` and `demand`, all optional): `graph.workloadDefaults` for every
+ * generated workload, `graph.services.<name>` for one. CPU and memory default
+ * to the pod requests in the manifests.
+ */
+export const graphWorkloadOptionsSchema = workloadFields.omit({ name: true, demand: true }).partial().strict();
+
+/**
+ * A dependency graph that sizes every service from the entry workloads'
+ * traces: `entry` names workloads (with their demand traces) whose demand
+ * enters the graph; every other service of the graph becomes a workload whose
+ * demand is propagated along the edges. The graph comes from Kubernetes
+ * manifests (`manifests`, edges from `*_ADDR` variables), from `dependencies`,
+ * or both (then `dependencies` override the ratios of the same edges and add
+ * edges).
+ */
+export const graphSchema = z
+  .object({
+    manifests: z.string().min(1).optional(),
+    entry: z.union([name, z.array(name).min(1)]),
+    /** Where edge ratios of imported manifests come from (src/graph/fromManifests.ts). */
+    ratios: z.enum(['auto', 'online-boutique', 'unit']).default('auto'),
+    /** A locustfile whose `tasks` weights replace Online Boutique's own (online-boutique ratios only). */
+    locustfile: z.string().min(1).optional(),
+    /** Distinct products per cart in the Online Boutique derivation (default 3). */
+    cartLines: z.number().nonnegative().optional(),
+    /** Whether the load generator follows redirects in the Online Boutique derivation (default true). */
+    followRedirects: z.boolean().optional(),
+    workloadDefaults: graphWorkloadOptionsSchema.default({}),
+    services: z.record(graphWorkloadOptionsSchema).default({}),
+    /** Services of the graph that get no workload (clients such as load generators never get one). */
+    exclude: z.array(z.string()).default([]),
+  })
+  .strict();
 
 export const scenarioSchema = z
   .object({
@@ -251,6 +288,7 @@ export const scenarioSchema = z
     riskQuantiles: riskQuantilesSchema.optional(),
     policies: z.object({ predictive: predictivePolicySchema.default({}) }).strict().default({}),
     events: z.array(eventSchema).optional(),
+    graph: graphSchema.optional(),
   })
   .strict();
 
@@ -262,3 +300,5 @@ export type RiskQuantilesConfig = z.infer<typeof riskQuantilesSchema>;
 export type PoolFile = z.infer<typeof poolSchema>;
 export type PredictivePolicyConfig = z.infer<typeof predictivePolicySchema>;
 export type EventFile = z.infer<typeof eventSchema>;
+export type GraphConfig = z.infer<typeof graphSchema>;
+export type GraphWorkloadOptions = z.infer<typeof graphWorkloadOptionsSchema>;

@@ -157,6 +157,39 @@ export interface PredictiveSettings {
   readonly refitIntervalSeconds: number;
 }
 
+/** Why a service holds state: moving it needs a copy and a cutover, not start-then-stop. */
+export interface StatefulInfo {
+  /** `database`, `cache` or `queue` for a known data store image; `storage` for claimed volumes or a StatefulSet. */
+  readonly kind: 'database' | 'cache' | 'queue' | 'storage';
+  readonly reason: string;
+}
+
+/** A service of the dependency graph, with what planning needs beyond its workload. */
+export interface GraphServiceInfo {
+  readonly name: string;
+  /** Has a workload in `Scenario.workloads` (clients and excluded services have none). */
+  readonly sized: boolean;
+  readonly stateful?: StatefulInfo;
+  /** Takes traffic from outside the cluster (a LoadBalancer or NodePort Service selects it). */
+  readonly exposed?: boolean;
+  /** Only calls others (no Service selects it), like a load generator. */
+  readonly client?: boolean;
+  /** Pod requests from the manifests, when imported. */
+  readonly podRequests?: Resources;
+}
+
+/** The dependency graph a scenario declares (`graph:`); its edges are `Scenario.dependencies`. */
+export interface ScenarioGraph {
+  /** Services whose workloads carry external demand (their traces). */
+  readonly entry: readonly string[];
+  /** Every service of the graph, callers before callees. */
+  readonly services: readonly GraphServiceInfo[];
+  /** Where the graph came from: the manifests file, or "dependencies". */
+  readonly source: string;
+  /** How the ratios of imported edges were set (absent without manifests). */
+  readonly ratios?: 'online-boutique' | 'unit';
+}
+
 export interface Scenario {
   readonly name: string;
   readonly description?: string;
@@ -173,6 +206,8 @@ export interface Scenario {
   readonly startSeconds: number;
   /** Known events (holidays, campaigns) on the grid's clock, yearly ones expanded; absent when none. */
   readonly events?: readonly ScenarioEvent[];
+  /** The dependency graph, when the scenario declares one (`graph:`): every service's demand is propagated from the entry workloads. */
+  readonly graph?: ScenarioGraph;
 }
 
 /** A known event of a scenario: the forecasting event, limited to some workloads when `workloads` is set. */

@@ -1,0 +1,36 @@
+import { resolveSizingQuantile } from '../capacity/risk.ts';
+import type { Resources, Workload } from '../core/model.ts';
+import type { Series } from '../core/series.ts';
+import type { RiskQuantilesConfig, WorkloadFile } from './schema.ts';
+
+/** CPU and memory, plus network bandwidth only when given (absent means unconstrained). */
+export function resources(r: { readonly cpuMillicores: number; readonly memoryMiB: number; readonly networkMbps?: number }): Resources {
+  return r.networkMbps === undefined ? { cpuMillicores: r.cpuMillicores, memoryMiB: r.memoryMiB } : { cpuMillicores: r.cpuMillicores, memoryMiB: r.memoryMiB, networkMbps: r.networkMbps };
+}
+
+/**
+ * A validated workload entry with its demand series, as the domain model. The
+ * sizing quantile is resolved once here: the workload's own, else the
+ * scenario's `riskQuantiles` by priority, else the default.
+ */
+export function toWorkload(w: WorkloadFile, demand: Series, riskQuantiles?: RiskQuantilesConfig): Workload {
+  const serviceTimeSeconds = w.serviceTimeSeconds ?? w.concurrency / (w.throughputPerInstanceRps as number);
+  const risk = resolveSizingQuantile(w, riskQuantiles);
+  return {
+    name: w.name,
+    demand,
+    service: { serviceTimeSeconds, concurrency: w.concurrency },
+    perInstance: resources(w),
+    slo: 'latencySeconds' in w.slo
+      ? { kind: 'latency', targetSeconds: w.slo.latencySeconds, percentile: w.slo.percentile }
+      : { kind: 'utilization', maxUtilization: w.slo.maxUtilization },
+    minInstances: w.minInstances,
+    maxInstances: w.maxInstances,
+    priority: w.priority,
+    sizingQuantile: risk.quantile,
+    sizingQuantileSource: risk.source,
+    ...(w.availability ? { availability: { ...w.availability } } : {}),
+    tags: w.tags,
+    account: w.account,
+  };
+}
