@@ -163,7 +163,7 @@ export function buildScenario(file: ScenarioFile, baseDir: string, where = file.
 
   const workloads: Workload[] = file.workloads.map((w, i) => {
     const demand: Series = toGrid(shifted[i], gridStart, step, steps);
-    return toWorkload(w, demand);
+    return toWorkload(w, demand, file.riskQuantiles);
   });
   const pools: Pool[] = file.pools.map((p) => ({
     name: p.name,
