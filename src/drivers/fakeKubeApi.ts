@@ -4,7 +4,7 @@ import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import jsonpatch from 'fast-json-patch';
 import { parseAllDocuments } from 'yaml';
-import { parseQuantity } from './quantity.ts';
+import { tryParseQuantity as parseQuantity } from '../core/kubeQuantity.ts';
 
 /**
  * A faithful fake of the parts of the Kubernetes HTTP API that the Kubernetes

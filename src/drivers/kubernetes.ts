@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { DriverError, InvalidInputError } from '../core/errors.ts';
 import type { Action, InstanceResources, ResizeWorkloadAction } from '../core/plan.ts';
 import { rememberResult, type ActionResult, type Driver, type ObservedState } from './driver.ts';
-import { cpuMillicoresOf, cpuQuantity, memoryMiBOf, memoryQuantity } from './quantity.ts';
+import { cpuMillicoresOf, cpuQuantity, memoryMiBOf, memoryQuantity } from '../core/kubeQuantity.ts';
 
 /**
  * The Kubernetes driver: headroom workloads are Deployments or StatefulSets,

@@ -3,7 +3,7 @@ import { LineCounter, parseAllDocuments } from 'yaml';
 import { z } from 'zod';
 import { InvalidInputError } from '../core/errors.ts';
 import type { Resources } from '../core/model.ts';
-import { cpuMillicores, memoryMiB } from './kubeQuantity.ts';
+import { cpuMillicores, memoryMiB } from '../core/kubeQuantity.ts';
 
 /**
  * Import of Kubernetes manifests (multi-document YAML, as `kubectl apply -f`

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { cpuMillicoresOf, cpuQuantity, memoryMiBOf, memoryQuantity, parseQuantity } from './quantity.ts';
+import { cpuMillicoresOf, cpuQuantity, memoryMiBOf, memoryQuantity, tryParseQuantity as parseQuantity } from './kubeQuantity.ts';
 
-describe('Kubernetes quantities', () => {
+describe('Kubernetes quantities read back from a cluster, and written to it', () => {
   it.each([
     ['100m', 0.1],
     ['2', 2],

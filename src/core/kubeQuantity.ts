@@ -1,4 +1,4 @@
-import { InvalidInputError } from '../core/errors.ts';
+import { InvalidInputError, isUserError } from './errors.ts';
 
 /**
  * Kubernetes resource quantities ("100m", "1", "0.5", "64Mi", "1Gi", "128M",
@@ -9,8 +9,10 @@ import { InvalidInputError } from '../core/errors.ts';
  * 10^-9 … 10^18) or a decimal exponent (e3, E-2). Anything else ("64MB",
  * "1 Gi", "2 cores") is refused with the accepted suffixes in the message.
  *
- * Hand-written: @kubernetes/client-node ships no quantity parser, and the
- * grammar is one regular expression and two tables.
+ * Hand-written: @kubernetes/client-node does not export its parser (and that
+ * one rejects fractional binary quantities such as "1.5Gi"), and the grammar is
+ * one regular expression and two tables. Used at every boundary that reads
+ * Kubernetes: manifest import, the Kubernetes driver and its fake API server.
  */
 
 const BINARY: Readonly<Record<string, number>> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };
@@ -53,4 +55,41 @@ export function memoryMiB(value: string | number, where: string): number {
   const bytes = parseQuantity(value, where);
   if (bytes < 0) throw new InvalidInputError(where, `memory "${value}" is negative`);
   return bytes / 2 ** 20;
+}
+
+/** Like `parseQuantity`, but undefined for text that is not a quantity (values read back from a cluster). */
+export function tryParseQuantity(text: string): number | undefined {
+  return orUndefined(() => parseQuantity(text, 'quantity'));
+}
+
+/** Like `cpuMillicores`, but undefined when the text is not a CPU quantity. */
+export function cpuMillicoresOf(text: string): number | undefined {
+  return orUndefined(() => cpuMillicores(text, 'cpu'));
+}
+
+/** Like `memoryMiB`, but undefined when the text is not a memory quantity. */
+export function memoryMiBOf(text: string): number | undefined {
+  return orUndefined(() => memoryMiB(text, 'memory'));
+}
+
+function orUndefined(read: () => number): number | undefined {
+  try {
+    return read();
+  } catch (e) {
+    if (isUserError(e)) return undefined;
+    throw e;
+  }
+}
+
+/** Millicores as a CPU quantity: "250m", or whole cores ("2") when exact. */
+export function cpuQuantity(cpuMillicores: number): string {
+  if (!Number.isInteger(cpuMillicores) || cpuMillicores < 0) throw new RangeError(`CPU must be a whole number of millicores, got ${cpuMillicores}`);
+  return cpuMillicores % 1000 === 0 ? String(cpuMillicores / 1000) : `${cpuMillicores}m`;
+}
+
+/** MiB as a memory quantity: "64Mi", "2Gi" when exact, or bytes for fractional MiB. */
+export function memoryQuantity(memoryMiB: number): string {
+  if (!(memoryMiB >= 0) || !Number.isFinite(memoryMiB)) throw new RangeError(`memory must be 0 MiB or more, got ${memoryMiB}`);
+  if (Number.isInteger(memoryMiB)) return memoryMiB % 1024 === 0 && memoryMiB > 0 ? `${memoryMiB / 1024}Gi` : `${memoryMiB}Mi`;
+  return String(Math.round(memoryMiB * 2 ** 20));
 }
