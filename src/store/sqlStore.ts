@@ -236,6 +236,11 @@ export class SqlStore implements Store {
     return rows.length ? SqlStore.planRow(rows[0]) : undefined;
   }
 
+  async planOfCycle(cycleId: number): Promise<StoredPlan | undefined> {
+    const rows = await this.db.query('SELECT * FROM plans WHERE cycle_id = ? ORDER BY id DESC LIMIT 1', [cycleId]);
+    return rows.length ? SqlStore.planRow(rows[0]) : undefined;
+  }
+
   async listPlans(limit: number): Promise<StoredPlan[]> {
     const rows = await this.db.query('SELECT * FROM plans ORDER BY id DESC LIMIT ?', [limit]);
     return rows.map(SqlStore.planRow);

@@ -132,7 +132,10 @@ describe.each(engines)('store on %s', (engine, open) => {
     const target = { nodesByPool: { general: 2 }, instances: { api: { general: 3 } }, costPerHour: 0.4, shortfall: {} };
     const planId = await store.insertPlan({ cycleId: cycle, mode: 'dry-run', decidedAtSeconds: 1000, target, actions: [scale('a1', 2)], explanation: { api: 'p95 demand 10 rps needs 3 instances' } });
     expect(await store.getPlan(planId)).toEqual({ id: planId, cycleId: cycle, mode: 'dry-run', decidedAtSeconds: 1000, target, actions: [scale('a1', 2)], explanation: { api: 'p95 demand 10 rps needs 3 instances' } });
+    expect((await store.planOfCycle(cycle))?.id).toBe(planId);
+    expect(await store.planOfCycle(cycle + 100)).toBeUndefined();
     await store.finishCycle(cycle, { status: 'succeeded', atSeconds: 1002, summary: { planId } });
+    expect((await store.getCycle(cycle))?.summary).toEqual({ planId });
     const running = await store.startCycle('act', 1003);
     expect((await store.getCycle(cycle))?.status).toBe('succeeded');
     expect((await store.interruptRunningCycles(1004)).map((c) => c.id)).toEqual([running]);

@@ -137,6 +137,8 @@ export interface Store {
   listForecasts(workload: string, limit: number): Promise<StoredForecast[]>;
   insertPlan(plan: Omit<StoredPlan, 'id'>): Promise<number>;
   getPlan(id: number): Promise<StoredPlan | undefined>;
+  /** The plan a loop cycle made, if it got that far. */
+  planOfCycle(cycleId: number): Promise<StoredPlan | undefined>;
   listPlans(limit: number): Promise<StoredPlan[]>;
   startCycle(mode: LoopMode, atSeconds: number): Promise<number>;
   finishCycle(id: number, result: { status: Exclude<CycleStatus, 'running'>; atSeconds: number; summary?: unknown; error?: string }): Promise<void>;
