@@ -12,6 +12,7 @@ import { renderReport } from '../sim/report.ts';
 import { ALL_POLICIES, runScenario } from '../sim/run.ts';
 import type { PolicyName, SimulationResult } from '../sim/types.ts';
 import { comparisonTable, resultJson } from './format.ts';
+import { addServiceCommands } from './service.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const DEMO_SCENARIO = resolve(repoRoot, 'examples/demo.yaml');
@@ -118,6 +119,7 @@ export function buildProgram(): Command {
     await runAndReport(scenario, flags);
   });
 
+  addServiceCommands(program);
   return program;
 }
 

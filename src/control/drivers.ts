@@ -23,7 +23,8 @@ export type DriverFactory = (ctx: DriverContext) => Promise<Driver>;
  * time), so it survives a restart as a real cluster would, and an action is
  * never applied twice (the simulator is idempotent per action id).
  */
-export async function durableSimulator(ctx: DriverContext): Promise<Driver> {
+export async function durableSimulator(ctx: DriverContext, options: { latencyMs?: number } = {}): Promise<Driver> {
+  const latencyMs = options.latencyMs ?? 0;
   const done = await ctx.log.list({ statuses: ['succeeded'] });
   const start = Math.min(ctx.now(), ...done.map((r) => r.updatedAtSeconds));
   const sim = new SimulatorDriver(ctx.pools, ctx.workloads, start);
@@ -41,6 +42,8 @@ export async function durableSimulator(ctx: DriverContext): Promise<Driver> {
   return {
     name: 'simulator',
     async apply(action: Action): Promise<ActionResult> {
+      // Optional latency per action, as a cloud or Kubernetes API has (crash tests use it to stop mid-plan).
+      if (latencyMs > 0) await new Promise((r) => setTimeout(r, latencyMs));
       advance();
       return sim.applySync(action);
     },
@@ -55,7 +58,7 @@ export async function durableSimulator(ctx: DriverContext): Promise<Driver> {
  * Drivers by name (`headroom serve --driver NAME`). Other drivers
  * (kubernetes, webhook) register here with `registerDriver`.
  */
-const registry = new Map<string, DriverFactory>([['simulator', durableSimulator]]);
+const registry = new Map<string, DriverFactory>([['simulator', (ctx) => durableSimulator(ctx, { latencyMs: Number(process.env.HEADROOM_SIMULATOR_LATENCY_MS ?? 0) })]]);
 
 export function registerDriver(name: string, factory: DriverFactory): void {
   registry.set(name, factory);

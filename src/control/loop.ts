@@ -105,6 +105,11 @@ export class ControlLoop implements LoopRunner {
 
   private readonly sleep = (seconds: number) => (this.options.sleep ? this.options.sleep(seconds) : new Promise<void>((r) => setTimeout(r, seconds * 1000)));
 
+  /** Resolves once no cycle is running or queued. */
+  async drain(): Promise<void> {
+    await this.tail;
+  }
+
   runCycle(mode?: LoopMode): Promise<LoopCycle> {
     return this.serial(() => this.cycle(mode));
   }
