@@ -9,7 +9,8 @@ import type { Store } from '../store/store.ts';
 import { bootstrapAdminToken, issueToken } from './auth.ts';
 import { createLogger } from './logger.ts';
 import { ServiceMetrics } from './metrics.ts';
-import { buildApi } from './server.ts';
+import { buildApi, checkSamplesBody, samplesBody } from './server.ts';
+import { InvalidInputError } from '../core/errors.ts';
 
 const pool = { name: 'general', cpuMillicores: 4000, memoryMiB: 16384, costPerHour: 0.192 };
 const workload = { name: 'api', serviceTimeSeconds: 0.05, cpuMillicores: 500, memoryMiB: 512, slo: { maxUtilization: 0.7 } };
@@ -147,6 +148,43 @@ describe('HTTP API', () => {
     expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
     expect((await app.inject({ method: 'GET', url: '/readyz' })).json()).toEqual({ status: 'ready' });
     expect((await app.inject({ method: 'POST', url: '/v1/loop/run', headers: auth(operator), payload: {} })).statusCode).toBe(503);
+  });
+});
+
+describe('the fast samples check', () => {
+  const ok = { workload: 'api', timeSeconds: 1, value: 2 };
+  const cases: [string, unknown, string | null][] = [
+    ['a valid batch', { samples: [ok, { ...ok, timeSeconds: 2.5, value: 0 }] }, null],
+    ['not an object', [ok], 'body'],
+    ['an extra top-level key', { samples: [ok], extra: 1 }, 'body'],
+    ['no samples', {}, 'body.samples'],
+    ['an empty batch', { samples: [] }, 'body.samples'],
+    ['a sample that is a number', { samples: [ok, 3] }, 'body.samples[1]'],
+    ['an unknown sample key', { samples: [{ ...ok, host: 'a' }] }, 'body.samples[0]'],
+    ['a missing workload', { samples: [{ timeSeconds: 1, value: 1 }] }, 'body.samples[0].workload'],
+    ['an empty workload', { samples: [{ ...ok, workload: '' }] }, 'body.samples[0].workload'],
+    ['a string time', { samples: [ok, { ...ok, timeSeconds: '2024-01-01' }] }, 'body.samples[1].timeSeconds'],
+    ['a negative value', { samples: [{ ...ok, value: -1 }] }, 'body.samples[0].value'],
+    ['a null value', { samples: [{ ...ok, value: null }] }, 'body.samples[0].value'],
+  ];
+  it.each(cases)('agrees with the documented zod schema on %s', (_name, body, where) => {
+    const zod = samplesBody.safeParse(body);
+    expect(zod.success).toBe(where === null);
+    if (where === null) {
+      expect(checkSamplesBody(body)).toEqual(zod.data);
+      return;
+    }
+    let err: unknown;
+    try {
+      checkSamplesBody(body);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(InvalidInputError);
+    expect((err as InvalidInputError).where).toBe(where);
+    // zod names the same place (its path, under "body").
+    const zodWhere = ['body', ...zod.error!.issues[0].path].reduce<string>((a, p) => (typeof p === 'number' ? `${a}[${p}]` : `${a}.${p}`), '').slice(1);
+    expect(zodWhere.startsWith(where) || where.startsWith(zodWhere)).toBe(true);
   });
 });
 

@@ -119,9 +119,23 @@ export class SqliteDb implements Db {
   }
 
   private insertSamplesNow(rows: readonly SampleRow[]): number {
-    const stmt = this.prepared(this.writer, this.writeStatements, 'INSERT INTO samples (workload, time_seconds, value) VALUES (?, ?, ?) ON CONFLICT DO NOTHING');
+    // Multi-row statements (fewer statement steps per sample); the remainder one by one.
+    const CHUNK = 200;
+    const many = this.prepared(this.writer, this.writeStatements, `INSERT INTO samples (workload, time_seconds, value) VALUES ${Array(CHUNK).fill('(?, ?, ?)').join(', ')} ON CONFLICT DO NOTHING`);
+    const one = this.prepared(this.writer, this.writeStatements, 'INSERT INTO samples (workload, time_seconds, value) VALUES (?, ?, ?) ON CONFLICT DO NOTHING');
     let n = 0;
-    for (const r of rows) n += stmt.run(r.workload, r.timeSeconds, r.value).changes;
+    let i = 0;
+    const params: Param[] = new Array(CHUNK * 3);
+    for (; i + CHUNK <= rows.length; i += CHUNK) {
+      for (let k = 0; k < CHUNK; k++) {
+        const r = rows[i + k];
+        params[3 * k] = r.workload;
+        params[3 * k + 1] = r.timeSeconds;
+        params[3 * k + 2] = r.value;
+      }
+      n += many.run(...params).changes;
+    }
+    for (; i < rows.length; i++) n += one.run(rows[i].workload, rows[i].timeSeconds, rows[i].value).changes;
     return n;
   }
 

@@ -91,6 +91,21 @@ CREATE TABLE api_tokens (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'per-workload sample statistics',
+    // Kept by every insert, so status pages need no scan of the samples.
+    sql: `
+CREATE TABLE series_stats (
+  workload TEXT PRIMARY KEY,
+  samples BIGINT NOT NULL,
+  first_seconds DOUBLE PRECISION NOT NULL,
+  last_seconds DOUBLE PRECISION NOT NULL
+);
+INSERT INTO series_stats (workload, samples, first_seconds, last_seconds)
+  SELECT workload, COUNT(*), MIN(time_seconds), MAX(time_seconds) FROM samples GROUP BY workload;
+`,
+  },
 ];
 
 function dialectSql(db: Db, sql: string): string {

@@ -68,8 +68,36 @@ export class SqlStore implements Store {
       if (!Number.isFinite(s.timeSeconds)) throw new InvalidInputError(`samples[${i}].timeSeconds`, `must be a finite number of epoch seconds, got ${s.timeSeconds}`);
       if (!Number.isFinite(s.value) || s.value < 0) throw new InvalidInputError(`samples[${i}].value`, `must be a finite, non-negative number, got ${s.value}`);
     });
+    // Group by workload (in name order, so concurrent writers lock statistics rows in one order).
+    const groups = new Map<string, SampleInput[]>();
+    for (const s of samples) {
+      let g = groups.get(s.workload);
+      if (!g) groups.set(s.workload, (g = []));
+      g.push(s);
+    }
+    const names = [...groups.keys()].sort();
     return this.db.transaction(async (tx) => {
-      const accepted = samples.length ? await tx.insertSamples(samples) : 0;
+      let accepted = 0;
+      for (const name of names) {
+        const g = groups.get(name)!;
+        const n = await tx.insertSamples(g);
+        accepted += n;
+        if (n === 0) continue;
+        // The batch's time range bounds the new samples' range exactly: its duplicates lie inside the stored range already.
+        let first = Infinity;
+        let last = -Infinity;
+        for (const s of g) {
+          if (s.timeSeconds < first) first = s.timeSeconds;
+          if (s.timeSeconds > last) last = s.timeSeconds;
+        }
+        await tx.run(
+          `INSERT INTO series_stats (workload, samples, first_seconds, last_seconds) VALUES (?, ?, ?, ?)
+           ON CONFLICT (workload) DO UPDATE SET samples = series_stats.samples + excluded.samples,
+             first_seconds = CASE WHEN excluded.first_seconds < series_stats.first_seconds THEN excluded.first_seconds ELSE series_stats.first_seconds END,
+             last_seconds = CASE WHEN excluded.last_seconds > series_stats.last_seconds THEN excluded.last_seconds ELSE series_stats.last_seconds END`,
+          [name, n, first, last],
+        );
+      }
       if (mark) {
         await tx.run(
           'INSERT INTO ingest_marks (source, workload, high_water_seconds) VALUES (?, ?, ?) ON CONFLICT (source, workload) DO UPDATE SET high_water_seconds = excluded.high_water_seconds',
@@ -91,8 +119,8 @@ export class SqlStore implements Store {
   }
 
   async seriesSummaries(): Promise<SeriesSummary[]> {
-    const rows = await this.db.query('SELECT workload, COUNT(*) AS n, MIN(time_seconds) AS first, MAX(time_seconds) AS last FROM samples GROUP BY workload ORDER BY workload');
-    return rows.map((r) => ({ workload: String(r.workload), samples: num(r.n), firstSeconds: num(r.first), lastSeconds: num(r.last) }));
+    const rows = await this.db.query('SELECT workload, samples, first_seconds, last_seconds FROM series_stats ORDER BY workload');
+    return rows.map((r) => ({ workload: String(r.workload), samples: num(r.samples), firstSeconds: num(r.first_seconds), lastSeconds: num(r.last_seconds) }));
   }
 
   async highWaterMark(source: string, workload: string): Promise<number | undefined> {

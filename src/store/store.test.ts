@@ -195,6 +195,10 @@ describe.each(engines)('store on %s', (engine, open) => {
     const results = await Promise.all(batches.map((s) => store.insertSamples(s)));
     const accepted = results.reduce((n, r) => n + r.accepted, 0);
     expect(await store.countSamples()).toBe(accepted);
+    // The per-workload statistics kept by the inserts agree with a count of the rows.
+    const summaries = await store.seriesSummaries();
+    expect(summaries.map((x) => x.samples)).toEqual([await store.countSamples('a'), await store.countSamples('b')]);
+    expect(summaries.map((x) => [x.firstSeconds, x.lastSeconds])).toEqual([[0, 59 * 60], [0, 59 * 60]]);
     expect(await store.countSamples('a')).toBe(new Set(batches.filter((_, b) => b % 2).flat().map((s) => s.timeSeconds)).size);
     // The same document applied 10 times at once: one version.
     const doc = { name: 'p', cpuMillicores: 1, memoryMiB: 1, costPerHour: 1 };
