@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../src/cli/main.ts';
 import { api, spawnServer, type ServerProcess } from './support/serveProcess.ts';
+import { startPostgres } from './support/servers.ts';
 
 const TOKEN = 'hr_test_bootstrap_token_0123456789abcdefghijklmnop';
 const env = { HEADROOM_BOOTSTRAP_TOKEN: TOKEN };
@@ -174,5 +175,26 @@ describe('headroom serve', () => {
     expect(next).toMatchObject({ status: 'succeeded', summary: { actions: { planned: 0 } } });
     s.child.kill('SIGTERM');
     expect((await s.exited).code).toBe(0);
+  });
+
+  it('runs on PostgreSQL with --database, and keeps its data across restarts', async () => {
+    const pg = await startPostgres();
+    try {
+      const url = pg.createDatabase('serve');
+      let s = await start(join(dir, 'unused'), {}, ['--database', url]);
+      await api(s.url, TOKEN, 'POST', '/v1/apply', { workloads: [{ name: 'w', serviceTimeSeconds: 0.05, cpuMillicores: 500, memoryMiB: 512, slo: { maxUtilization: 0.7 } }] });
+      const samples = Array.from({ length: 10 }, (_, i) => ({ workload: 'w', timeSeconds: 1000 + i, value: i }));
+      expect((await api(s.url, TOKEN, 'POST', '/v1/samples', { samples })).body).toEqual({ accepted: 10, duplicates: 0 });
+      s.child.kill('SIGKILL');
+      await s.exited;
+      s = await start(join(dir, 'unused'), {}, ['--database', url]);
+      const status = (await api(s.url, TOKEN, 'GET', '/v1/status')).body;
+      expect(status).toMatchObject({ store: 'postgres', workloads: ['w'], series: [{ workload: 'w', samples: 10 }] });
+      expect((await api(s.url, TOKEN, 'POST', '/v1/samples', { samples })).body).toEqual({ accepted: 0, duplicates: 10 });
+      s.child.kill('SIGTERM');
+      expect((await s.exited).code).toBe(0);
+    } finally {
+      await pg.stop();
+    }
   });
 });
