@@ -9,7 +9,7 @@ import type { Store } from '../store/store.ts';
 import type { Action } from '../core/plan.ts';
 import type { Driver } from '../drivers/driver.ts';
 import { durableSimulator, type DriverFactory } from './drivers.ts';
-import { ControlLoop } from './loop.ts';
+import { ControlLoop, forecastMape } from './loop.ts';
 
 const DAY = 86400;
 const STEP = 300;
@@ -25,8 +25,10 @@ let store: Store;
 let clock: number;
 const now = () => clock;
 
+let metrics: ServiceMetrics;
 function loop(factory: DriverFactory = durableSimulator) {
-  return new ControlLoop({ store, metrics: new ServiceMetrics(), driverFactory: factory, now, sleep: async () => undefined });
+  metrics = new ServiceMetrics();
+  return new ControlLoop({ store, metrics, driverFactory: factory, now, sleep: async () => undefined });
 }
 
 beforeEach(async () => {
@@ -55,8 +57,9 @@ describe('control loop on the real NYC taxi trace', () => {
     ], clock);
   });
 
-  it('forecast-only stores a forecast with quantiles and plans nothing', async () => {
-    const c = await loop().runCycle('forecast-only');
+  it('forecast-only stores a forecast with quantiles and plans nothing, and scores it later', async () => {
+    const l = loop();
+    const c = await l.runCycle('forecast-only');
     expect(c).toMatchObject({ status: 'succeeded', mode: 'forecast-only' });
     const f = await store.latestForecast('taxi');
     expect(f?.forecast.startSeconds).toBe(clock);
@@ -67,6 +70,16 @@ describe('control loop on the real NYC taxi trace', () => {
     for (let k = 0; k < 4; k++) expect(f!.forecast.quantiles[0].values[k]).toBeLessThanOrEqual(f!.forecast.quantiles[2].values[k]);
     expect((c.summary as { forecastIds: Record<string, number> }).forecastIds.taxi).toBe(f?.id);
     expect(await store.listPlans(10)).toEqual([]);
+    // Half an hour later, with the next real value observed, the next cycle scores the first forecast's median against it.
+    const next = taxi[24 * 2 * 14 + 1];
+    const actual = (next.value / 1800) * 10;
+    await store.insertSamples([{ workload: 'taxi', timeSeconds: next.timeSeconds, value: actual }]);
+    clock += 1800;
+    await l.runCycle('forecast-only');
+    const median = f!.forecast.quantiles[1].values[0];
+    const text = await metrics.registry.metrics();
+    const got = Number(/headroom_forecast_mape\{workload="taxi"\} (\S+)/.exec(text)![1]);
+    expect(got).toBeCloseTo((100 * Math.abs(median - actual)) / actual, 6);
   });
 
   it('dry-run plans and explains, and sends nothing', async () => {
@@ -95,6 +108,26 @@ describe('control loop on the real NYC taxi trace', () => {
     expect(c2.status).toBe('succeeded');
     expect((c2.summary as { actions: { planned: number } }).actions.planned).toBe(0);
     expect(await store.actions.list()).toHaveLength(records.length);
+    const text = await metrics.registry.metrics();
+    expect(text).toContain(`headroom_actions_total{kind="scaleNodes",status="succeeded"} 1`);
+    expect(text).toContain('headroom_loop_cycles_total{mode="act",status="succeeded"} 2');
+    expect(text).toMatch(/headroom_loop_stage_duration_seconds_count\{stage="allocate"\} 2/);
+  });
+});
+
+describe('forecastMape', () => {
+  const fc = { model: 'm', startSeconds: 600, stepSeconds: 300, mean: [0, 0, 0], quantiles: [{ level: 0.5, values: [10, 20, 30] }] };
+  it.each([
+    // observed grid from 0 s at 300 s: steps 2, 3, 4 line up with the forecast's 0, 1, 2.
+    ['all steps observed', [9, 9, 8, 25, 30], (2 / 8 + 5 / 25 + 0) / 3],
+    ['zero demand is skipped', [9, 9, 0, 25], 5 / 25],
+    ['only the overlap counts', [9, 9, 8], 2 / 8],
+  ])('%s', (_n, values, want) => {
+    expect(forecastMape(fc, { startSeconds: 0, stepSeconds: 300, values })).toBeCloseTo(100 * want, 9);
+  });
+  it('is undefined without overlap or on another grid', () => {
+    expect(forecastMape(fc, { startSeconds: 0, stepSeconds: 300, values: [1, 2] })).toBeUndefined();
+    expect(forecastMape(fc, { startSeconds: 0, stepSeconds: 600, values: [1, 2, 3, 4] })).toBeUndefined();
   });
 });
 
