@@ -185,7 +185,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   app.addHook('onRequest', async (request) => {
     const path = request.url.split('?')[0];
     if (PUBLIC.has(path)) return;
-    const need = request.routeOptions.config.role ?? 'admin';
+    const need = request.routeOptions?.config?.role ?? 'admin';
     const header = request.headers.authorization;
     const m = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
     if (!m) throw new HttpError(401, 'Unauthorized', 'missing "Authorization: Bearer <token>" header');
@@ -340,8 +340,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     return out as (typeof all)[number][];
   });
   app.get('/v1/actions', { config: { role: 'viewer' }, schema: { tags: ['actions'], summary: 'The action log, in the order actions were begun', querystring: z.object({ status: statusList.optional(), limit: z.coerce.number().int().min(1).max(100_000).default(1000) }).strict() } }, async (req) => {
-    const records = await store.actions.list(req.query.status ? { statuses: req.query.status } : undefined);
-    return { actions: records.slice(-req.query.limit) };
+    return { actions: await store.recentActions(req.query.limit, req.query.status) };
   });
   app.get('/v1/cycles', { config: { role: 'viewer' }, schema: { tags: ['loop'], querystring: limitQuery } }, async (req) => ({ cycles: await store.listCycles(req.query.limit) }));
   app.get('/v1/cycles/:id', { config: { role: 'viewer' }, schema: { tags: ['loop'], params: z.object({ id: z.coerce.number().int().positive() }).strict() } }, async (req) => {

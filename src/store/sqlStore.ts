@@ -321,6 +321,13 @@ export class SqlStore implements Store {
     });
   }
 
+  async recentActions(limit: number, statuses?: readonly ActionStatus[]): Promise<ActionRecord[]> {
+    if (statuses && statuses.length === 0) return [];
+    const where = statuses ? `WHERE status IN (${statuses.map(() => '?').join(', ')})` : '';
+    const rows = await this.db.query(`SELECT * FROM (SELECT * FROM actions ${where} ORDER BY seq DESC LIMIT ?) recent ORDER BY seq`, [...(statuses ?? []), limit]);
+    return rows.map(actionRow);
+  }
+
   // ---- tokens ----
 
   private static tokenRow(r: Row): ApiToken {
@@ -350,20 +357,24 @@ export class SqlStore implements Store {
 }
 
 /** The ActionLog on the `actions` table; `seq` keeps begin order. */
+function actionRow(r: Row): ActionRecord {
+  const undoes = optStr(r.undoes);
+  const error = optStr(r.error);
+  return {
+    action: JSON.parse(String(r.action)) as Action,
+    status: String(r.status) as ActionStatus,
+    attempts: num(r.attempts),
+    updatedAtSeconds: num(r.updated_at_seconds),
+    ...(error !== undefined ? { error } : {}),
+    ...(undoes !== undefined ? { undoes } : {}),
+  };
+}
+
 class SqlActionLog implements ActionLog {
   constructor(private readonly db: Db) {}
 
   private static row(r: Row): ActionRecord {
-    const undoes = optStr(r.undoes);
-    const error = optStr(r.error);
-    return {
-      action: JSON.parse(String(r.action)) as Action,
-      status: String(r.status) as ActionStatus,
-      attempts: num(r.attempts),
-      updatedAtSeconds: num(r.updated_at_seconds),
-      ...(error !== undefined ? { error } : {}),
-      ...(undoes !== undefined ? { undoes } : {}),
-    };
+    return actionRow(r);
   }
 
   async begin(action: Action, atSeconds: number, undoes?: string): Promise<{ record: ActionRecord; created: boolean }> {

@@ -167,6 +167,10 @@ describe.each(engines)('store on %s', (engine, open) => {
     expect((await log.list()).map((r) => r.action.id)).toEqual(['x', 'y']);
     expect((await log.list({ statuses: ['pending'] })).map((r) => [r.action.id, r.undoes])).toEqual([['y', 'x']]);
     await expect(log.update('nope', { status: 'sent', atSeconds: 5 })).rejects.toThrow('nope');
+    expect((await store.recentActions(1)).map((r) => r.action.id)).toEqual(['y']);
+    expect((await store.recentActions(5)).map((r) => r.action.id)).toEqual(['x', 'y']);
+    expect((await store.recentActions(5, ['failed'])).map((r) => r.action.id)).toEqual(['x']);
+    expect(await store.recentActions(5, [])).toEqual([]);
 
     // The executor against a driver that fails once (retryable): one record per action, two attempts.
     let calls = 0;

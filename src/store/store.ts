@@ -1,6 +1,6 @@
 import type { ActionLog } from '../core/actionLog.ts';
 import type { QuantileForecast } from '../core/forecast.ts';
-import type { Action, Allocation } from '../core/plan.ts';
+import type { Action, ActionRecord, ActionStatus, Allocation } from '../core/plan.ts';
 
 /**
  * Everything `headroom serve` keeps, behind one interface with two engines:
@@ -146,6 +146,9 @@ export interface Store {
   listCycles(limit: number): Promise<LoopCycle[]>;
   /** Cycles left `running` by a process that died: mark them `interrupted`; returns them. */
   interruptRunningCycles(atSeconds: number): Promise<LoopCycle[]>;
+
+  /** The last `limit` action records (optionally of some statuses), in begin order. */
+  recentActions(limit: number, statuses?: readonly ActionStatus[]): Promise<ActionRecord[]>;
 
   // API tokens (only hashes are stored)
   createToken(token: ApiToken, tokenHash: string): Promise<void>;
