@@ -87,7 +87,7 @@ async function ingest(url: string): Promise<{ samplesPerSecond: number; batches:
   return { samplesPerSecond: (done * BATCH) / elapsed, batches: done };
 }
 
-async function reads(url: string): Promise<{ p50Ms: number; p99Ms: number; requestsPerSecond: number; requests: number }> {
+async function reads(url: string): Promise<{ p50Ms: number; p99Ms: number; requestsPerSecond: number; requests: number; p99ByPath: Record<string, number> }> {
   // Something to read: two days of 5-minute samples of workload r up to now, then a dry-run cycle makes a forecast and a plan.
   const now = Math.floor(Date.now() / 1000 / 300) * 300;
   const recent = { samples: Array.from({ length: 576 }, (_, i) => ({ workload: 'r', timeSeconds: now - (576 - i) * 300, value: 50 + 30 * Math.sin((2 * Math.PI * i) / 288) })) };
@@ -95,7 +95,13 @@ async function reads(url: string): Promise<{ p50Ms: number; p99Ms: number; reque
   const cycle = await post(url, '/v1/loop/run', JSON.stringify({ mode: 'dry-run' }));
   if (cycle.status !== 200) throw new Error(`bench: dry-run cycle failed: ${cycle.text}`);
   const paths = ['/v1/workloads/r/forecast', `/v1/workloads/w1/series?fromSeconds=${1_600_000_000 + 100_000}&toSeconds=${1_600_000_000 + 100_300}`, '/v1/status', '/v1/actions?limit=50', '/v1/plans?limit=1'];
+  // Warm-up (not measured): open the 100 connections and let the server's JIT settle for 2 s.
+  const warmEnd = performance.now() + 2000;
+  await Promise.all(Array.from({ length: READERS }, async (_, c) => {
+    for (let i = c; performance.now() < warmEnd; i++) await request(url, 'GET', paths[i % paths.length]);
+  }));
   const latencies: number[] = [];
+  const byPath = new Map<string, number[]>();
   const t0 = performance.now();
   const end = t0 + seconds * 1000;
   let k = 0;
@@ -106,13 +112,18 @@ async function reads(url: string): Promise<{ p50Ms: number; p99Ms: number; reque
         const s = performance.now();
         const r = await request(url, 'GET', path);
         if (r.status !== 200) throw new Error(`bench: GET ${path} answered ${r.status}`);
-        latencies.push(performance.now() - s);
+        const ms = performance.now() - s;
+        latencies.push(ms);
+        const key = path.split('?')[0];
+        if (!byPath.has(key)) byPath.set(key, []);
+        byPath.get(key)!.push(ms);
       }
     }),
   );
   const elapsed = (performance.now() - t0) / 1000;
   latencies.sort((a, b) => a - b);
-  return { p50Ms: percentile(latencies, 0.5), p99Ms: percentile(latencies, 0.99), requestsPerSecond: latencies.length / elapsed, requests: latencies.length };
+  const p99ByPath = Object.fromEntries([...byPath].map(([k, v]) => [k, Number(percentile(v.sort((a, b) => a - b), 0.99).toFixed(1))]));
+  return { p50Ms: percentile(latencies, 0.5), p99Ms: percentile(latencies, 0.99), requestsPerSecond: latencies.length / elapsed, requests: latencies.length, p99ByPath };
 }
 
 async function storeDirect(databaseUrl: string | undefined, dataDir: string): Promise<number> {
@@ -171,7 +182,7 @@ try {
   const widths = header.map((_, c) => Math.max(...table.map((r) => String(r[c]).length)));
   const line = (r: readonly (string | number)[]) => r.map((v, c) => (c === 0 ? String(v).padEnd(widths[c]) : String(v).padStart(widths[c]))).join('  ');
   const load = loadavg()[0];
-  process.stdout.write(`\nheadroom serve on loopback: ${WRITERS} writers x batches of ${BATCH} samples (JSON), then ${READERS} concurrent readers; ${seconds} s each; PostgreSQL 15 with fsync on, SQLite WAL synchronous=NORMAL; ${cpus} CPUs, 1-minute load average ${load.toFixed(1)} at the end\n\n`);
+  process.stdout.write(`\nheadroom serve on loopback: ${WRITERS} writers x batches of ${BATCH} samples (JSON), then ${READERS} concurrent readers after a 2 s warm-up; ${seconds} s each; PostgreSQL 15 with fsync on, SQLite WAL synchronous=NORMAL; ${cpus} CPUs, 1-minute load average ${load.toFixed(1)} at the end\n\n`);
   process.stdout.write(`${line(table[0])}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${table.slice(1).map(line).join('\n')}\n\n`);
   const result = {
     sqliteSamplesPerSecond: Math.round(sqlite.ingest.samplesPerSecond),
@@ -181,6 +192,8 @@ try {
     sqliteStoreSamplesPerSecond: Math.round(sqliteDirect),
     postgresStoreSamplesPerSecond: Math.round(postgresDirect),
     readP50Ms: Number(sqlite.reads.p50Ms.toFixed(2)),
+    sqliteReadP99MsByPath: sqlite.reads.p99ByPath,
+    postgresReadP99MsByPath: postgres.reads.p99ByPath,
     readRequestsPerSecond: Math.round(sqlite.reads.requestsPerSecond),
     sqliteServerCpuMicrosecondsPerSample: Number(sqlite.cpuUsPerSample.toFixed(3)),
     sqliteServerCpuMillisecondsPerRead: Number(sqlite.cpuMsPerRead.toFixed(3)),
