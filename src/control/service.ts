@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { bootstrapAdminToken } from '../api/auth.ts';
@@ -41,22 +42,32 @@ export interface RunningService {
   close(): Promise<void>;
 }
 
-/** A timer that runs `fn` every `intervalSeconds()` (read anew each time), never two at once. */
+/**
+ * Runs `fn` every `intervalSeconds()`, never two at once. The interval is
+ * read anew every second, so a changed loop policy takes effect without a
+ * restart; time between runs is measured from the start of the previous run
+ * (monotonic clock).
+ */
 function every(intervalSeconds: () => Promise<number>, fn: () => Promise<unknown>, log: Logger, what: string) {
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   let running: Promise<unknown> = Promise.resolve();
-  const arm = async () => {
+  let lastStartMs = performance.now();
+  const tick = async () => {
     if (stopped) return;
     const s = await intervalSeconds().catch(() => 60);
-    timer = setTimeout(() => {
-      running = fn()
-        .catch((e) => log.error({ err: e instanceof Error ? e.message : String(e) }, `${what} failed`))
-        .finally(arm);
-    }, s * 1000);
-    timer.unref?.();
+    if (!stopped && performance.now() - lastStartMs >= s * 1000) {
+      lastStartMs = performance.now();
+      running = fn().catch((e) => log.error({ err: e instanceof Error ? e.message : String(e) }, `${what} failed`));
+      await running;
+    }
+    if (!stopped) {
+      timer = setTimeout(() => void tick(), Math.min(1000, s * 1000));
+      timer.unref?.();
+    }
   };
-  void arm();
+  timer = setTimeout(() => void tick(), 0);
+  timer.unref?.();
   return {
     async stop() {
       stopped = true;

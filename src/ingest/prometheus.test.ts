@@ -8,6 +8,8 @@ import { startPrometheus, type RunningPrometheus } from '../../test/support/serv
 import { parseSamplesCsv } from './csv.ts';
 import { MetricsSourceError, PrometheusSource } from './prometheus.ts';
 import { pullOnce } from './pull.ts';
+import { startService } from '../control/service.ts';
+import { createLogger } from '../api/logger.ts';
 
 /**
  * Against a real Prometheus (Debian package `prometheus`), started for this
@@ -104,5 +106,40 @@ describe('Prometheus pull', () => {
     expect(r[1].accepted).toBeGreaterThan(40);
     expect(await store.highWaterMark('prometheus', 'broken')).toBeUndefined();
     await store.close();
+  });
+
+  it('is scheduled by headroom serve (--prometheus), and its loop runs on its own schedule', async () => {
+    const start = taxi[0].timeSeconds;
+    const now = start + 3 * 86400;
+    const service = await startService({
+      dataDir: join(dir, 'service'),
+      port: 0,
+      prometheusUrl: prom.url,
+      pullIntervalSeconds: 0.2,
+      now: () => now,
+      logger: createLogger({ level: 'silent' }),
+      bootstrapToken: 'hr_service_test_token_0123456789abcdefghij',
+    });
+    try {
+      await service.store.applyConfig([
+        { kind: 'workload', name: 'taxi', document: workload },
+        { kind: 'pool', name: 'general', document: { name: 'general', provider: 'default', zone: 'default', nodeType: 'node', cpuMillicores: 4000, memoryMiB: 16384, costPerHour: 0.2, provisioningDelaySeconds: 60, minNodes: 0, maxNodes: 100, tags: [] } },
+        { kind: 'policy', name: 'predictive', document: { model: 'seasonal-naive', refitIntervalSeconds: 21600 } },
+        { kind: 'policy', name: 'loop', document: { mode: 'dry-run', intervalSeconds: 1, stepSeconds: 1800, horizonSeconds: 3600, historySeconds: 3 * 86400 } },
+      ], now);
+      const expected = taxi.filter((s) => s.timeSeconds >= now - 2 * 86400 && s.timeSeconds <= now - 2 * STEP).length;
+      let cycles: { status: string }[] = [];
+      for (let i = 0; i < 300; i++) {
+        cycles = await service.store.listCycles(10);
+        if ((await service.store.countSamples('taxi')) === expected && cycles.some((c) => c.status === 'succeeded')) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(await service.store.countSamples('taxi')).toBe(expected);
+      expect(cycles.some((c) => c.status === 'succeeded')).toBe(true);
+      const metrics = await (await fetch(`${service.url}/metrics`)).text();
+      expect(metrics).toContain(`headroom_ingest_samples_total{source="prometheus",outcome="accepted"} ${expected}`);
+    } finally {
+      await service.close();
+    }
   });
 });
