@@ -1,11 +1,9 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { createLogger } from '../api/logger.ts';
 import { InvalidInputError } from '../core/errors.ts';
 import { quantileAt } from '../core/forecast.ts';
 import type { Action } from '../core/plan.ts';
 import { driverNames } from '../control/drivers.ts';
-import { startService } from '../control/service.ts';
 import type { LoopCycle, StoredForecast, StoredPlan } from '../store/store.ts';
 import { HeadroomClient, applyFile } from './client.ts';
 
@@ -68,6 +66,8 @@ export function addServiceCommands(program: Command): void {
       if (!(pullIntervalSeconds > 0)) throw new InvalidInputError('--pull-interval', `"${flags.pullInterval}" is not a positive number of seconds`);
       const bodyLimitBytes = Number(flags.bodyLimit);
       if (!Number.isInteger(bodyLimitBytes) || bodyLimitBytes < 1024) throw new InvalidInputError('--body-limit', 'must be a whole number of bytes, at least 1024');
+      // Loaded here, so the replay commands do not pay for the server's modules.
+      const [{ createLogger }, { startService }] = await Promise.all([import('../api/logger.ts'), import('../control/service.ts')]);
       const logger = createLogger({ level: flags.logLevel });
       const service = await startService({
         dataDir: flags.dataDir,
