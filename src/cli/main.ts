@@ -13,6 +13,7 @@ import { ALL_POLICIES, runScenario } from '../sim/run.ts';
 import type { PolicyName, SimulationResult } from '../sim/types.ts';
 import { comparisonTable, resultJson } from './format.ts';
 import { graphReport, type GraphFlags } from './graph.ts';
+import { addServiceCommands } from './service.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const DEMO_SCENARIO = resolve(repoRoot, 'examples/demo.yaml');
@@ -142,6 +143,7 @@ export function buildProgram(): Command {
       }
     });
 
+  addServiceCommands(program);
   return program;
 }
 

@@ -8,7 +8,7 @@ import { BOUTIQUE_ASSUMPTIONS } from '../graph/onlineBoutique.ts';
 import { readLocustTaskWeights } from '../ingest/locust.ts';
 import { readManifests, type ManifestService } from '../ingest/manifests.ts';
 import { workloadSchema, type GraphConfig, type GraphWorkloadOptions, type RiskQuantilesConfig, type ScenarioFile } from './schema.ts';
-import { toWorkload } from './workload.ts';
+import { toWorkload } from './domain.ts';
 
 /**
  * A scenario's `graph:` section, turned into workloads: the entry workloads

@@ -9,7 +9,7 @@ import type { Series } from '../core/series.ts';
 import { readSamplesCsv, parseTimestamp, type Sample } from '../ingest/csv.ts';
 import { medianStepSeconds, toGrid } from '../ingest/resample.ts';
 import { expandGraph } from './graphScenario.ts';
-import { resources, toWorkload } from './workload.ts';
+import { toPool, toWorkload } from './domain.ts';
 import { scenarioSchema, type ScenarioFile, type WorkloadFile } from './schema.ts';
 
 const MAX_SCENARIO_BYTES = 16 * 1024 * 1024;
@@ -165,17 +165,7 @@ export function buildScenario(file: ScenarioFile, baseDir: string, where = file.
     const demand: Series = toGrid(shifted[i], gridStart, step, steps);
     return toWorkload(w, demand, file.riskQuantiles);
   });
-  const pools: Pool[] = file.pools.map((p) => ({
-    name: p.name,
-    provider: p.provider,
-    zone: p.zone,
-    nodeType: { name: p.nodeType, capacity: resources(p) },
-    costPerHour: p.costPerHour,
-    provisioningDelaySeconds: p.provisioningDelaySeconds,
-    minNodes: p.minNodes,
-    maxNodes: p.maxNodes,
-    tags: p.tags,
-  }));
+  const pools: Pool[] = file.pools.map(toPool);
   const providers: Provider[] = file.providers.map((p) => ({ name: p.name, kind: p.kind }));
   const accounts: Account[] = file.accounts.map((a) => ({ ...a }));
   const dependencies: DependencyEdge[] = file.dependencies.map((e) => ({ ...e }));

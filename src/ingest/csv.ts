@@ -12,6 +12,8 @@ export interface CsvOptions {
   readonly valueColumn?: string;
   /** Largest file accepted, in bytes (an oversized file is rejected before it is read). */
   readonly maxBytes?: number;
+  /** Fewest samples accepted (default 2, enough to infer a step). */
+  readonly minSamples?: number;
 }
 
 const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
@@ -107,7 +109,8 @@ export function parseSamplesCsv(text: string, where: string, options: CsvOptions
     }
     samples.push({ timeSeconds, value });
   }
-  if (samples.length < 2) throw new InvalidInputError(where, `needs at least 2 samples, found ${samples.length}`);
+  const minSamples = options.minSamples ?? 2;
+  if (samples.length < minSamples) throw new InvalidInputError(where, `needs at least ${minSamples} sample${minSamples === 1 ? '' : 's'}, found ${samples.length}`);
   samples.sort((a, b) => a.timeSeconds - b.timeSeconds);
   for (let i = 1; i < samples.length; i++) {
     if (samples[i].timeSeconds === samples[i - 1].timeSeconds) {

@@ -1,11 +1,28 @@
 import { resolveSizingQuantile } from '../capacity/risk.ts';
-import type { Resources, Workload } from '../core/model.ts';
+import type { Pool, Resources, Workload } from '../core/model.ts';
 import type { Series } from '../core/series.ts';
-import type { RiskQuantilesConfig, WorkloadFile } from './schema.ts';
+import type { PoolFile, RiskQuantilesConfig, WorkloadFile } from './schema.ts';
+
+/** Validated scenario entries -> domain types (shared by scenario loading and the control plane). */
 
 /** CPU and memory, plus network bandwidth only when given (absent means unconstrained). */
 export function resources(r: { readonly cpuMillicores: number; readonly memoryMiB: number; readonly networkMbps?: number }): Resources {
   return r.networkMbps === undefined ? { cpuMillicores: r.cpuMillicores, memoryMiB: r.memoryMiB } : { cpuMillicores: r.cpuMillicores, memoryMiB: r.memoryMiB, networkMbps: r.networkMbps };
+}
+
+/** A validated pool entry as the domain model. */
+export function toPool(p: PoolFile): Pool {
+  return {
+    name: p.name,
+    provider: p.provider,
+    zone: p.zone,
+    nodeType: { name: p.nodeType, capacity: resources(p) },
+    costPerHour: p.costPerHour,
+    provisioningDelaySeconds: p.provisioningDelaySeconds,
+    minNodes: p.minNodes,
+    maxNodes: p.maxNodes,
+    tags: p.tags,
+  };
 }
 
 /**
@@ -13,7 +30,7 @@ export function resources(r: { readonly cpuMillicores: number; readonly memoryMi
  * sizing quantile is resolved once here: the workload's own, else the
  * scenario's `riskQuantiles` by priority, else the default.
  */
-export function toWorkload(w: WorkloadFile, demand: Series, riskQuantiles?: RiskQuantilesConfig): Workload {
+export function toWorkload(w: Omit<WorkloadFile, 'demand'>, demand: Series, riskQuantiles?: RiskQuantilesConfig): Workload {
   const serviceTimeSeconds = w.serviceTimeSeconds ?? w.concurrency / (w.throughputPerInstanceRps as number);
   const risk = resolveSizingQuantile(w, riskQuantiles);
   return {

@@ -1,0 +1,211 @@
+/**
+ * `npm run bench:serve [-- --json FILE] [--seconds N]`
+ *
+ * Sustained ingest into `headroom serve` (a real server process on loopback;
+ * JSON batches of 1,000 samples from 4 concurrent writers) with SQLite and
+ * with PostgreSQL 15 (a real server started here, fsync ON, as in
+ * production), then read latency at 100 concurrent clients (forecast, recent
+ * series, status, action log, in rotation). Prints a table and writes JSON
+ * (default bench/results/serve.json).
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import http from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { openStore } from '../src/store/open.ts';
+import { startPostgres } from '../test/support/servers.ts';
+import { spawnServer, type ServerProcess } from '../test/support/serveProcess.ts';
+
+const args = process.argv.slice(2);
+const flag = (name: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const jsonPath = resolve(flag('--json') ?? 'bench/results/serve.json');
+const seconds = Number(flag('--seconds') ?? 10);
+const TOKEN = 'hr_bench_bootstrap_token_0123456789abcdefghijklmnop';
+const BATCH = 1000;
+const WRITERS = 4;
+const READERS = 100;
+
+// node:http with keep-alive connections: the client must cost less than the server it measures (undici's fetch costs several ms per request on a loaded machine).
+const agent = new http.Agent({ keepAlive: true, maxSockets: 128 });
+
+function request(url: string, method: string, path: string, body?: string): Promise<{ status: number; text: string }> {
+  const u = new URL(path, url);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { host: u.hostname, port: u.port, path: u.pathname + u.search, method, agent, headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }) } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+const post = (url: string, path: string, body: string) => request(url, 'POST', path, body);
+
+/** CPU seconds (user + system) a process has used, from /proc (Linux); the machine may be shared, so wall-clock rates alone mislead. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)];
+}
+
+async function ingest(url: string): Promise<{ samplesPerSecond: number; batches: number }> {
+  let next = 0;
+  let done = 0;
+  // Distinct times in every batch, so every sample is new; four workloads.
+  const body = (b: number) => {
+    const parts: string[] = [];
+    for (let i = 0; i < BATCH; i++) parts.push(`{"workload":"w${b % 4}","timeSeconds":${1_600_000_000 + b * BATCH + i},"value":${(i % 100) + 0.5}}`);
+    return `{"samples":[${parts.join(',')}]}`;
+  };
+  const t0 = performance.now();
+  const end = t0 + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: WRITERS }, async () => {
+      while (performance.now() < end) {
+        const b = next++;
+        const r = await post(url, '/v1/samples', body(b));
+        const j = JSON.parse(r.text) as { accepted: number };
+        if (r.status !== 200 || j.accepted !== BATCH) throw new Error(`bench: batch ${b} answered ${r.status} ${JSON.stringify(j)}`);
+        done++;
+      }
+    }),
+  );
+  const elapsed = (performance.now() - t0) / 1000;
+  return { samplesPerSecond: (done * BATCH) / elapsed, batches: done };
+}
+
+async function reads(url: string): Promise<{ p50Ms: number; p99Ms: number; requestsPerSecond: number; requests: number; p99ByPath: Record<string, number> }> {
+  // Something to read: two days of 5-minute samples of workload r up to now, then a dry-run cycle makes a forecast and a plan.
+  const now = Math.floor(Date.now() / 1000 / 300) * 300;
+  const recent = { samples: Array.from({ length: 576 }, (_, i) => ({ workload: 'r', timeSeconds: now - (576 - i) * 300, value: 50 + 30 * Math.sin((2 * Math.PI * i) / 288) })) };
+  if ((await post(url, '/v1/samples', JSON.stringify(recent))).status !== 200) throw new Error('bench: could not push the recent series');
+  const cycle = await post(url, '/v1/loop/run', JSON.stringify({ mode: 'dry-run' }));
+  if (cycle.status !== 200) throw new Error(`bench: dry-run cycle failed: ${cycle.text}`);
+  const paths = ['/v1/workloads/r/forecast', `/v1/workloads/w1/series?fromSeconds=${1_600_000_000 + 100_000}&toSeconds=${1_600_000_000 + 100_300}`, '/v1/status', '/v1/actions?limit=50', '/v1/plans?limit=1'];
+  // Warm-up (not measured): open the 100 connections and let the server's JIT settle for 2 s.
+  const warmEnd = performance.now() + 2000;
+  await Promise.all(Array.from({ length: READERS }, async (_, c) => {
+    for (let i = c; performance.now() < warmEnd; i++) await request(url, 'GET', paths[i % paths.length]);
+  }));
+  const latencies: number[] = [];
+  const byPath = new Map<string, number[]>();
+  const t0 = performance.now();
+  const end = t0 + seconds * 1000;
+  let k = 0;
+  await Promise.all(
+    Array.from({ length: READERS }, async () => {
+      while (performance.now() < end) {
+        const path = paths[k++ % paths.length];
+        const s = performance.now();
+        const r = await request(url, 'GET', path);
+        if (r.status !== 200) throw new Error(`bench: GET ${path} answered ${r.status}`);
+        const ms = performance.now() - s;
+        latencies.push(ms);
+        const key = path.split('?')[0];
+        if (!byPath.has(key)) byPath.set(key, []);
+        byPath.get(key)!.push(ms);
+      }
+    }),
+  );
+  const elapsed = (performance.now() - t0) / 1000;
+  latencies.sort((a, b) => a - b);
+  const p99ByPath = Object.fromEntries([...byPath].map(([k, v]) => [k, Number(percentile(v.sort((a, b) => a - b), 0.99).toFixed(1))]));
+  return { p50Ms: percentile(latencies, 0.5), p99Ms: percentile(latencies, 0.99), requestsPerSecond: latencies.length / elapsed, requests: latencies.length, p99ByPath };
+}
+
+async function storeDirect(databaseUrl: string | undefined, dataDir: string): Promise<number> {
+  const store = await openStore({ dataDir, databaseUrl });
+  const batches = Array.from({ length: 200 }, (_, b) => Array.from({ length: BATCH }, (_, i) => ({ workload: 'direct', timeSeconds: b * BATCH + i, value: i })));
+  const t0 = performance.now();
+  for (const b of batches) await store.insertSamples(b);
+  const rate = (batches.length * BATCH) / ((performance.now() - t0) / 1000);
+  await store.close();
+  return rate;
+}
+
+async function configure(url: string): Promise<void> {
+  const workloads = ['w0', 'w1', 'w2', 'w3', 'r'].map((name) => ({ name, serviceTimeSeconds: 0.05, cpuMillicores: 500, memoryMiB: 512, slo: { maxUtilization: 0.7 } }));
+  const r = await post(url, '/v1/apply', JSON.stringify({ workloads, pools: [{ name: 'general', cpuMillicores: 4000, memoryMiB: 16384, costPerHour: 0.192 }], policies: { predictive: { model: 'seasonal-naive' }, loop: { stepSeconds: '5m', historySeconds: '3d' } } }));
+  if (r.status !== 200) throw new Error(`bench: apply failed: ${r.text}`);
+}
+
+async function runEngine(name: string, serverArgs: string[]): Promise<{ ingest: Awaited<ReturnType<typeof ingest>>; reads: Awaited<ReturnType<typeof reads>>; cpuUsPerSample: number; cpuMsPerRead: number }> {
+  process.stderr.write(`bench: ${name}: starting headroom serve\n`);
+  const s: ServerProcess = await spawnServer([...serverArgs, '--no-schedule', '--log-level', 'warn'], { HEADROOM_BOOTSTRAP_TOKEN: TOKEN });
+  try {
+    await configure(s.url);
+    process.stderr.write(`bench: ${name}: ingest for ${seconds} s\n`);
+    const pid = s.child.pid!;
+    let c0 = cpuSeconds(pid);
+    const i = await ingest(s.url);
+    const cpuUsPerSample = ((cpuSeconds(pid) - c0) * 1e6) / (i.batches * BATCH);
+    process.stderr.write(`bench: ${name}: reads for ${seconds} s at ${READERS} clients\n`);
+    c0 = cpuSeconds(pid);
+    const r = await reads(s.url);
+    const cpuMsPerRead = ((cpuSeconds(pid) - c0) * 1e3) / r.requests;
+    return { ingest: i, reads: r, cpuUsPerSample, cpuMsPerRead };
+  } finally {
+    agent.destroy();
+    s.child.kill('SIGTERM');
+    await s.exited;
+  }
+}
+
+const cpus = (await import('node:os')).cpus().length;
+const tmp = mkdtempSync(join(tmpdir(), 'headroom-bench-'));
+const pg = await startPostgres({ fsync: true });
+try {
+  const sqlite = await runEngine('sqlite', ['--data-dir', join(tmp, 'sqlite')]);
+  const postgres = await runEngine('postgres', ['--database', pg.createDatabase('bench')]);
+  const sqliteDirect = await storeDirect(undefined, join(tmp, 'direct'));
+  const postgresDirect = await storeDirect(pg.createDatabase('direct'), tmp);
+  const rows = [
+    ['sqlite', sqlite.ingest.samplesPerSecond, sqliteDirect, sqlite.cpuUsPerSample, sqlite.reads.p50Ms, sqlite.reads.p99Ms, sqlite.reads.requestsPerSecond, sqlite.cpuMsPerRead],
+    ['postgres', postgres.ingest.samplesPerSecond, postgresDirect, postgres.cpuUsPerSample, postgres.reads.p50Ms, postgres.reads.p99Ms, postgres.reads.requestsPerSecond, postgres.cpuMsPerRead],
+  ] as const;
+  const header = ['store', 'ingest samples/s (HTTP)', 'ingest samples/s (store)', 'server CPU µs/sample', 'read p50 ms', 'read p99 ms', 'reads/s', 'server CPU ms/read'];
+  const fmt = (r: (typeof rows)[number]) => [r[0], Math.round(r[1]).toLocaleString('en-US'), Math.round(r[2]).toLocaleString('en-US'), r[3].toFixed(2), r[4].toFixed(1), r[5].toFixed(1), Math.round(r[6]).toLocaleString('en-US'), r[7].toFixed(2)];
+  const table = [header, ...rows.map(fmt)];
+  const widths = header.map((_, c) => Math.max(...table.map((r) => String(r[c]).length)));
+  const line = (r: readonly (string | number)[]) => r.map((v, c) => (c === 0 ? String(v).padEnd(widths[c]) : String(v).padStart(widths[c]))).join('  ');
+  const load = loadavg()[0];
+  process.stdout.write(`\nheadroom serve on loopback: ${WRITERS} writers x batches of ${BATCH} samples (JSON), then ${READERS} concurrent readers after a 2 s warm-up; ${seconds} s each; PostgreSQL 15 with fsync on, SQLite WAL synchronous=NORMAL; ${cpus} CPUs, 1-minute load average ${load.toFixed(1)} at the end\n\n`);
+  process.stdout.write(`${line(table[0])}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${table.slice(1).map(line).join('\n')}\n\n`);
+  const result = {
+    sqliteSamplesPerSecond: Math.round(sqlite.ingest.samplesPerSecond),
+    postgresSamplesPerSecond: Math.round(postgres.ingest.samplesPerSecond),
+    readP99Ms: Number(sqlite.reads.p99Ms.toFixed(2)),
+    postgresReadP99Ms: Number(postgres.reads.p99Ms.toFixed(2)),
+    sqliteStoreSamplesPerSecond: Math.round(sqliteDirect),
+    postgresStoreSamplesPerSecond: Math.round(postgresDirect),
+    readP50Ms: Number(sqlite.reads.p50Ms.toFixed(2)),
+    sqliteReadP99MsByPath: sqlite.reads.p99ByPath,
+    postgresReadP99MsByPath: postgres.reads.p99ByPath,
+    readRequestsPerSecond: Math.round(sqlite.reads.requestsPerSecond),
+    sqliteServerCpuMicrosecondsPerSample: Number(sqlite.cpuUsPerSample.toFixed(3)),
+    sqliteServerCpuMillisecondsPerRead: Number(sqlite.cpuMsPerRead.toFixed(3)),
+    postgresServerCpuMicrosecondsPerSample: Number(postgres.cpuUsPerSample.toFixed(3)),
+    loadAverage1m: Number(load.toFixed(2)),
+    cpus,
+    settings: { secondsPerPhase: seconds, batchSize: BATCH, writers: WRITERS, readers: READERS, postgresFsync: true, sqliteSynchronous: 'NORMAL', logLevel: 'warn' },
+  };
+  mkdirSync(dirname(jsonPath), { recursive: true });
+  writeFileSync(jsonPath, JSON.stringify(result, null, 2) + '\n');
+  process.stdout.write(`wrote ${jsonPath}\n`);
+} finally {
+  await pg.stop();
+  rmSync(tmp, { recursive: true, force: true });
+}

@@ -1,0 +1,254 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+
+/** A row as a driver returns it: column name -> value. */
+export type Row = Record<string, unknown>;
+export type Param = string | number | null;
+export type Dialect = 'sqlite' | 'postgres';
+
+/** A sample row for bulk insert: workload, epoch seconds, value. */
+export interface SampleRow {
+  readonly workload: string;
+  readonly timeSeconds: number;
+  readonly value: number;
+}
+
+/**
+ * The little SQL both engines share. Statements are written once with `?`
+ * placeholders (PostgreSQL's `$n` are substituted); the only dialect-specific
+ * operations are the bulk sample insert and the lock that serializes
+ * configuration writers.
+ */
+export interface Db {
+  readonly dialect: Dialect;
+  query<T extends Row = Row>(sql: string, params?: readonly Param[]): Promise<T[]>;
+  run(sql: string, params?: readonly Param[]): Promise<number>;
+  /** Run several statements (migrations); no parameters. */
+  exec(sql: string): Promise<void>;
+  /** Insert samples, skipping (workload, time) pairs already stored; returns how many were new. */
+  insertSamples(rows: readonly SampleRow[]): Promise<number>;
+  /** Take a lock held until the transaction ends, serializing writers of one kind (no-op where writers are serial anyway). */
+  lock(key: number): Promise<void>;
+  /** Run `fn` in one transaction: everything or nothing. */
+  transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** `?` -> `$1, $2, …` (our SQL has no `?` inside string literals). */
+export function toPgPlaceholders(sql: string): string {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
+}
+
+/** A FIFO async mutex: one holder at a time. */
+class Mutex {
+  private tail: Promise<void> = Promise.resolve();
+  async run<T>(fn: () => Promise<T> | T): Promise<T> {
+    const prev = this.tail;
+    let release!: () => void;
+    this.tail = new Promise<void>((r) => (release = r));
+    await prev;
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
+  }
+}
+
+/**
+ * SQLite through better-sqlite3 (synchronous, in process). One writer
+ * connection behind a mutex, so a transaction spanning awaits never lets
+ * another request's statement slip into it; a second, read-only connection
+ * answers reads outside transactions, seeing only committed data (WAL mode
+ * lets it read while the writer writes). Other processes writing the same
+ * file wait on SQLite's own lock (busy timeout).
+ */
+export class SqliteDb implements Db {
+  readonly dialect = 'sqlite' as const;
+  private readonly writer: Database.Database;
+  private readonly reader: Database.Database;
+  private readonly mutex = new Mutex();
+  private readonly writeStatements = new Map<string, Database.Statement>();
+  private readonly readStatements = new Map<string, Database.Statement>();
+
+  constructor(readonly path: string) {
+    mkdirSync(dirname(path), { recursive: true });
+    this.writer = new Database(path);
+    this.writer.pragma('journal_mode = WAL');
+    // NORMAL in WAL mode: a committed transaction survives a process crash
+    // (kill -9); only an OS crash or power loss can lose the last commits.
+    this.writer.pragma('synchronous = NORMAL');
+    this.writer.pragma('busy_timeout = 10000');
+    this.writer.pragma('foreign_keys = ON');
+    this.reader = new Database(path, { readonly: true, fileMustExist: true });
+    this.reader.pragma('busy_timeout = 10000');
+  }
+
+  private prepared(db: Database.Database, cache: Map<string, Database.Statement>, sql: string): Database.Statement {
+    let s = cache.get(sql);
+    if (!s) {
+      s = db.prepare(sql);
+      cache.set(sql, s);
+    }
+    return s;
+  }
+
+  private txDb(): Db {
+    const self = this;
+    const tx: Db = {
+      dialect: 'sqlite',
+      query: async <T extends Row>(sql: string, params: readonly Param[] = []) => self.allOn(self.writer, self.writeStatements, sql, params) as T[],
+      run: async (sql, params = []) => self.prepared(self.writer, self.writeStatements, sql).run(...params).changes,
+      exec: async (sql) => void self.writer.exec(sql),
+      insertSamples: async (rows) => self.insertSamplesNow(rows),
+      lock: async () => undefined,
+      transaction: (fn) => fn(tx),
+      close: async () => undefined,
+    };
+    return tx;
+  }
+
+  private allOn(db: Database.Database, cache: Map<string, Database.Statement>, sql: string, params: readonly Param[]): Row[] {
+    const s = this.prepared(db, cache, sql);
+    if (s.reader) return s.all(...params) as Row[];
+    s.run(...params);
+    return [];
+  }
+
+  private insertSamplesNow(rows: readonly SampleRow[]): number {
+    // Multi-row statements (fewer statement steps per sample); the remainder one by one.
+    const CHUNK = 200;
+    const many = this.prepared(this.writer, this.writeStatements, `INSERT INTO samples (workload, time_seconds, value) VALUES ${Array(CHUNK).fill('(?, ?, ?)').join(', ')} ON CONFLICT DO NOTHING`);
+    const one = this.prepared(this.writer, this.writeStatements, 'INSERT INTO samples (workload, time_seconds, value) VALUES (?, ?, ?) ON CONFLICT DO NOTHING');
+    let n = 0;
+    let i = 0;
+    const params: Param[] = new Array(CHUNK * 3);
+    for (; i + CHUNK <= rows.length; i += CHUNK) {
+      for (let k = 0; k < CHUNK; k++) {
+        const r = rows[i + k];
+        params[3 * k] = r.workload;
+        params[3 * k + 1] = r.timeSeconds;
+        params[3 * k + 2] = r.value;
+      }
+      n += many.run(...params).changes;
+    }
+    for (; i < rows.length; i++) n += one.run(rows[i].workload, rows[i].timeSeconds, rows[i].value).changes;
+    return n;
+  }
+
+  async query<T extends Row = Row>(sql: string, params: readonly Param[] = []): Promise<T[]> {
+    if (/^\s*SELECT\b/i.test(sql)) return this.prepared(this.reader, this.readStatements, sql).all(...params) as T[];
+    // A write outside a transaction goes through the writer.
+    return this.mutex.run(() => this.allOn(this.writer, this.writeStatements, sql, params) as T[]);
+  }
+
+  run(sql: string, params: readonly Param[] = []): Promise<number> {
+    return this.mutex.run(() => this.prepared(this.writer, this.writeStatements, sql).run(...params).changes);
+  }
+
+  exec(sql: string): Promise<void> {
+    return this.mutex.run(() => void this.writer.exec(sql));
+  }
+
+  insertSamples(rows: readonly SampleRow[]): Promise<number> {
+    return this.transaction(async (tx) => tx.insertSamples(rows));
+  }
+
+  async lock(): Promise<void> {}
+
+  transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
+    return this.mutex.run(async () => {
+      // IMMEDIATE: take the write lock now, so another process cannot make this transaction fail halfway.
+      this.writer.exec('BEGIN IMMEDIATE');
+      try {
+        const out = await fn(this.txDb());
+        this.writer.exec('COMMIT');
+        return out;
+      } catch (e) {
+        if (this.writer.inTransaction) this.writer.exec('ROLLBACK');
+        throw e;
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.mutex.run(() => {
+      this.reader.close();
+      this.writer.close();
+    });
+  }
+}
+
+/** PostgreSQL through node-postgres: a connection pool; a transaction holds one connection. */
+export class PostgresDb implements Db {
+  readonly dialect = 'postgres' as const;
+  private readonly pool: pg.Pool;
+
+  constructor(connectionString: string, options: { maxConnections?: number } = {}) {
+    this.pool = new pg.Pool({ connectionString, max: options.maxConnections ?? 10 });
+    // An idle client that loses its server must not crash the process; the next query reports it.
+    this.pool.on('error', () => undefined);
+  }
+
+  private static on(client: pg.Pool | pg.PoolClient): Db {
+    const db: Db = {
+      dialect: 'postgres',
+      query: async <T extends Row>(sql: string, params: readonly Param[] = []) => (await client.query(toPgPlaceholders(sql), params as Param[])).rows as T[],
+      run: async (sql, params = []) => (await client.query(toPgPlaceholders(sql), params as Param[])).rowCount ?? 0,
+      exec: async (sql) => void (await client.query(sql)),
+      insertSamples: async (rows) => {
+        if (rows.length === 0) return 0;
+        // One statement per batch: three arrays unnested into rows.
+        const r = await client.query(
+          'INSERT INTO samples (workload, time_seconds, value) SELECT * FROM unnest($1::text[], $2::float8[], $3::float8[]) ON CONFLICT DO NOTHING',
+          [rows.map((s) => s.workload), rows.map((s) => s.timeSeconds), rows.map((s) => s.value)],
+        );
+        return r.rowCount ?? 0;
+      },
+      lock: async (key) => void (await client.query('SELECT pg_advisory_xact_lock($1)', [key])),
+      transaction: async () => {
+        throw new Error('nested transactions are not supported');
+      },
+      close: async () => undefined,
+    };
+    return db;
+  }
+
+  query<T extends Row = Row>(sql: string, params: readonly Param[] = []): Promise<T[]> {
+    return PostgresDb.on(this.pool).query<T>(sql, params);
+  }
+  run(sql: string, params: readonly Param[] = []): Promise<number> {
+    return PostgresDb.on(this.pool).run(sql, params);
+  }
+  exec(sql: string): Promise<void> {
+    return PostgresDb.on(this.pool).exec(sql);
+  }
+  insertSamples(rows: readonly SampleRow[]): Promise<number> {
+    return PostgresDb.on(this.pool).insertSamples(rows);
+  }
+  async lock(): Promise<void> {
+    throw new Error('lock() needs a transaction');
+  }
+
+  async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const out = await fn(PostgresDb.on(client));
+      await client.query('COMMIT');
+      return out;
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw e;
+    } finally {
+      client.release();
+    }
+  }
+
+  close(): Promise<void> {
+    return this.pool.end();
+  }
+}

@@ -1,0 +1,218 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Action } from '../core/plan.ts';
+import { InvalidInputError } from '../core/errors.ts';
+import { startPostgres, type RunningPostgres } from '../../test/support/servers.ts';
+import { executeActions } from '../drivers/executor.ts';
+import type { ActionResult, Driver, ObservedState } from '../drivers/driver.ts';
+import { openStore } from './open.ts';
+import { canonicalJson } from './sqlStore.ts';
+import type { Store } from './store.ts';
+
+/**
+ * One suite, two engines: the same assertions run on the embedded SQLite store
+ * and on a real PostgreSQL 15 server started for this file (Debian package
+ * `postgresql`; initdb into a temp dir, loopback port, fsync off).
+ */
+
+const scale = (id: string, to: number): Action => ({ id, kind: 'scaleNodes', decidedAtSeconds: 100, phase: 0, reason: 'test', pool: 'general', fromNodes: 0, toNodes: to });
+
+let pg: RunningPostgres;
+let tmp: string;
+let dbCount = 0;
+
+beforeAll(async () => {
+  tmp = mkdtempSync(join(tmpdir(), 'headroom-store-'));
+  pg = await startPostgres();
+});
+afterAll(async () => {
+  await pg?.stop();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+const engines: [string, () => Promise<Store>][] = [
+  ['sqlite', () => openStore({ dataDir: join(tmp, `db${dbCount++}`) })],
+  ['postgres', () => openStore({ databaseUrl: pg.createDatabase(`t${dbCount++}`) })],
+];
+
+describe.each(engines)('store on %s', (engine, open) => {
+  it('migrates once: opening the same database again keeps its data', async () => {
+    if (engine === 'sqlite') {
+      const dir = join(tmp, `reopen${dbCount++}`);
+      const a = await openStore({ dataDir: dir });
+      await a.insertSamples([{ workload: 'w', timeSeconds: 1, value: 2 }]);
+      await a.close();
+      const b = await openStore({ dataDir: dir });
+      expect(await b.countSamples()).toBe(1);
+      await b.close();
+    } else {
+      const url = pg.createDatabase(`reopen${dbCount++}`);
+      const a = await openStore({ databaseUrl: url });
+      await a.insertSamples([{ workload: 'w', timeSeconds: 1, value: 2 }]);
+      await a.close();
+      const b = await openStore({ databaseUrl: url });
+      expect(await b.countSamples()).toBe(1);
+      await b.close();
+    }
+  });
+
+  it('stores a sample once however often it is sent; accepts out-of-order and late samples', async () => {
+    const store = await open();
+    const batch = [
+      { workload: 'api', timeSeconds: 300, value: 3 },
+      { workload: 'api', timeSeconds: 100, value: 1 },
+      { workload: 'api', timeSeconds: 200, value: 2 },
+    ];
+    expect(await store.insertSamples(batch)).toEqual({ accepted: 3, duplicates: 0 });
+    expect(await store.insertSamples(batch)).toEqual({ accepted: 0, duplicates: 3 });
+    // Late: before everything stored so far; and one duplicate inside a new batch.
+    expect(await store.insertSamples([{ workload: 'api', timeSeconds: 50, value: 0.5 }, { workload: 'api', timeSeconds: 200, value: 2 }])).toEqual({ accepted: 1, duplicates: 1 });
+    expect(await store.readSamples('api', 0, 1000)).toEqual([
+      { timeSeconds: 50, value: 0.5 },
+      { timeSeconds: 100, value: 1 },
+      { timeSeconds: 200, value: 2 },
+      { timeSeconds: 300, value: 3 },
+    ]);
+    expect(await store.readSamples('api', 100, 300)).toHaveLength(2);
+    expect(await store.seriesSummaries()).toEqual([{ workload: 'api', samples: 4, firstSeconds: 50, lastSeconds: 300 }]);
+    await store.close();
+  });
+
+  it('rejects a batch with a bad sample and stores nothing of it', async () => {
+    const store = await open();
+    const bad = [
+      { workload: 'api', timeSeconds: 1, value: 1 },
+      { workload: 'api', timeSeconds: 2, value: Number.NaN },
+    ];
+    await expect(store.insertSamples(bad)).rejects.toThrow(InvalidInputError);
+    await expect(store.insertSamples(bad)).rejects.toThrow('samples[1].value');
+    // A failure inside the database (the mark's NOT NULL column) rolls the samples back too.
+    await expect(store.insertSamples([{ workload: 'api', timeSeconds: 1, value: 1 }], { source: 'prom', workload: null as unknown as string, seconds: 5 })).rejects.toThrow();
+    expect(await store.countSamples()).toBe(0);
+    await store.insertSamples([{ workload: 'api', timeSeconds: 1, value: 1 }], { source: 'prom', workload: 'api', seconds: 60 });
+    expect(await store.highWaterMark('prom', 'api')).toBe(60);
+    await store.insertSamples([], { source: 'prom', workload: 'api', seconds: 120 });
+    expect(await store.highWaterMark('prom', 'api')).toBe(120);
+    expect(await store.highWaterMark('prom', 'other')).toBeUndefined();
+    await store.close();
+  });
+
+  it('versions configuration documents; an equal document is unchanged', async () => {
+    const store = await open();
+    const doc = { name: 'general', cpuMillicores: 4000, memoryMiB: 16384, costPerHour: 0.2 };
+    expect(await store.applyConfig([{ kind: 'pool', name: 'general', document: doc }], 10)).toEqual([{ kind: 'pool', name: 'general', version: 1, change: 'created' }]);
+    // Key order does not matter: canonical JSON.
+    const reordered = { costPerHour: 0.2, memoryMiB: 16384, cpuMillicores: 4000, name: 'general' };
+    expect(canonicalJson(reordered)).toBe(canonicalJson(doc));
+    expect((await store.applyConfig([{ kind: 'pool', name: 'general', document: reordered }], 11))[0].change).toBe('unchanged');
+    expect((await store.applyConfig([{ kind: 'pool', name: 'general', document: { ...doc, costPerHour: 0.3 } }], 12))[0]).toEqual({ kind: 'pool', name: 'general', version: 2, change: 'updated' });
+    expect((await store.getConfig('pool', 'general'))?.document).toEqual({ ...doc, costPerHour: 0.3 });
+    expect((await store.listConfig('pool')).map((d) => d.version)).toEqual([2]);
+    expect(await store.deleteConfig('pool', 'general', 13)).toBe(true);
+    expect(await store.deleteConfig('pool', 'general', 14)).toBe(false);
+    expect(await store.getConfig('pool', 'general')).toBeUndefined();
+    expect(await store.listConfig('pool')).toEqual([]);
+    expect((await store.applyConfig([{ kind: 'pool', name: 'general', document: doc }], 15))[0]).toEqual({ kind: 'pool', name: 'general', version: 4, change: 'created' });
+    expect((await store.configHistory('pool', 'general')).map((d) => [d.version, d.document === null])).toEqual([[1, false], [2, false], [3, true], [4, false]]);
+    await store.close();
+  });
+
+  it('keeps forecasts with their quantiles, plans with explanations, and loop cycles', async () => {
+    const store = await open();
+    const cycle = await store.startCycle('dry-run', 1000);
+    const forecast = { model: 'mstl', startSeconds: 3600, stepSeconds: 300, mean: [1, 2], quantiles: [{ level: 0.05, values: [0.5, 1] }, { level: 0.95, values: [2, 3] }] };
+    const f1 = await store.insertForecast('api', forecast, 1000, cycle);
+    const f2 = await store.insertForecast('api', { ...forecast, mean: [3, 4] }, 1001, cycle);
+    expect(f2).toBeGreaterThan(f1);
+    expect(await store.latestForecast('api')).toEqual({ id: f2, workload: 'api', cycleId: cycle, createdAtSeconds: 1001, forecast: { ...forecast, mean: [3, 4] } });
+    expect((await store.listForecasts('api', 10)).map((f) => f.id)).toEqual([f2, f1]);
+    expect(await store.latestForecast('none')).toBeUndefined();
+    const target = { nodesByPool: { general: 2 }, instances: { api: { general: 3 } }, costPerHour: 0.4, shortfall: {} };
+    const planId = await store.insertPlan({ cycleId: cycle, mode: 'dry-run', decidedAtSeconds: 1000, target, actions: [scale('a1', 2)], explanation: { api: 'p95 demand 10 rps needs 3 instances' } });
+    expect(await store.getPlan(planId)).toEqual({ id: planId, cycleId: cycle, mode: 'dry-run', decidedAtSeconds: 1000, target, actions: [scale('a1', 2)], explanation: { api: 'p95 demand 10 rps needs 3 instances' } });
+    expect((await store.planOfCycle(cycle))?.id).toBe(planId);
+    expect(await store.planOfCycle(cycle + 100)).toBeUndefined();
+    await store.finishCycle(cycle, { status: 'succeeded', atSeconds: 1002, summary: { planId } });
+    expect((await store.getCycle(cycle))?.summary).toEqual({ planId });
+    const running = await store.startCycle('act', 1003);
+    expect((await store.getCycle(cycle))?.status).toBe('succeeded');
+    expect((await store.interruptRunningCycles(1004)).map((c) => c.id)).toEqual([running]);
+    expect((await store.getCycle(running))?.status).toBe('interrupted');
+    expect((await store.listCycles(10)).map((c) => c.id)).toEqual([running, cycle]);
+    await store.close();
+  });
+
+  it('finds tokens by hash only, until revoked', async () => {
+    const store = await open();
+    await store.createToken({ id: 'tok1', name: 'ci', role: 'operator', createdAtSeconds: 5 }, 'hash-1');
+    expect(await store.findTokenByHash('hash-1')).toEqual({ id: 'tok1', name: 'ci', role: 'operator', createdAtSeconds: 5, revokedAtSeconds: undefined });
+    expect(await store.findTokenByHash('hash-2')).toBeUndefined();
+    expect(await store.revokeToken('tok1', 6)).toBe(true);
+    expect(await store.revokeToken('tok1', 7)).toBe(false);
+    expect(await store.findTokenByHash('hash-1')).toBeUndefined();
+    expect((await store.listTokens())[0].revokedAtSeconds).toBe(6);
+    await store.close();
+  });
+
+  it('is an ActionLog: begin is idempotent per id, updates keep order, the executor logs through it', async () => {
+    const store = await open();
+    const log = store.actions;
+    expect((await log.begin(scale('x', 1), 1)).created).toBe(true);
+    expect(await log.begin(scale('x', 9), 2)).toEqual({ record: { action: scale('x', 1), status: 'pending', attempts: 0, updatedAtSeconds: 1 }, created: false });
+    await log.begin(scale('y', 2), 3, 'x');
+    await log.update('x', { status: 'failed', atSeconds: 4, attempts: 2, error: 'boom' });
+    expect(await log.get('x')).toEqual({ action: scale('x', 1), status: 'failed', attempts: 2, updatedAtSeconds: 4, error: 'boom' });
+    expect((await log.list()).map((r) => r.action.id)).toEqual(['x', 'y']);
+    expect((await log.list({ statuses: ['pending'] })).map((r) => [r.action.id, r.undoes])).toEqual([['y', 'x']]);
+    await expect(log.update('nope', { status: 'sent', atSeconds: 5 })).rejects.toThrow('nope');
+    expect((await store.recentActions(1)).map((r) => r.action.id)).toEqual(['y']);
+    expect((await store.recentActions(5)).map((r) => r.action.id)).toEqual(['x', 'y']);
+    expect((await store.recentActions(5, ['failed'])).map((r) => r.action.id)).toEqual(['x']);
+    expect(await store.recentActions(5, [])).toEqual([]);
+
+    // The executor against a driver that fails once (retryable): one record per action, two attempts.
+    let calls = 0;
+    const observed: ObservedState = { timeSeconds: 0, readyNodesByPool: {}, pendingNodesByPool: {}, runningInstances: {}, desiredInstances: {} };
+    const driver: Driver = {
+      name: 'flaky',
+      async apply(): Promise<ActionResult> {
+        calls++;
+        return calls === 1 ? { ok: false, error: 'timeout', retryable: true } : { ok: true };
+      },
+      observe: async () => observed,
+    };
+    const out = await executeActions([scale('z1', 1), scale('z2', 2)], driver, log, { now: () => 10, sleep: async () => undefined });
+    expect(out.ok).toBe(true);
+    expect((await log.get('z1'))?.attempts).toBe(2);
+    // Running the same plan again sends nothing.
+    await executeActions([scale('z1', 1), scale('z2', 2)], driver, log, { now: () => 11, sleep: async () => undefined });
+    expect(calls).toBe(3);
+    await store.close();
+  });
+
+  it('is safe under concurrent writers', async () => {
+    const store = await open();
+    // 20 overlapping batches at once: times 0..59 for each of 2 workloads, every time sent twice or more.
+    const batches = Array.from({ length: 20 }, (_, b) => Array.from({ length: 30 }, (_, i) => ({ workload: b % 2 ? 'a' : 'b', timeSeconds: ((b * 7 + i) % 60) * 60, value: i })));
+    const results = await Promise.all(batches.map((s) => store.insertSamples(s)));
+    const accepted = results.reduce((n, r) => n + r.accepted, 0);
+    expect(await store.countSamples()).toBe(accepted);
+    // The per-workload statistics kept by the inserts agree with a count of the rows.
+    const summaries = await store.seriesSummaries();
+    expect(summaries.map((x) => x.samples)).toEqual([await store.countSamples('a'), await store.countSamples('b')]);
+    expect(summaries.map((x) => [x.firstSeconds, x.lastSeconds])).toEqual([[0, 59 * 60], [0, 59 * 60]]);
+    expect(await store.countSamples('a')).toBe(new Set(batches.filter((_, b) => b % 2).flat().map((s) => s.timeSeconds)).size);
+    // The same document applied 10 times at once: one version.
+    const doc = { name: 'p', cpuMillicores: 1, memoryMiB: 1, costPerHour: 1 };
+    const applied = await Promise.all(Array.from({ length: 10 }, (_, i) => store.applyConfig([{ kind: 'pool', name: 'p', document: doc }], i)));
+    expect(applied.filter((r) => r[0].change === 'created')).toHaveLength(1);
+    expect(await store.configHistory('pool', 'p')).toHaveLength(1);
+    // The same action begun 10 times at once: one record, created once.
+    const begun = await Promise.all(Array.from({ length: 10 }, () => store.actions.begin(scale('same', 3), 1)));
+    expect(begun.filter((b) => b.created)).toHaveLength(1);
+    expect(await store.actions.list()).toHaveLength(1);
+    await store.close();
+  });
+});
