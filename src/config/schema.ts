@@ -144,19 +144,23 @@ const workloadFields = z.object({
     account: z.string().optional(),
   });
 
-export const workloadSchema = workloadFields
-  .strict()
-  .superRefine((w, ctx) => {
-    if (w.serviceTimeSeconds === undefined && w.throughputPerInstanceRps === undefined) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'give serviceTimeSeconds or throughputPerInstanceRps' });
-    }
-    if (w.serviceTimeSeconds !== undefined && w.throughputPerInstanceRps !== undefined) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'give serviceTimeSeconds or throughputPerInstanceRps, not both' });
-    }
-    if (w.minInstances > w.maxInstances) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['minInstances'], message: `minInstances (${w.minInstances}) is above maxInstances (${w.maxInstances})` });
-    }
-  });
+/** Checks across a workload's keys, shared by the scenario and the service's workload documents. */
+export function checkWorkloadKeys(
+  w: { readonly serviceTimeSeconds?: number; readonly throughputPerInstanceRps?: number; readonly minInstances: number; readonly maxInstances: number },
+  ctx: z.RefinementCtx,
+): void {
+  if (w.serviceTimeSeconds === undefined && w.throughputPerInstanceRps === undefined) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'give serviceTimeSeconds or throughputPerInstanceRps' });
+  }
+  if (w.serviceTimeSeconds !== undefined && w.throughputPerInstanceRps !== undefined) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'give serviceTimeSeconds or throughputPerInstanceRps, not both' });
+  }
+  if (w.minInstances > w.maxInstances) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['minInstances'], message: `minInstances (${w.minInstances}) is above maxInstances (${w.maxInstances})` });
+  }
+}
+
+export const workloadSchema = workloadFields.strict().superRefine(checkWorkloadKeys);
 
 export const poolSchema = z
   .object({

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { parseDurationSeconds } from './duration.ts';
-import { poolSchema, predictivePolicySchema, providerSchema, workloadSchema } from './schema.ts';
+import { checkWorkloadKeys, poolSchema, predictivePolicySchema, providerSchema, workloadSchema } from './schema.ts';
 
 /**
  * Configuration documents of `headroom serve`, built from the scenario
@@ -43,18 +43,7 @@ export const serviceWorkloadSchema = workloadSchema
     scaleInFromForecast: z.boolean().default(true),
   })
   .strict()
-  .superRefine((w, ctx) => {
-    // The scenario workload's own checks, which `innerType()` leaves behind.
-    if (w.serviceTimeSeconds === undefined && w.throughputPerInstanceRps === undefined) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'give serviceTimeSeconds or throughputPerInstanceRps' });
-    }
-    if (w.serviceTimeSeconds !== undefined && w.throughputPerInstanceRps !== undefined) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'give serviceTimeSeconds or throughputPerInstanceRps, not both' });
-    }
-    if (w.minInstances > w.maxInstances) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['minInstances'], message: `minInstances (${w.minInstances}) is above maxInstances (${w.maxInstances})` });
-    }
-  });
+  .superRefine(checkWorkloadKeys);
 
 export const LOOP_MODES = ['act', 'dry-run', 'forecast-only'] as const;
 

@@ -34,7 +34,7 @@ import type { Forecaster, QuantileForecast } from '../core/forecast.ts';
 import { head, type Series } from '../core/series.ts';
 import { InvalidInputError } from '../core/errors.ts';
 import { checkedLevels } from './quantiles.ts';
-import { multiply, solveSpd, transpose, type Matrix } from './linalg.ts';
+import { cholesky, multiply, solveSpd, transpose, type Matrix } from './linalg.ts';
 import { quantileFunction, seededUniform, standardNormal } from './sampling.ts';
 import { sortedQuantile } from './stats.ts';
 
@@ -169,19 +169,6 @@ function correlationFromErrors(errors: readonly (readonly number[])[], n: number
   return cov.map((row, i) => row.map((v, j) => (i === j ? 1 : (0.999 * v) / Math.sqrt(cov[i][i] * cov[j][j] || 1))));
 }
 
-function cholesky(a: Matrix): Matrix {
-  const n = a.length;
-  const l: Matrix = Array.from({ length: n }, () => new Array<number>(n).fill(0));
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j <= i; j++) {
-      let s = a[i][j];
-      for (let k = 0; k < j; k++) s -= l[i][k] * l[j][k];
-      l[i][j] = i === j ? Math.sqrt(Math.max(s, 1e-12)) : s / l[j][j];
-    }
-  }
-  return l;
-}
-
 /**
  * Reconcile base forecasts (one per node, same grid) so members sum to groups.
  * Returns one forecast per node with the reconciled mean and quantiles at the
@@ -214,7 +201,7 @@ export function reconcile(
 
   const dependence = options.dependence ?? (options.errors && options.errors.length > 2 ? 'errors' : 'independent');
   if (dependence === 'errors' && !(options.errors && options.errors.length > 2)) throw new InvalidInputError('reconcile.dependence', "'errors' needs at least 3 error vectors");
-  const chol = dependence === 'errors' ? cholesky(correlationFromErrors(options.errors!, n)) : undefined;
+  const chol = dependence === 'errors' ? cholesky(correlationFromErrors(options.errors!, n), 'hierarchy errors', 1e-12) : undefined;
   const count = options.samples ?? 2000;
   const normal = standardNormal(seededUniform(options.seed ?? 1));
 

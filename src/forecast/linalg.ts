@@ -12,10 +12,12 @@ export function transpose(a: readonly (readonly number[])[]): Matrix {
 }
 
 /**
- * Solve A·X = B for symmetric positive definite A (Cholesky). A few dozen nodes at
- * most, so a dense textbook factorisation is exact enough and needs no dependency.
+ * The lower-triangular Cholesky factor L of a symmetric matrix A (A = L·Lᵀ).
+ * Without `jitter`, A must be positive definite (else InvalidInputError naming
+ * `where`); with it, pivots are floored at `jitter`, which keeps the factor of a
+ * nearly singular matrix (a correlation of exact sums) defined.
  */
-export function solveSpd(a: readonly (readonly number[])[], b: readonly (readonly number[])[], where = 'solve'): Matrix {
+export function cholesky(a: readonly (readonly number[])[], where = 'cholesky', jitter?: number): Matrix {
   const n = a.length;
   const l: Matrix = Array.from({ length: n }, () => new Array<number>(n).fill(0));
   for (let i = 0; i < n; i++) {
@@ -23,11 +25,22 @@ export function solveSpd(a: readonly (readonly number[])[], b: readonly (readonl
       let s = a[i][j];
       for (let k = 0; k < j; k++) s -= l[i][k] * l[j][k];
       if (i === j) {
-        if (!(s > 0)) throw new InvalidInputError(where, 'the matrix is not positive definite');
+        if (jitter !== undefined) s = Math.max(s, jitter);
+        else if (!(s > 0)) throw new InvalidInputError(where, 'the matrix is not positive definite');
         l[i][i] = Math.sqrt(s);
       } else l[i][j] = s / l[j][j];
     }
   }
+  return l;
+}
+
+/**
+ * Solve A·X = B for symmetric positive definite A (Cholesky). A few dozen nodes at
+ * most, so a dense textbook factorisation is exact enough and needs no dependency.
+ */
+export function solveSpd(a: readonly (readonly number[])[], b: readonly (readonly number[])[], where = 'solve'): Matrix {
+  const n = a.length;
+  const l = cholesky(a, where);
   return b[0].map((_, col) => {
     const y = new Array<number>(n);
     for (let i = 0; i < n; i++) {
