@@ -164,7 +164,7 @@ export function buildScenario(file: ScenarioFile, baseDir: string, where = file.
       name: w.name,
       demand,
       service: { serviceTimeSeconds, concurrency: w.concurrency },
-      perInstance: { cpuMillicores: w.cpuMillicores, memoryMiB: w.memoryMiB },
+      perInstance: { cpuMillicores: w.cpuMillicores, memoryMiB: w.memoryMiB, ...(w.networkMbps === undefined ? {} : { networkMbps: w.networkMbps }) },
       slo: 'latencySeconds' in w.slo
         ? { kind: 'latency', targetSeconds: w.slo.latencySeconds, percentile: w.slo.percentile }
         : { kind: 'utilization', maxUtilization: w.slo.maxUtilization },
@@ -180,7 +180,7 @@ export function buildScenario(file: ScenarioFile, baseDir: string, where = file.
     name: p.name,
     provider: p.provider,
     zone: p.zone,
-    nodeType: { name: p.nodeType, capacity: { cpuMillicores: p.cpuMillicores, memoryMiB: p.memoryMiB } },
+    nodeType: { name: p.nodeType, capacity: { cpuMillicores: p.cpuMillicores, memoryMiB: p.memoryMiB, ...(p.networkMbps === undefined ? {} : { networkMbps: p.networkMbps }) } },
     costPerHour: p.costPerHour,
     provisioningDelaySeconds: p.provisioningDelaySeconds,
     minNodes: p.minNodes,

@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { InvalidInputError } from '../core/errors.ts';
 import { parseDurationSeconds } from './duration.ts';
+import { parseCpuMillicores, parseMemoryMiB, parseNetworkMbps, type Quantity } from './units.ts';
 
 /**
  * The scenario file format. One zod schema gives both validation (with
@@ -21,6 +23,31 @@ const seconds = z
     return s;
   });
 const positiveSeconds = seconds.refine((v) => v > 0, 'must be more than 0 seconds');
+
+/**
+ * A resource quantity as a number in the field's canonical unit, or a string
+ * with a unit ("4 vCPU", "16 GiB", "10 Gbit/s"), normalised by `parse`
+ * (src/config/units.ts); the loader prefixes the message with the field's path.
+ */
+function quantity(parse: (v: Quantity, field: string) => number) {
+  return z.union([z.number(), z.string()]).transform((v, ctx) => {
+    try {
+      const n = parse(v, '');
+      if (!(n > 0)) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be more than 0, got "${v}"` });
+        return z.NEVER;
+      }
+      return n;
+    } catch (e) {
+      if (!(e instanceof InvalidInputError)) throw e;
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: e.problem });
+      return z.NEVER;
+    }
+  });
+}
+const cpuMillicores = quantity((v, f) => parseCpuMillicores(v, f));
+const memoryMiB = quantity(parseMemoryMiB);
+const networkMbps = quantity(parseNetworkMbps);
 
 const probability = z.number().gt(0, 'must be between 0 and 1 (exclusive)').lt(1, 'must be between 0 and 1 (exclusive)');
 
@@ -72,8 +99,10 @@ export const workloadSchema = z
     throughputPerInstanceRps: z.number().positive().optional(),
     /** Requests one instance serves in parallel. */
     concurrency: z.number().int().positive().default(1),
-    cpuMillicores: z.number().positive(),
-    memoryMiB: z.number().positive(),
+    cpuMillicores,
+    memoryMiB,
+    /** Network bandwidth one instance needs (Mbit/s, or e.g. "200 Mbps"). */
+    networkMbps: networkMbps.optional(),
     slo: z.union([latencySlo, utilizationSlo]),
     minInstances: z.number().int().nonnegative().default(1),
     maxInstances: z.number().int().positive().default(1000),
@@ -101,8 +130,10 @@ export const poolSchema = z
     provider: z.string().default('default'),
     zone: z.string().default('default'),
     nodeType: z.string().default('node'),
-    cpuMillicores: z.number().positive(),
-    memoryMiB: z.number().positive(),
+    cpuMillicores,
+    memoryMiB,
+    /** Network bandwidth of one node (Mbit/s, or e.g. "10 Gbit/s"). */
+    networkMbps: networkMbps.optional(),
     costPerHour: z.number().nonnegative(),
     provisioningDelaySeconds: seconds.default(180),
     minNodes: z.number().int().nonnegative().default(0),
