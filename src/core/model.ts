@@ -1,3 +1,4 @@
+import type { Agreement, BillingSettings, Health, ProviderRates } from './billing.ts';
 import type { Series } from './series.ts';
 
 /** Resources of one instance or one node, in canonical units. */
@@ -69,6 +70,10 @@ export type ProviderKind = 'own' | 'partner' | 'cloud';
 export interface Provider {
   readonly name: string;
   readonly kind: ProviderKind;
+  /** Absent means healthy. */
+  readonly health?: Health;
+  /** List prices per resource-hour, on demand and committed; pools without a costPerHour derive theirs from these. */
+  readonly rates?: ProviderRates;
 }
 
 /** A node type as offered in one pool. */
@@ -92,6 +97,10 @@ export interface Pool {
   readonly maxNodes: number;
   /** Compliance tags this pool offers (e.g. `pci`, `hipaa`). */
   readonly tags: readonly string[];
+  /** Price of one node for one hour when committed ahead (reserved), if offered. */
+  readonly committedCostPerHour?: number;
+  /** Absent means healthy. */
+  readonly health?: Health;
 }
 
 /** Calls of `to` made per request of `from` (a dependency graph edge). */
@@ -143,4 +152,7 @@ export interface Scenario {
   readonly predictive: PredictiveSettings;
   /** Timestamp (epoch seconds) of the first step on the common grid. */
   readonly startSeconds: number;
+  /** Partner agreements that price some pools' usage (absent: every pool at its costPerHour). */
+  readonly agreements?: readonly Agreement[];
+  readonly billing?: BillingSettings;
 }

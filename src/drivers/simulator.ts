@@ -2,6 +2,19 @@ import type { Pool, Workload } from '../core/model.ts';
 import type { Action, ActionRecord } from '../core/plan.ts';
 import type { ActionResult, Driver, ObservedState } from './driver.ts';
 
+/**
+ * What ran during one interval of simulated time, for metering: nodes billed
+ * (ready or provisioning) and instances running, both constant over
+ * [startSeconds, endSeconds).
+ */
+export interface UsageInterval {
+  readonly startSeconds: number;
+  readonly endSeconds: number;
+  readonly nodesByPool: Readonly<Record<string, number>>;
+  /** workload -> pool -> running instances. */
+  readonly runningInstances: Readonly<Record<string, Readonly<Record<string, number>>>>;
+}
+
 interface SimNode {
   /** Epoch seconds when the node was requested (billing starts) and when it can run instances. */
   readonly requestedAtSeconds: number;
@@ -35,6 +48,7 @@ export class SimulatorDriver implements Driver {
   /** Node-seconds and money accrued, by pool (billing from request to removal). */
   private readonly nodeSeconds = new Map<string, number>();
   private billedCost = 0;
+  private readonly usageListeners: ((interval: UsageInterval) => void)[] = [];
 
   constructor(
     pools: readonly Pool[],
@@ -73,6 +87,10 @@ export class SimulatorDriver implements Driver {
     const dt = timeSeconds - this.nowSeconds;
     if (dt < 0) throw new Error(`simulator time cannot go back (${timeSeconds} < ${this.nowSeconds})`);
     if (dt === 0) return;
+    if (this.usageListeners.length > 0) {
+      const interval: UsageInterval = { startSeconds: this.nowSeconds, endSeconds: timeSeconds, nodesByPool: this.nodeCounts(), runningInstances: this.running() };
+      for (const listener of this.usageListeners) listener(interval);
+    }
     for (const [pool, list] of this.nodes) {
       const ns = list.length * dt;
       this.nodeSeconds.set(pool, (this.nodeSeconds.get(pool) ?? 0) + ns);
@@ -82,6 +100,14 @@ export class SimulatorDriver implements Driver {
     this.nowSeconds = timeSeconds;
     const after = this.readyCounts();
     if (Object.keys(before).some((p) => before[p] !== after[p])) this.settle();
+  }
+
+  /**
+   * Call `listener` with every interval of time that passes from now on (each
+   * `setTime` that advances the clock reports the interval it bills).
+   */
+  onUsage(listener: (interval: UsageInterval) => void): void {
+    this.usageListeners.push(listener);
   }
 
   /** Money spent on nodes since the start. */
