@@ -344,3 +344,20 @@ export function bill(records: readonly UsageRecord[], book: PriceBook, span: { s
 export function totalMicros(invoices: readonly Invoice[]): number {
   return invoices.reduce((s, i) => s + i.totalMicros, 0);
 }
+
+/** What to bill a scenario's usage with; providers named only by pools count as cloud providers. */
+export function priceBookOf(scenario: {
+  readonly pools: readonly Pool[];
+  readonly providers: readonly Provider[];
+  readonly agreements?: readonly Agreement[];
+  readonly billing?: BillingSettings;
+}): PriceBook {
+  const named = new Set(scenario.providers.map((p) => p.name));
+  const implicit = [...new Set(scenario.pools.map((p) => p.provider))].filter((p) => !named.has(p)).map((name): Provider => ({ name, kind: 'cloud' }));
+  return {
+    pools: scenario.pools,
+    providers: [...scenario.providers, ...implicit],
+    agreements: scenario.agreements ?? [],
+    billing: scenario.billing ?? { currency: 'USD', onDemandPeriod: { kind: 'replay' } },
+  };
+}
