@@ -119,6 +119,22 @@ describe('metering a simulated timeline', () => {
     ]);
   });
 
+  it('gives the same records for consecutive equal intervals as for one long one', () => {
+    const state = { nodesByPool: { a: 2 }, runningInstances: { w1: { a: 3 }, w3: { a: 1 } } };
+    const ticks = Array.from({ length: 480 }, (_, k) => ({ startSeconds: 3000 + 15 * k, endSeconds: 3015 + 15 * k, nodesByPool: { a: 2 }, runningInstances: { w1: { a: 3 }, w3: { a: 1 } } }));
+    const long = meter([{ startSeconds: 3000, endSeconds: 10200, ...state }], [pool], workloads);
+    const short = meter(ticks, [pool], workloads);
+    expect(short.map((r) => r.hourStartSeconds)).toEqual(long.map((r) => r.hourStartSeconds));
+    short.forEach((r, i) => {
+      expect(r.account).toBe(long[i].account);
+      expect(r.nodeHours).toBeCloseTo(long[i].nodeHours, 12);
+      expect(r.gibHours).toBeCloseTo(long[i].gibHours, 12);
+    });
+    // A change in between is not merged away: w1 at 3 then 1 instance.
+    const changed = meter([{ startSeconds: 0, endSeconds: 1800, ...state }, { startSeconds: 1800, endSeconds: 3600, nodesByPool: { a: 2 }, runningInstances: { w1: { a: 1 } } }], [pool], workloads);
+    expect(changed.find((r) => r.account === 'A')!.vcpuHours).toBeCloseTo(3 * 0.5 + 1 * 0.5, 12);
+  });
+
   it('rejects an interval that names an unknown pool or workload', () => {
     expect(() => meter([{ startSeconds: 0, endSeconds: 10, nodesByPool: { zz: 1 }, runningInstances: {} }], [pool], workloads)).toThrow(/unknown pool "zz"/);
     expect(() => meter([{ startSeconds: 0, endSeconds: 10, nodesByPool: { a: 1 }, runningInstances: { ww: { a: 1 } } }], [pool], workloads)).toThrow(/unknown workload "ww"/);

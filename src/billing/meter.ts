@@ -56,6 +56,12 @@ export class HourlyMeter {
   private readonly accountOf: ReadonlyMap<string, string>;
   private readonly workloadByName: ReadonlyMap<string, Workload>;
   private readonly kindOf: ReadonlyMap<string, ProviderKind>;
+  /**
+   * Consecutive intervals with the same nodes and instances (most 15-second
+   * ticks of a replay) are merged before they are split into hours: the
+   * records are the same, the work is not.
+   */
+  private pending: UsageInterval | undefined;
 
   constructor(pools: readonly Pool[], workloads: readonly Workload[], providers: readonly Provider[]) {
     this.poolByName = new Map(pools.map((p) => [p.name, p]));
@@ -65,8 +71,23 @@ export class HourlyMeter {
   }
 
   add(interval: UsageInterval): void {
+    if (!(interval.endSeconds >= interval.startSeconds)) throw new InvalidInputError('usage interval', `ends (${interval.endSeconds}) before it starts (${interval.startSeconds})`);
+    const p = this.pending;
+    if (p && p.endSeconds === interval.startSeconds && sameState(p, interval)) {
+      this.pending = { ...p, endSeconds: interval.endSeconds };
+      return;
+    }
+    this.flush();
+    this.pending = interval;
+  }
+
+  private flush(): void {
+    if (this.pending) this.addNow(this.pending);
+    this.pending = undefined;
+  }
+
+  private addNow(interval: UsageInterval): void {
     const { startSeconds, endSeconds } = interval;
-    if (!(endSeconds >= startSeconds)) throw new InvalidInputError('usage interval', `ends (${endSeconds}) before it starts (${startSeconds})`);
     // Requested resources by pool and account, constant over the interval.
     const held = new Map<string, Map<string, { cpu: number; mem: number }>>();
     for (const [workload, byPool] of Object.entries(interval.runningInstances)) {
@@ -126,6 +147,7 @@ export class HourlyMeter {
 
   /** Records sorted by hour, pool and account. */
   records(): UsageRecord[] {
+    this.flush();
     const out: UsageRecord[] = [];
     for (const hourStart of [...this.hours.keys()].sort((a, b) => a - b)) {
       const byPool = this.hours.get(hourStart)!;
@@ -150,6 +172,27 @@ export class HourlyMeter {
     }
     return out;
   }
+}
+
+function sameCounts(a: Readonly<Record<string, number>>, b: Readonly<Record<string, number>>): boolean {
+  if (a === b) return true;
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const k of ka) if (a[k] !== b[k]) return false;
+  return true;
+}
+
+/** Whether two intervals have the same nodes and running instances. */
+function sameState(a: UsageInterval, b: UsageInterval): boolean {
+  if (!sameCounts(a.nodesByPool, b.nodesByPool)) return false;
+  if (a.runningInstances === b.runningInstances) return true;
+  const ka = Object.keys(a.runningInstances);
+  if (ka.length !== Object.keys(b.runningInstances).length) return false;
+  for (const w of ka) {
+    const rb = b.runningInstances[w];
+    if (!rb || !sameCounts(a.runningInstances[w], rb)) return false;
+  }
+  return true;
 }
 
 /** Usage records of a sequence of intervals. */
