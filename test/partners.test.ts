@@ -56,7 +56,7 @@ describe('examples/partners.yaml (replay of real traces under partner agreements
     return true;
   });
   const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  const code = await main(['simulate', scenario, '--policies', 'predictive', '--json', join(dir, 'p.json'), '--invoices-dir', join(dir, 'invoices'), '-q']);
+  const code = await main(['simulate', scenario, '--policies', 'predictive', '--json', join(dir, 'p.json'), '--invoices-dir', join(dir, 'invoices'), '--report', join(dir, 'report.html'), '-q']);
   out.mockRestore();
   err.mockRestore();
   const json = JSON.parse(readFileSync(join(dir, 'p.json'), 'utf8'));
@@ -122,6 +122,12 @@ describe('examples/partners.yaml (replay of real traces under partner agreements
     const usage = csvRows(readFileSync(join(dir, 'invoices/predictive/usage.csv'), 'utf8'));
     expect(usage.reduce((s, r) => s + Number(r.node_hours), 0)).toBeCloseTo(predictive.nodeHours, 2);
     expect(new Set(usage.map((r) => r.hour_start)).size).toBe(7 * 24);
+  });
+
+  it('shows the invoices in the HTML report', () => {
+    const html = readFileSync(join(dir, 'report.html'), 'utf8');
+    expect(html).toMatch(/<table class="metrics" id="invoices">/);
+    expect([...html.matchAll(/<tr data-provider="([^"]+)">/g)].map((m) => m[1])).toEqual(['aws', 'colo-east', 'metal-west', 'own-dc']);
   });
 
   it('prints the invoices per provider in the terminal', () => {

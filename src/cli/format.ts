@@ -1,4 +1,5 @@
 import { alertsJson, invoicesJson } from '../billing/export.ts';
+import { invoicedPolicy } from '../sim/invoiced.ts';
 import type { PolicyMetrics, PolicyResult, SimulationResult } from '../sim/types.ts';
 
 const pct = (x: number, digits = 1) => `${(x * 100).toFixed(digits)}%`;
@@ -28,10 +29,7 @@ export function comparisonTable(result: SimulationResult): string {
   return table(['policy', 'cost', 'vs oracle', 'node-hours', 'SLO attained', 'steps violating', 'under-prov time', 'over-prov time', 'actions'], rows);
 }
 
-/** The policy whose invoices are shown and exported at top level: predictive, else the first policy run. */
-export function invoicedPolicy(result: SimulationResult): PolicyResult | undefined {
-  return result.policies.find((p) => p.metrics.name === 'predictive') ?? result.policies[0];
-}
+export { invoicedPolicy };
 
 /** Invoices of one policy's run, one row each, then the alerts. */
 export function invoiceTable(policy: PolicyResult): string {
