@@ -18,7 +18,7 @@
 
 import { InvalidInputError } from '../core/errors.ts';
 import type { Pool, Provider, ProviderKind, Workload } from '../core/model.ts';
-import type { UsageInterval } from '../drivers/simulator.ts';
+import type { UsageInterval } from '../core/billing.ts';
 
 export const UNALLOCATED = '(unallocated)';
 export const NO_ACCOUNT = '(no account)';

@@ -82,3 +82,16 @@ export interface BillingSettings {
   /** Period of the on-demand invoices of pools no agreement covers. */
   readonly onDemandPeriod: BillingPeriod;
 }
+
+/**
+ * What ran during one interval of (simulated or observed) time, for metering: nodes billed
+ * (ready or provisioning) and instances running, both constant over
+ * [startSeconds, endSeconds).
+ */
+export interface UsageInterval {
+  readonly startSeconds: number;
+  readonly endSeconds: number;
+  readonly nodesByPool: Readonly<Record<string, number>>;
+  /** workload -> pool -> running instances. */
+  readonly runningInstances: Readonly<Record<string, Readonly<Record<string, number>>>>;
+}

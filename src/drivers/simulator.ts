@@ -1,19 +1,9 @@
+import type { UsageInterval } from '../core/billing.ts';
 import type { Pool, Workload } from '../core/model.ts';
 import type { Action, ActionRecord } from '../core/plan.ts';
 import type { ActionResult, Driver, ObservedState } from './driver.ts';
 
-/**
- * What ran during one interval of simulated time, for metering: nodes billed
- * (ready or provisioning) and instances running, both constant over
- * [startSeconds, endSeconds).
- */
-export interface UsageInterval {
-  readonly startSeconds: number;
-  readonly endSeconds: number;
-  readonly nodesByPool: Readonly<Record<string, number>>;
-  /** workload -> pool -> running instances. */
-  readonly runningInstances: Readonly<Record<string, Readonly<Record<string, number>>>>;
-}
+export type { UsageInterval };
 
 interface SimNode {
   /** Epoch seconds when the node was requested (billing starts) and when it can run instances. */
