@@ -29,8 +29,6 @@ export function comparisonTable(result: SimulationResult): string {
   return table(['policy', 'cost', 'vs oracle', 'node-hours', 'SLO attained', 'steps violating', 'under-prov time', 'over-prov time', 'actions'], rows);
 }
 
-export { invoicedPolicy };
-
 /** Invoices of one policy's run, one row each, then the alerts. */
 export function invoiceTable(policy: PolicyResult): string {
   const b = policy.billing;

@@ -11,7 +11,8 @@ import { checkScenario } from '../capacity/scenarioChecks.ts';
 import { renderReport } from '../sim/report.ts';
 import { ALL_POLICIES, runScenario } from '../sim/run.ts';
 import type { PolicyName, SimulationResult } from '../sim/types.ts';
-import { comparisonTable, invoicedPolicy, invoiceTable, resultJson } from './format.ts';
+import { comparisonTable, invoiceTable, resultJson } from './format.ts';
+import { invoicedPolicy } from '../sim/invoiced.ts';
 import { alertsCsv, alertsJson, invoiceLinesCsv, invoicesCsv, invoicesJson, usageCsv } from '../billing/export.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
