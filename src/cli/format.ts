@@ -1,4 +1,6 @@
-import type { PolicyMetrics, SimulationResult } from '../sim/types.ts';
+import { alertsJson, invoicesJson } from '../billing/export.ts';
+import { invoicedPolicy } from '../sim/invoiced.ts';
+import type { PolicyMetrics, PolicyResult, SimulationResult } from '../sim/types.ts';
 
 const pct = (x: number, digits = 1) => `${(x * 100).toFixed(digits)}%`;
 const money = (x: number) => `$${x.toFixed(2)}`;
@@ -27,8 +29,29 @@ export function comparisonTable(result: SimulationResult): string {
   return table(['policy', 'cost', 'vs oracle', 'node-hours', 'SLO attained', 'steps violating', 'under-prov time', 'over-prov time', 'actions'], rows);
 }
 
-/** Machine-readable results (`--json`). */
+/** Invoices of one policy's run, one row each, then the alerts. */
+export function invoiceTable(policy: PolicyResult): string {
+  const b = policy.billing;
+  if (!b) return '';
+  const day = (s: number) => new Date(s * 1000).toISOString().slice(0, 16).replace('T', ' ');
+  const rows = b.invoices.map((i) => [
+    i.provider,
+    i.providerKind,
+    i.agreement ?? 'on-demand',
+    `${day(i.coveredStartSeconds)} – ${day(i.coveredEndSeconds)}${i.periodShare < 1 ? ` (${pct(i.periodShare)} of period)` : ''}`,
+    i.lines.map((l) => l.kind).filter((k) => k !== 'usage').join(', ') || '-',
+    `${i.total.toFixed(2)} ${i.currency}`,
+  ]);
+  const total = b.invoices.reduce((s, i) => s + i.totalMicros, 0) / 1e6;
+  rows.push(['total', '', '', '', '', `${total.toFixed(2)} ${b.invoices[0]?.currency ?? ''}`.trim()]);
+  const out = [`Invoices of the ${policy.metrics.name} policy's run`, '', table(['provider', 'kind', 'agreement', 'metered', 'besides usage', 'total'], rows)];
+  if (b.alerts.length) out.push('', 'Alerts', ...b.alerts.map((a) => `  ${day(a.atSeconds)}  ${a.kind.padEnd(20)} ${a.message}`));
+  return out.join('\n');
+}
+
+/** Machine-readable results (`--json`). `invoices` and `alerts` are those of `invoicesPolicy`; `billing` has every policy's. */
 export function resultJson(result: SimulationResult): unknown {
+  const invoiced = invoicedPolicy(result);
   return {
     scenario: result.scenario,
     description: result.description,
@@ -37,5 +60,11 @@ export function resultJson(result: SimulationResult): unknown {
     startSeconds: result.startSeconds,
     policies: result.policies.map((p) => p.metrics),
     notes: result.notes,
+    invoicesPolicy: invoiced?.metrics.name ?? null,
+    invoices: invoicesJson(invoiced?.billing?.invoices ?? []),
+    alerts: alertsJson(invoiced?.billing?.alerts ?? []),
+    billing: Object.fromEntries(
+      result.policies.map((p) => [p.metrics.name, { cost: p.metrics.cost, onDemandCost: p.billing?.onDemandCost ?? null, invoices: invoicesJson(p.billing?.invoices ?? []), alerts: alertsJson(p.billing?.alerts ?? []) }]),
+    ),
   };
 }

@@ -11,9 +11,11 @@ import { checkScenario } from '../capacity/scenarioChecks.ts';
 import { renderReport } from '../sim/report.ts';
 import { ALL_POLICIES, runScenario } from '../sim/run.ts';
 import type { PolicyName, SimulationResult } from '../sim/types.ts';
-import { comparisonTable, resultJson } from './format.ts';
+import { comparisonTable, invoiceTable, resultJson } from './format.ts';
 import { graphReport, type GraphFlags } from './graph.ts';
 import { addServiceCommands } from './service.ts';
+import { invoicedPolicy } from '../sim/invoiced.ts';
+import { alertsCsv, alertsJson, invoiceLinesCsv, invoicesCsv, invoicesJson, usageCsv } from '../billing/export.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const DEMO_SCENARIO = resolve(repoRoot, 'examples/demo.yaml');
@@ -23,6 +25,7 @@ interface RunFlags {
   report?: string;
   policies?: string;
   quiet?: boolean;
+  invoicesDir?: string;
 }
 
 function writeOut(path: string, text: string): void {
@@ -68,6 +71,21 @@ async function runAndReport(scenario: Scenario, flags: RunFlags, defaultReport?:
   process.stdout.write(`Replay of real traces, scenario "${scenario.name}" (${result.evaluatedSteps} steps of ${sim.stepSeconds} s)\n\n`);
   process.stdout.write(comparisonTable(result) + '\n\n');
   for (const n of result.notes) process.stdout.write(`  ${n}\n`);
+  const invoiced = invoicedPolicy(result);
+  if (invoiced?.billing) process.stdout.write(`\n${invoiceTable(invoiced)}\n`);
+  if (flags.invoicesDir) {
+    for (const p of result.policies) {
+      if (!p.billing) continue;
+      const dir = resolve(flags.invoicesDir, p.metrics.name);
+      writeOut(resolve(dir, 'invoices.csv'), invoicesCsv(p.billing.invoices));
+      writeOut(resolve(dir, 'invoice-lines.csv'), invoiceLinesCsv(p.billing.invoices));
+      writeOut(resolve(dir, 'invoices.json'), JSON.stringify(invoicesJson(p.billing.invoices), null, 2) + '\n');
+      writeOut(resolve(dir, 'usage.csv'), usageCsv(p.billing.usage));
+      writeOut(resolve(dir, 'alerts.csv'), alertsCsv(p.billing.alerts));
+      writeOut(resolve(dir, 'alerts.json'), JSON.stringify(alertsJson(p.billing.alerts), null, 2) + '\n');
+    }
+    log(`\nwrote invoices, usage and alerts per policy under ${flags.invoicesDir}\n`);
+  }
   if (flags.json) {
     writeOut(flags.json, JSON.stringify(resultJson(result), null, 2) + '\n');
     log(`\nwrote ${flags.json}\n`);
@@ -93,6 +111,7 @@ export function buildProgram(): Command {
       .option('--json <file>', 'write machine-readable results (per policy: name, cost, sloAttainment, ...) to FILE')
       .option('--report <file>', 'write an HTML report with charts to FILE')
       .option('--policies <list>', `comma-separated subset of ${ALL_POLICIES.join(',')}`)
+      .option('--invoices-dir <dir>', 'write each policy\'s invoices (CSV, JSON), invoice lines, hourly usage and alerts to DIR/<policy>/')
       .option('-q, --quiet', 'no progress output');
 
   common(program.command('demo').description('replay the bundled real traces (examples/demo.yaml) through every policy and compare them')).action(

@@ -1,4 +1,7 @@
 import { resolveSizingQuantile } from '../capacity/risk.ts';
+import { nodeCostPerHour } from '../billing/rates.ts';
+import type { ProviderRates } from '../core/billing.ts';
+import { InvalidInputError } from '../core/errors.ts';
 import type { Pool, Resources, Workload } from '../core/model.ts';
 import type { Series } from '../core/series.ts';
 import type { PoolFile, RiskQuantilesConfig, WorkloadFile } from './schema.ts';
@@ -10,18 +13,31 @@ export function resources(r: { readonly cpuMillicores: number; readonly memoryMi
   return r.networkMbps === undefined ? { cpuMillicores: r.cpuMillicores, memoryMiB: r.memoryMiB } : { cpuMillicores: r.cpuMillicores, memoryMiB: r.memoryMiB, networkMbps: r.networkMbps };
 }
 
-/** A validated pool entry as the domain model. */
-export function toPool(p: PoolFile): Pool {
+/**
+ * A validated pool entry as the domain model. A pool without `costPerHour`
+ * takes it from its provider's on-demand prices per vCPU-hour and GiB-hour
+ * (InvalidInputError naming `where` when the provider has none); its committed
+ * price likewise, when the provider has committed prices.
+ */
+export function toPool(p: PoolFile, providerRates?: ProviderRates, where = `pool "${p.name}"`): Pool {
+  const capacity = resources(p);
+  const costPerHour = p.costPerHour ?? nodeCostPerHour(capacity, providerRates?.onDemand);
+  if (costPerHour === undefined) {
+    throw new InvalidInputError(where, `pool "${p.name}" has no costPerHour and its provider "${p.provider}" has no on-demand rates (perVcpuHour, perGibHour) to derive one from`);
+  }
+  const committedCostPerHour = p.committedCostPerHour ?? nodeCostPerHour(capacity, providerRates?.committed);
   return {
     name: p.name,
     provider: p.provider,
     zone: p.zone,
-    nodeType: { name: p.nodeType, capacity: resources(p) },
-    costPerHour: p.costPerHour,
+    nodeType: { name: p.nodeType, capacity },
+    costPerHour,
     provisioningDelaySeconds: p.provisioningDelaySeconds,
     minNodes: p.minNodes,
     maxNodes: p.maxNodes,
     tags: p.tags,
+    ...(committedCostPerHour === undefined ? {} : { committedCostPerHour }),
+    ...(p.health ? { health: p.health } : {}),
   };
 }
 

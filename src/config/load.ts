@@ -10,7 +10,8 @@ import { readSamplesCsv, parseTimestamp, type Sample } from '../ingest/csv.ts';
 import { medianStepSeconds, toGrid } from '../ingest/resample.ts';
 import { expandGraph } from './graphScenario.ts';
 import { toPool, toWorkload } from './domain.ts';
-import { scenarioSchema, type ScenarioFile, type WorkloadFile } from './schema.ts';
+import { scenarioSchema, type AgreementFile, type ScenarioFile, type WorkloadFile } from './schema.ts';
+import type { Agreement, BillingSettings } from '../core/billing.ts';
 
 const MAX_SCENARIO_BYTES = 16 * 1024 * 1024;
 
@@ -165,8 +166,16 @@ export function buildScenario(file: ScenarioFile, baseDir: string, where = file.
     const demand: Series = toGrid(shifted[i], gridStart, step, steps);
     return toWorkload(w, demand, file.riskQuantiles);
   });
-  const pools: Pool[] = file.pools.map(toPool);
-  const providers: Provider[] = file.providers.map((p) => ({ name: p.name, kind: p.kind }));
+  const providers: Provider[] = file.providers.map((p) => ({
+    name: p.name,
+    kind: p.kind,
+    ...(p.health ? { health: p.health } : {}),
+    ...(p.rates ? { rates: p.rates } : {}),
+  }));
+  const providerByName = new Map(providers.map((p) => [p.name, p]));
+  const pools: Pool[] = file.pools.map((p, i) => toPool(p, providerByName.get(p.provider)?.rates, `${where}: pools[${i}].costPerHour`));
+  const billing: BillingSettings = { currency: file.billing?.currency ?? 'USD', onDemandPeriod: file.billing?.period ?? { kind: 'replay' } };
+  const agreements = file.agreements ? buildAgreements(file.agreements, pools, billing, where) : undefined;
   const accounts: Account[] = file.accounts.map((a) => ({ ...a }));
   const dependencies: DependencyEdge[] = file.dependencies.map((e) => ({ ...e }));
   (file.events ?? []).forEach((e, i) => {
@@ -205,9 +214,53 @@ export function buildScenario(file: ScenarioFile, baseDir: string, where = file.
     startSeconds: gridStart,
     ...(events.length > 0 ? { events } : {}),
     ...(expanded ? { graph: expanded.graph } : {}),
+    ...(agreements ? { agreements } : {}),
+    ...(file.billing || agreements ? { billing } : {}),
   };
 }
 
+/**
+ * Agreements in domain form, cross-checked against the pools: each names a
+ * provider that has pools, covers only that provider's pools, and no pool is
+ * covered twice (its usage would be billed twice). One currency throughout:
+ * the replay's cost is one sum, and headroom does no currency conversion.
+ */
+function buildAgreements(files: readonly AgreementFile[], pools: readonly Pool[], billing: BillingSettings, where: string): Agreement[] {
+  const coveredBy = new Map<string, string>();
+  const names = new Set<string>();
+  return files.map((a, i) => {
+    const at = `${where}: agreements[${i}]`;
+    if (names.has(a.name)) throw new InvalidInputError(at, `two agreements are named "${a.name}"`);
+    names.add(a.name);
+    const own = pools.filter((p) => p.provider === a.provider);
+    if (own.length === 0) throw new InvalidInputError(`${at}.provider`, `agreement "${a.name}" names provider "${a.provider}", which has no pools`);
+    const covered = a.pools ?? own.map((p) => p.name);
+    for (const name of covered) {
+      const pool = pools.find((p) => p.name === name);
+      if (!pool) throw new InvalidInputError(`${at}.pools`, `agreement "${a.name}" names pool "${name}", which is not in pools`);
+      if (pool.provider !== a.provider) throw new InvalidInputError(`${at}.pools`, `pool "${name}" belongs to provider "${pool.provider}", not "${a.provider}"`);
+      const earlier = coveredBy.get(name);
+      if (earlier) throw new InvalidInputError(`${at}.pools`, `pool "${name}" is already covered by agreement "${earlier}"`);
+      coveredBy.set(name, a.name);
+    }
+    const currency = a.currency ?? billing.currency;
+    if (currency !== billing.currency) throw new InvalidInputError(`${at}.currency`, `agreement "${a.name}" is in ${currency} but the scenario bills in ${billing.currency} (billing.currency); headroom does not convert currencies`);
+    const firstRate = (r: keyof typeof a.rates) => a.rates[r]?.[0]?.rate ?? 0;
+    const c = a.commitment;
+    const cap = a.cap;
+    return {
+      name: a.name,
+      provider: a.provider,
+      ...(a.pools ? { pools: a.pools } : {}),
+      currency,
+      period: a.period,
+      rates: Object.fromEntries(Object.entries(a.rates).filter(([, v]) => v !== undefined)),
+      ...(c ? { commitment: 'minSpend' in c ? { kind: 'spend' as const, minSpend: c.minSpend } : { kind: 'units' as const, resource: c.resource, minUnits: c.minUnits, shortfallRate: c.shortfallRate ?? firstRate(c.resource) } } : {}),
+      ...(cap ? { cap: 'maxSpend' in cap ? { kind: 'spend' as const, maxSpend: cap.maxSpend, overageMultiplier: cap.overageMultiplier } : { kind: 'units' as const, resource: cap.resource, maxUnits: cap.maxUnits, ...(cap.overageRate === undefined ? {} : { overageRate: cap.overageRate }) } } : {}),
+      alertShare: a.alertShare,
+    };
+  });
+}
 
 /** Name a workload after a trace file: "nyc_taxi.csv" -> "nyc_taxi". */
 export function workloadNameFromPath(path: string): string {

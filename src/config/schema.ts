@@ -1,6 +1,8 @@
 import { z } from 'zod';
+import { InvalidInputError } from '../core/errors.ts';
 import { parseDurationSeconds } from './duration.ts';
 import { parseTimestamp } from '../ingest/csv.ts';
+import { parseCpuMillicores, parseMemoryMiB, parseNetworkMbps, type Quantity } from './units.ts';
 
 /**
  * The scenario file format. One zod schema gives both validation (with
@@ -22,6 +24,31 @@ const seconds = z
     return s;
   });
 const positiveSeconds = seconds.refine((v) => v > 0, 'must be more than 0 seconds');
+
+/**
+ * A resource quantity as a number in the field's canonical unit, or a string
+ * with a unit ("4 vCPU", "16 GiB", "10 Gbit/s"), normalised by `parse`
+ * (src/config/units.ts); the loader prefixes the message with the field's path.
+ */
+function quantity(parse: (v: Quantity, field: string) => number) {
+  return z.union([z.number(), z.string()]).transform((v, ctx) => {
+    try {
+      const n = parse(v, '');
+      if (!(n > 0)) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be more than 0, got "${v}"` });
+        return z.NEVER;
+      }
+      return n;
+    } catch (e) {
+      if (!(e instanceof InvalidInputError)) throw e;
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: e.problem });
+      return z.NEVER;
+    }
+  });
+}
+const cpuMillicores = quantity((v, f) => parseCpuMillicores(v, f));
+const memoryMiB = quantity(parseMemoryMiB);
+const networkMbps = quantity(parseNetworkMbps);
 
 const probability = z.number().gt(0, 'must be between 0 and 1 (exclusive)').lt(1, 'must be between 0 and 1 (exclusive)');
 
@@ -92,9 +119,6 @@ export const availabilitySchema = z
     }
   });
 
-/** Network bandwidth in megabits per second (optional third resource). */
-const networkMbps = z.number().positive();
-
 /**
  * Risk level by priority: a workload without its own sizingQuantile is sized at
  * the quantile of the entry with the highest minPriority at or below its priority.
@@ -130,8 +154,9 @@ const workloadFields = z.object({
     throughputPerInstanceRps: z.number().positive().optional(),
     /** Requests one instance serves in parallel. */
     concurrency: z.number().int().positive().default(1),
-    cpuMillicores: z.number().positive(),
-    memoryMiB: z.number().positive(),
+    cpuMillicores,
+    memoryMiB,
+    /** Network bandwidth one instance needs (Mbit/s, or e.g. "200 Mbps"). */
     networkMbps: networkMbps.optional(),
     slo: z.union([latencySlo, utilizationSlo]),
     minInstances: z.number().int().nonnegative().default(1),
@@ -168,10 +193,15 @@ export const poolSchema = z
     provider: z.string().default('default'),
     zone: z.string().default('default'),
     nodeType: z.string().default('node'),
-    cpuMillicores: z.number().positive(),
-    memoryMiB: z.number().positive(),
+    cpuMillicores,
+    memoryMiB,
+    /** Network bandwidth of one node (Mbit/s, or e.g. "10 Gbit/s"). */
     networkMbps: networkMbps.optional(),
-    costPerHour: z.number().nonnegative(),
+    /** Price of one node-hour on demand; when absent, derived from the provider's on-demand rates per vCPU-hour and GiB-hour. */
+    costPerHour: z.number().nonnegative().optional(),
+    /** Price of one node-hour when committed ahead; when absent, derived from the provider's committed rates if it has them. */
+    committedCostPerHour: z.number().nonnegative().optional(),
+    health: z.enum(['healthy', 'failing']).optional(),
     provisioningDelaySeconds: seconds.default(180),
     minNodes: z.number().int().nonnegative().default(0),
     /** Quota: the most nodes the pool may hold. */
@@ -181,7 +211,94 @@ export const poolSchema = z
   .strict()
   .refine((p) => p.minNodes <= p.maxNodes, { message: 'minNodes is above maxNodes', path: ['minNodes'] });
 
-export const providerSchema = z.object({ name, kind: z.enum(['own', 'partner', 'cloud']).default('cloud') }).strict();
+const money = z.number().finite().nonnegative();
+
+/** Prices per resource-hour. */
+const resourceRatesSchema = z.object({ perVcpuHour: money.optional(), perGibHour: money.optional() }).strict();
+
+export const providerSchema = z
+  .object({
+    name,
+    kind: z.enum(['own', 'partner', 'cloud']).default('cloud'),
+    health: z.enum(['healthy', 'failing']).optional(),
+    rates: z.object({ onDemand: resourceRatesSchema.optional(), committed: resourceRatesSchema.optional() }).strict().optional(),
+  })
+  .strict();
+
+const currency = z.string().regex(/^[A-Z]{3}$/, 'use an ISO 4217 code such as "USD" or "EUR"');
+
+/** "replay" (the whole replayed span), "month" (calendar months, UTC) or a duration of whole hours such as "1d", "7d". */
+export const billingPeriodSchema = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  if (v === 'replay' || v === 'month') return { kind: v } as const;
+  const s = parseDurationSeconds(v);
+  if (s === undefined || s <= 0 || s % 3600 !== 0) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: `"${v}" is not a billing period (use "replay", "month" or whole hours such as "1d", "7d")` });
+    return z.NEVER;
+  }
+  return { kind: 'fixed', seconds: s } as const;
+});
+
+const billedResource = z.enum(['nodeHours', 'vcpuHours', 'gibHours']);
+
+/** Graduated tiers, or one rate for every unit. */
+const rateCardSchema = z.union([
+  money.transform((rate) => [{ rate }]),
+  z
+    .array(z.object({ upTo: z.number().finite().positive().optional(), rate: money }).strict())
+    .min(1)
+    .superRefine((tiers, ctx) => {
+      tiers.forEach((t, i) => {
+        const last = i === tiers.length - 1;
+        if (last && t.upTo !== undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, path: [i, 'upTo'], message: 'the last tier takes every unit left: leave out upTo' });
+        if (!last && t.upTo === undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, path: [i, 'upTo'], message: 'every tier but the last needs upTo (cumulative units in the period)' });
+        const prev = tiers[i - 1]?.upTo;
+        if (prev !== undefined && t.upTo !== undefined && t.upTo <= prev) ctx.addIssue({ code: z.ZodIssueCode.custom, path: [i, 'upTo'], message: `upTo must increase: ${t.upTo} is not above the previous tier's ${prev}` });
+      });
+    }),
+]);
+
+const commitmentSchema = z.union([
+  z.object({ minSpend: money.refine((v) => v > 0, 'must be more than 0') }).strict(),
+  z.object({ resource: billedResource, minUnits: z.number().finite().positive(), shortfallRate: money.optional() }).strict(),
+]);
+
+const capSchema = z.union([
+  z.object({ resource: billedResource, maxUnits: z.number().finite().positive(), overageRate: money.optional() }).strict(),
+  z.object({ maxSpend: z.number().finite().positive(), overageMultiplier: z.number().finite().min(1).default(1) }).strict(),
+]);
+
+export const agreementSchema = z
+  .object({
+    name,
+    provider: z.string().min(1),
+    /** Pools covered (all of the provider's pools when absent). */
+    pools: z.array(z.string().min(1)).min(1).optional(),
+    currency: currency.optional(),
+    period: billingPeriodSchema.default('month'),
+    /** Rate card: per resource-hour, one rate or graduated tiers. */
+    rates: z.object({ nodeHours: rateCardSchema.optional(), vcpuHours: rateCardSchema.optional(), gibHours: rateCardSchema.optional() }).strict(),
+    commitment: commitmentSchema.optional(),
+    cap: capSchema.optional(),
+    /** Share of a limit at which to alert that usage nears it. */
+    alertShare: z.number().gt(0).max(1).default(0.8),
+  })
+  .strict()
+  .superRefine((a, ctx) => {
+    if (!a.rates.nodeHours && !a.rates.vcpuHours && !a.rates.gibHours) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['rates'], message: 'give a rate card for at least one of nodeHours, vcpuHours, gibHours' });
+    for (const [key, limit] of [['commitment', a.commitment], ['cap', a.cap]] as const) {
+      if (limit && 'resource' in limit && !a.rates[limit.resource]) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, path: [key, 'resource'], message: `the rate card has no ${limit.resource}` });
+      }
+    }
+  });
+
+export const billingSchema = z
+  .object({
+    currency: currency.default('USD'),
+    /** Period of the on-demand invoices of pools no agreement covers. */
+    period: billingPeriodSchema.default('replay'),
+  })
+  .strict();
 
 export const accountSchema = z
   .object({
@@ -290,6 +407,8 @@ export const scenarioSchema = z
     accounts: z.array(accountSchema).default([]),
     dependencies: z.array(dependencySchema).default([]),
     riskQuantiles: riskQuantilesSchema.optional(),
+    billing: billingSchema.optional(),
+    agreements: z.array(agreementSchema).optional(),
     policies: z.object({ predictive: predictivePolicySchema.default({}) }).strict().default({}),
     events: z.array(eventSchema).optional(),
     graph: graphSchema.optional(),
@@ -302,6 +421,7 @@ export type WorkloadFile = z.infer<typeof workloadSchema>;
 export type AvailabilityConfig = z.infer<typeof availabilitySchema>;
 export type RiskQuantilesConfig = z.infer<typeof riskQuantilesSchema>;
 export type PoolFile = z.infer<typeof poolSchema>;
+export type AgreementFile = z.infer<typeof agreementSchema>;
 export type PredictivePolicyConfig = z.infer<typeof predictivePolicySchema>;
 export type EventFile = z.infer<typeof eventSchema>;
 export type GraphConfig = z.infer<typeof graphSchema>;

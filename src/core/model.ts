@@ -1,3 +1,4 @@
+import type { Agreement, BillingSettings, Health, ProviderRates } from './billing.ts';
 import type { Series } from './series.ts';
 import type { KnownEvent } from './forecast.ts';
 
@@ -97,6 +98,10 @@ export type ProviderKind = 'own' | 'partner' | 'cloud';
 export interface Provider {
   readonly name: string;
   readonly kind: ProviderKind;
+  /** Absent means healthy. */
+  readonly health?: Health;
+  /** List prices per resource-hour, on demand and committed; pools without a costPerHour derive theirs from these. */
+  readonly rates?: ProviderRates;
 }
 
 /** A node type as offered in one pool. */
@@ -120,6 +125,10 @@ export interface Pool {
   readonly maxNodes: number;
   /** Compliance tags this pool offers (e.g. `pci`, `hipaa`). */
   readonly tags: readonly string[];
+  /** Price of one node for one hour when committed ahead (reserved), if offered. */
+  readonly committedCostPerHour?: number;
+  /** Absent means healthy. */
+  readonly health?: Health;
 }
 
 /** Calls of `to` made per request of `from` (a dependency graph edge). */
@@ -208,6 +217,9 @@ export interface Scenario {
   readonly events?: readonly ScenarioEvent[];
   /** The dependency graph, when the scenario declares one (`graph:`): every service's demand is propagated from the entry workloads. */
   readonly graph?: ScenarioGraph;
+  /** Partner agreements that price some pools' usage (absent: every pool at its costPerHour). */
+  readonly agreements?: readonly Agreement[];
+  readonly billing?: BillingSettings;
 }
 
 /** A known event of a scenario: the forecasting event, limited to some workloads when `workloads` is set. */

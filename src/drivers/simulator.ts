@@ -1,6 +1,9 @@
+import type { UsageInterval } from '../core/billing.ts';
 import type { Pool, Workload } from '../core/model.ts';
 import type { Action, ActionRecord } from '../core/plan.ts';
 import type { ActionResult, Driver, ObservedState } from './driver.ts';
+
+export type { UsageInterval };
 
 interface SimNode {
   /** Epoch seconds when the node was requested (billing starts) and when it can run instances. */
@@ -37,6 +40,7 @@ export class SimulatorDriver implements Driver {
   private billedCost = 0;
   /** Per-instance requests changed by `resizeWorkload`, by workload (limits are not modelled). */
   private readonly resized = new Map<string, { cpuMillicores: number; memoryMiB: number }>();
+  private readonly usageListeners: ((interval: UsageInterval) => void)[] = [];
 
   constructor(
     pools: readonly Pool[],
@@ -75,6 +79,10 @@ export class SimulatorDriver implements Driver {
     const dt = timeSeconds - this.nowSeconds;
     if (dt < 0) throw new Error(`simulator time cannot go back (${timeSeconds} < ${this.nowSeconds})`);
     if (dt === 0) return;
+    if (this.usageListeners.length > 0) {
+      const interval: UsageInterval = { startSeconds: this.nowSeconds, endSeconds: timeSeconds, nodesByPool: this.nodeCounts(), runningInstances: this.running() };
+      for (const listener of this.usageListeners) listener(interval);
+    }
     for (const [pool, list] of this.nodes) {
       const ns = list.length * dt;
       this.nodeSeconds.set(pool, (this.nodeSeconds.get(pool) ?? 0) + ns);
@@ -84,6 +92,14 @@ export class SimulatorDriver implements Driver {
     this.nowSeconds = timeSeconds;
     const after = this.readyCounts();
     if (Object.keys(before).some((p) => before[p] !== after[p])) this.settle();
+  }
+
+  /**
+   * Call `listener` with every interval of time that passes from now on (each
+   * `setTime` that advances the clock reports the interval it bills).
+   */
+  onUsage(listener: (interval: UsageInterval) => void): void {
+    this.usageListeners.push(listener);
   }
 
   /** Money spent on nodes since the start. */

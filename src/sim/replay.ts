@@ -4,6 +4,9 @@ import { instanceCapacityRps } from '../core/model.ts';
 import { SimulatorDriver } from '../drivers/simulator.ts';
 import { attainmentAt } from '../capacity/sizing.ts';
 import { summarizePolicy } from './metrics.ts';
+import { bill, priceBookOf, totalMicros } from '../billing/invoice.ts';
+import { HourlyMeter } from '../billing/meter.ts';
+import { MICROS_PER_UNIT } from '../billing/money.ts';
 import type { PolicyContext, ReplayPolicy, Sizer, Allocator } from './policies/policy.ts';
 import type { PolicyResult, PolicyTimeline, SimulationResult } from './types.ts';
 
@@ -63,6 +66,8 @@ export async function replay(scenario: Scenario, options: ReplayOptions): Promis
     const policy = makePolicy(ctx);
     const initial: Allocation = await policy.initialAllocation();
     const driver = new SimulatorDriver(scenario.pools, scenario.workloads, t0, { nodesByPool: { ...initial.nodesByPool }, instances: initial.instances as Record<string, Record<string, number>> });
+    const usageMeter = new HourlyMeter(scenario.pools, scenario.workloads, scenario.providers);
+    driver.onUsage((interval) => usageMeter.add(interval));
     const attain = new Map(scenario.workloads.map((w) => [w.name, attainmentCache(w)]));
     const tl = {
       timeSeconds: [] as number[],
@@ -106,7 +111,7 @@ export async function replay(scenario: Scenario, options: ReplayOptions): Promis
     }
     driver.setTime(t0 + evalSteps * step);
     const timeline: PolicyTimeline = tl;
-    const metrics = summarizePolicy({
+    const listed = summarizePolicy({
       name: policy.name,
       timeline,
       demandRps,
@@ -115,10 +120,21 @@ export async function replay(scenario: Scenario, options: ReplayOptions): Promis
       actions: driver.log.length,
     });
     // The driver bills continuously; the timeline's step means must agree with it.
-    if (Math.abs(metrics.cost - driver.cost) > 1e-6 * Math.max(1, driver.cost)) {
-      throw new Error(`internal: ${policy.name} cost ${metrics.cost} disagrees with the simulator's bill ${driver.cost}`);
+    if (Math.abs(listed.cost - driver.cost) > 1e-6 * Math.max(1, driver.cost)) {
+      throw new Error(`internal: ${policy.name} cost ${listed.cost} disagrees with the simulator's bill ${driver.cost}`);
     }
-    results.push({ metrics, timeline });
+    // What ran, metered and rated. Without agreements every pool is billed at
+    // its costPerHour, so the invoices restate the simulator's bill (checked);
+    // with agreements (tiers, commitments, caps) the invoices are the cost.
+    const usage = usageMeter.records();
+    const { invoices, alerts } = bill(usage, priceBookOf(scenario), { startSeconds: t0, endSeconds: t0 + evalSteps * step });
+    const invoiced = totalMicros(invoices) / MICROS_PER_UNIT;
+    const hasAgreements = (scenario.agreements?.length ?? 0) > 0;
+    if (!hasAgreements && Math.abs(invoiced - listed.cost) >= 0.005) {
+      throw new Error(`internal: ${policy.name} invoices total ${invoiced} but the simulator billed ${listed.cost}`);
+    }
+    const metrics = hasAgreements ? { ...listed, cost: invoiced } : listed;
+    results.push({ metrics, timeline, billing: { usage, invoices, alerts, onDemandCost: listed.cost } });
     if (policy.forecastBands) bands = policy.forecastBands();
     notes.push(...(policy.notes?.() ?? []));
   }

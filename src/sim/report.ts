@@ -6,7 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { PolicyMetrics, SimulationResult } from './types.ts';
+import { invoicedPolicy } from './invoiced.ts';
+import type { PolicyMetrics, PolicyResult, SimulationResult } from './types.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -41,6 +42,24 @@ function metricsRow(m: PolicyMetrics, oracleCost: number | undefined): string {
     String(m.actions),
   ];
   return `<tr data-policy="${escapeHtml(m.name)}">${cells.map((c, i) => (i === 0 ? `<th scope="row">${escapeHtml(c)}</th>` : `<td>${escapeHtml(c)}</td>`)).join('')}</tr>`;
+}
+
+/** The invoiced policy's invoices (one row each) and alerts, as HTML. */
+function invoicesHtml(policy: PolicyResult | undefined): string {
+  const b = policy?.billing;
+  if (!policy || !b) return '';
+  const day = (s: number) => new Date(s * 1000).toISOString().slice(0, 16).replace('T', ' ');
+  const rows = b.invoices.map((i) => {
+    const cells = [i.provider, i.providerKind, i.agreement ?? 'on-demand', `${day(i.coveredStartSeconds)} – ${day(i.coveredEndSeconds)}`, i.lines.map((l) => l.kind).filter((k) => k !== 'usage').join(', ') || '–', `${i.total.toFixed(2)} ${i.currency}`];
+    return `<tr data-provider="${escapeHtml(i.provider)}">${cells.map((c, n) => (n === 0 ? `<th scope="row">${escapeHtml(c)}</th>` : `<td>${escapeHtml(c)}</td>`)).join('')}</tr>`;
+  });
+  const alerts = b.alerts.map((a) => `<li>${escapeHtml(day(a.atSeconds))} ${escapeHtml(a.kind)}: ${escapeHtml(a.message)}</li>`).join('');
+  return `<h2>Invoices of the ${escapeHtml(policy.metrics.name)} policy's run</h2>
+<table class="metrics" id="invoices">
+<thead><tr><th>provider</th><th>kind</th><th>agreement</th><th>metered</th><th>besides usage</th><th>total</th></tr></thead>
+<tbody>${rows.join('')}</tbody>
+</table>
+${alerts ? `<ul class="muted" id="alerts">${alerts}</ul>` : ''}`;
 }
 
 /** Round to keep the embedded data small without visible loss. */
@@ -110,6 +129,7 @@ table.metrics th[scope=row], table.metrics thead th:first-child { text-align: le
 <tbody>${result.policies.map((p) => metricsRow(p.metrics, oracleCost)).join('')}</tbody>
 </table>
 ${notes ? `<ul class="muted">${notes}</ul>` : ''}
+${invoicesHtml(invoicedPolicy(result))}
 <div id="charts"></div>
 <script>${js}</script>
 <script>

@@ -1,4 +1,6 @@
 /** Results of replaying one scenario under several policies. */
+import type { Alert, Invoice } from '../billing/invoice.ts';
+import type { UsageRecord } from '../billing/meter.ts';
 
 export type PolicyName = 'static' | 'reactive' | 'predictive' | 'oracle';
 
@@ -45,9 +47,21 @@ export interface PolicyMetrics {
   readonly actions: number;
 }
 
+/** What one policy's run metered and what it was billed. */
+export interface PolicyBilling {
+  /** Hourly usage per provider, pool and account. */
+  readonly usage: readonly UsageRecord[];
+  readonly invoices: readonly Invoice[];
+  readonly alerts: readonly Alert[];
+  /** The run's cost at every pool's on-demand costPerHour (what `cost` is when no agreement applies). */
+  readonly onDemandCost: number;
+}
+
 export interface PolicyResult {
   readonly metrics: PolicyMetrics;
   readonly timeline: PolicyTimeline;
+  /** Metering and invoices of the run; `metrics.cost` equals the invoices' total within a cent. */
+  readonly billing?: PolicyBilling;
 }
 
 /** The predictive policy's forecast band for one workload, as it was at each decision (for charts). */

@@ -1,0 +1,137 @@
+/**
+ * The bundled partners scenario end to end through the CLI (predictive policy
+ * only, to keep the suite's time down): invoices per provider under their
+ * agreements, and the figures reconcile — the invoices' totals add up to the
+ * policy's cost, the CSV lines to the invoices, the metered usage to the
+ * node-hours the replay reports.
+ */
+import { describe, expect, it, vi } from 'vitest';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { main } from '../src/cli/main.ts';
+
+const scenario = resolve(import.meta.dirname, '../examples/partners.yaml');
+const dir = mkdtempSync(join(tmpdir(), 'headroom-partners-'));
+
+interface JsonInvoice {
+  provider: string;
+  providerKind: string;
+  agreement: string | null;
+  total: number;
+  totalMicros: number;
+  totalExact: string;
+  lines: { kind: string; resource?: string; pool?: string; quantity: number; rate: number; amountMicros: number }[];
+  usageByPool: Record<string, { nodeHours: number }>;
+  usageByAccount: Record<string, { nodeHours: number }>;
+}
+
+/** Rows of an RFC 4180 CSV (CRLF line ends, quoted fields) as objects keyed by the header. */
+function csvRows(text: string): Record<string, string>[] {
+  const parse = (line: string) => {
+    const out: string[] = [];
+    let cur = '';
+    let quoted = false;
+    for (let i = 0; i < line.length; i++) {
+      const c = line[i];
+      if (quoted) {
+        if (c === '"' && line[i + 1] === '"') (cur += '"'), i++;
+        else if (c === '"') quoted = false;
+        else cur += c;
+      } else if (c === '"') quoted = true;
+      else if (c === ',') out.push(cur), (cur = '');
+      else cur += c;
+    }
+    out.push(cur);
+    return out;
+  };
+  const [header, ...rows] = text.trimEnd().split('\r\n').map(parse);
+  return rows.map((r) => Object.fromEntries(header.map((h, i) => [h, r[i]])));
+}
+
+describe('examples/partners.yaml (replay of real traces under partner agreements)', async () => {
+  let stdout = '';
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stdout += String(chunk);
+    return true;
+  });
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  const code = await main(['simulate', scenario, '--policies', 'predictive', '--json', join(dir, 'p.json'), '--invoices-dir', join(dir, 'invoices'), '--report', join(dir, 'report.html'), '-q']);
+  out.mockRestore();
+  err.mockRestore();
+  const json = JSON.parse(readFileSync(join(dir, 'p.json'), 'utf8'));
+  const invoices = json.invoices as JsonInvoice[];
+  const predictive = json.policies.find((p: { name: string }) => p.name === 'predictive');
+
+  it('runs and writes the predictive policy\'s invoices', () => {
+    expect(code).toBe(0);
+    expect(json.invoicesPolicy).toBe('predictive');
+    expect(invoices.map((i) => [i.provider, i.providerKind, i.agreement])).toEqual([
+      ['aws', 'cloud', null],
+      ['colo-east', 'partner', 'colo-east-2014'],
+      ['metal-west', 'partner', 'metal-west-2014'],
+      ['own-dc', 'own', 'own-dc-racks'],
+    ]);
+    for (const i of invoices) expect(typeof i.total).toBe('number');
+  });
+
+  it("the invoices' totals add up to the predictive policy's cost within a cent (exactly, in micros)", () => {
+    const sum = invoices.reduce((s, i) => s + i.total, 0);
+    expect(Math.abs(sum - predictive.cost)).toBeLessThan(0.01);
+    expect(invoices.reduce((s, i) => s + i.totalMicros, 0)).toBe(Math.round(predictive.cost * 1e6));
+    expect(json.billing.predictive.cost).toBe(predictive.cost);
+  });
+
+  it('each invoice total is the exact sum of its lines', () => {
+    for (const i of invoices) expect(i.lines.reduce((s, l) => s + l.amountMicros, 0)).toBe(i.totalMicros);
+  });
+
+  it('the cloud pools are billed on demand at their costPerHour (what the replay used to charge)', () => {
+    const aws = invoices[0];
+    const price: Record<string, number> = { 'aws-general': 0.192, 'aws-compute': 0.34 };
+    const expected = Object.entries(aws.usageByPool).reduce((s, [pool, u]) => s + u.nodeHours * price[pool], 0);
+    expect(Math.abs(aws.total - expected)).toBeLessThan(0.01);
+  });
+
+  it('the agreements apply: cost differs from list prices, and the metered node-hours are the replay\'s', () => {
+    expect(Math.abs(predictive.cost - json.billing.predictive.onDemandCost)).toBeGreaterThan(1);
+    const metered = invoices.reduce((s, i) => s + Object.values(i.usageByPool).reduce((t, u) => t + u.nodeHours, 0), 0);
+    expect(metered).toBeCloseTo(predictive.nodeHours, 6);
+    // Every account's usage is attributed, and the rest is (unallocated).
+    const accounts = new Set(invoices.flatMap((i) => Object.keys(i.usageByAccount)));
+    for (const a of ['bookings', 'mobile', 'analytics', 'edge', '(unallocated)']) expect(accounts.has(a)).toBe(true);
+  });
+
+  it('the own data centre invoice is its node-hours at the marginal rate plus any rack shortfall at 0.22', () => {
+    const own = invoices[3];
+    const used = own.lines.find((l) => l.kind === 'usage')!;
+    expect(used.rate).toBe(0.08);
+    // 2880 node-hours a month, 7/30 of September: 672.
+    const shortfall = own.lines.find((l) => l.kind === 'commitment-shortfall');
+    expect(used.quantity + (shortfall?.quantity ?? 0)).toBeCloseTo(672, 6);
+  });
+
+  it('exports CSV whose line amounts add up to the invoice totals, and hourly usage', () => {
+    const summary = csvRows(readFileSync(join(dir, 'invoices/predictive/invoices.csv'), 'utf8'));
+    const lines = csvRows(readFileSync(join(dir, 'invoices/predictive/invoice-lines.csv'), 'utf8'));
+    expect(summary.map((r) => r.total)).toEqual(invoices.map((i) => i.totalExact));
+    for (const r of summary) {
+      const micros = lines.filter((l) => l.invoice_id === r.invoice_id).reduce((s, l) => s + Math.round(Number(l.amount) * 1e6), 0);
+      expect(micros).toBe(Math.round(Number(r.total) * 1e6));
+    }
+    const usage = csvRows(readFileSync(join(dir, 'invoices/predictive/usage.csv'), 'utf8'));
+    expect(usage.reduce((s, r) => s + Number(r.node_hours), 0)).toBeCloseTo(predictive.nodeHours, 2);
+    expect(new Set(usage.map((r) => r.hour_start)).size).toBe(7 * 24);
+  });
+
+  it('shows the invoices in the HTML report', () => {
+    const html = readFileSync(join(dir, 'report.html'), 'utf8');
+    expect(html).toMatch(/<table class="metrics" id="invoices">/);
+    expect([...html.matchAll(/<tr data-provider="([^"]+)">/g)].map((m) => m[1])).toEqual(['aws', 'colo-east', 'metal-west', 'own-dc']);
+  });
+
+  it('prints the invoices per provider in the terminal', () => {
+    expect(stdout).toMatch(/Invoices of the predictive policy's run/);
+    for (const p of ['own-dc', 'colo-east', 'metal-west', 'aws']) expect(stdout).toMatch(new RegExp(`^${p} `, 'm'));
+  });
+});
