@@ -36,6 +36,10 @@ export interface DecomposeOptions {
   readonly aggregateGap?: number;
   /** Shape bins per doubling of the memory:CPU ratio (finer = tighter bound, larger model). */
   readonly binsPerOctave?: number;
+  readonly lpOptions?: Readonly<Record<string, string | number | boolean>>;
+  /** Solve the aggregated MIP after its LP (default: when it has at most `aggregateMipMaxVariables` columns). */
+  readonly aggregateMip?: boolean;
+  readonly aggregateMipMaxVariables?: number;
 }
 
 export interface Decomposed {
@@ -60,6 +64,10 @@ interface WorkloadClass {
 }
 
 const log2 = Math.log2;
+/** The aggregated model counts vCPUs, GiB and Gb/s, keeping its coefficients near 1. */
+const CPU_UNIT = 1000;
+const MEM_UNIT = 1024;
+const NET_UNIT = 1000;
 
 function poolGroups(ctx: HorizonContext): { groups: PoolGroup[]; groupOf: Int32Array } {
   const byKey = new Map<string, number[]>();
@@ -95,8 +103,8 @@ function workloadClasses(ctx: HorizonContext, groupOf: Int32Array, binsPerOctave
   });
   return [...byKey.values()].map((members) => {
     const shapes = members.map((wi) => ctx.workloads[wi].perInstance);
-    const memRatios = shapes.map((r) => r.memoryMiB / r.cpuMillicores);
-    const netRatios = shapes.map((r) => (r.networkMbps ?? 0) / r.cpuMillicores);
+    const memRatios = shapes.map((r) => r.memoryMiB / MEM_UNIT / (r.cpuMillicores / CPU_UNIT));
+    const netRatios = shapes.map((r) => (r.networkMbps ?? 0) / NET_UNIT / (r.cpuMillicores / CPU_UNIT));
     const rho = [Math.min(...memRatios), Math.max(...memRatios)];
     const nu = [Math.min(...netRatios), Math.max(...netRatios)];
     const rays: [number, number][] = [];
@@ -124,6 +132,11 @@ export async function solveDecomposed(ctx: HorizonContext, options: DecomposeOpt
     const capMem = groups.map(() => [[], []] as [number[], number[]]);
     const capNet = groups.map(() => [[], []] as [number[], number[]]);
     const flowT: number[][][] = [];
+    // Shortfall price: the members' penalty, capped at base × (level rank + 1),
+    // which never exceeds it (each level adds at least `base`): still a lower
+    // bound, with coefficients the LP can handle (level penalties reach 1e6+).
+    const levels = [...new Set(ctx.priority[t])].sort((a, b) => a - b);
+    const rank = new Map(levels.map((l, i) => [l, i]));
     classes.forEach((k, ki) => {
       let cpu = 0;
       let mem = 0;
@@ -134,12 +147,13 @@ export async function solveDecomposed(ctx: HorizonContext, options: DecomposeOpt
       for (const wi of k.members) {
         const r = ctx.workloads[wi].perInstance;
         const n = ctx.req[t][wi];
-        cpu += n * r.cpuMillicores;
-        mem += n * r.memoryMiB;
-        net += n * (r.networkMbps ?? 0);
-        guaranteedCpu += ctx.guaranteed[t][wi] * r.cpuMillicores;
-        if (ctx.workloads[wi].spread?.domain === 'provider') spreadCpu += ctx.spreadTarget[t][wi] * r.cpuMillicores;
-        price = Math.min(price, ctx.penalty[t][wi] / r.cpuMillicores);
+        const vcpu = r.cpuMillicores / CPU_UNIT;
+        cpu += n * vcpu;
+        mem += (n * r.memoryMiB) / MEM_UNIT;
+        net += (n * (r.networkMbps ?? 0)) / NET_UNIT;
+        guaranteedCpu += ctx.guaranteed[t][wi] * vcpu;
+        if (ctx.workloads[wi].spread?.domain === 'provider') spreadCpu += ctx.spreadTarget[t][wi] * vcpu;
+        price = Math.min(price, Math.min(ctx.penalty[t][wi], ctx.basePenalty * ((rank.get(ctx.priority[t][wi]) ?? 0) + 1)) / vcpu);
       }
       const perGroup: number[][] = [];
       flowT.push(perGroup);
@@ -188,25 +202,33 @@ export async function solveDecomposed(ctx: HorizonContext, options: DecomposeOpt
         const coef = [...terms[1], ...g.pools.map((p) => -capacity(p))];
         row({ kind: 'capacity', t }, `grp_${label}_${gi}_${t}`, idx, coef, '<=', 0);
       };
-      add(capCpu[gi], (p) => ctx.pools[p].nodeType.capacity.cpuMillicores, 'cpu');
-      add(capMem[gi], (p) => ctx.pools[p].nodeType.capacity.memoryMiB, 'mem');
-      if (g.network) add(capNet[gi], (p) => ctx.pools[p].nodeType.capacity.networkMbps ?? 0, 'net');
+      add(capCpu[gi], (p) => ctx.pools[p].nodeType.capacity.cpuMillicores / CPU_UNIT, 'cpu');
+      add(capMem[gi], (p) => ctx.pools[p].nodeType.capacity.memoryMiB / MEM_UNIT, 'mem');
+      if (g.network) add(capNet[gi], (p) => (ctx.pools[p].nodeType.capacity.networkMbps ?? 0) / NET_UNIT, 'net');
     });
     flow.push(flowT);
   }
   const model = b.build();
   const timeLimit = options.aggregateTimeLimitSeconds ?? 20;
-  const relaxed = await solveModel(model, { via: 'arrays', relax: true, timeLimitSeconds: timeLimit });
+  const relaxed = await solveModel(model, { via: 'arrays', relax: true, timeLimitSeconds: timeLimit, highsOptions: options.lpOptions });
+  if (process.env.HEADROOM_DEBUG) console.error("LP", relaxed.status, relaxed.seconds, relaxed.objective);
   if (relaxed.status === 'infeasible') return undefined;
   if (relaxed.status !== 'optimal') throw new Error(`aggregated LP failed: ${relaxed.statusText}`);
+  // The aggregated MIP (integer nodes, open/closed pools) tightens the bound and
+  // gives integral node counts, but only pays off while it is small; larger
+  // models go from the LP straight to disaggregation, which builds integral
+  // nodes from the LP's floor upwards.
+  const useMip = options.aggregateMip ?? model.variables.length <= (options.aggregateMipMaxVariables ?? 15_000);
   const remaining = Math.max(0.5, timeLimit - relaxed.seconds);
-  const mip = await solveModel(model, { via: 'arrays', timeLimitSeconds: remaining, mipRelGap: options.aggregateGap ?? 0.003 });
-  const lowerBound = Math.max(relaxed.objective, mip.status === 'optimal' || mip.status === 'timeLimit' ? mip.lowerBound : -Infinity);
-  if (mip.status === 'infeasible') return undefined;
-  const values = mip.status === 'optimal' || mip.status === 'timeLimit' ? mip.values : relaxed.values;
-  const roundNodes = mip.status === 'optimal' || mip.status === 'timeLimit' ? Math.round : Math.ceil;
+  const mip = useMip ? await solveModel(model, { via: 'arrays', timeLimitSeconds: remaining, mipRelGap: options.aggregateGap ?? 0.003 }) : undefined;
+  if (process.env.HEADROOM_DEBUG) console.error('MIP', mip?.status, mip?.seconds, mip?.objective, mip?.lowerBound);
+  if (mip?.status === 'infeasible') return undefined;
+  const mipSolved = mip !== undefined && (mip.status === 'optimal' || mip.status === 'timeLimit') && mip.objective <= 1.5 * relaxed.objective + 1;
+  const lowerBound = Math.max(relaxed.objective, mip && (mip.status === 'optimal' || mip.status === 'timeLimit') ? mip.lowerBound : -Infinity);
+  const values = mipSolved ? mip.values : relaxed.values;
+  const roundNodes = mipSolved ? Math.round : Math.floor;
   const nodeCounts = Array.from({ length: T }, (_, t) =>
-    Int32Array.from(nodes.nodeVar[t], (v, p) => Math.min(ctx.avail[t][p], Math.max(0, roundNodes(values[v] - 1e-7)))),
+    Int32Array.from(nodes.nodeVar[t], (v, p) => Math.min(ctx.avail[t][p], Math.max(0, roundNodes(values[v] + 1e-7)))),
   );
   const reserved = Int32Array.from(nodes.reservedVar, (v) => (v < 0 ? 0 : Math.max(0, Math.round(values[v]))));
   const openAgg = Array.from({ length: T }, (_, t) => ctx.pools.map((_, p) => (nodes.openVar[t][p] < 0 ? true : values[nodes.openVar[t][p]] > 0.5)));
@@ -227,7 +249,7 @@ export async function solveDecomposed(ctx: HorizonContext, options: DecomposeOpt
   return {
     plan,
     lowerBound,
-    aggregate: { classes: classes.length, groups: groups.length, variables: model.variables.length, rows: model.constraints.length, seconds: (performance.now() - started) / 1000, status: mip.statusText },
+    aggregate: { classes: classes.length, groups: groups.length, variables: model.variables.length, rows: model.constraints.length, seconds: (performance.now() - started) / 1000, status: mip ? `MIP ${mip.statusText}` : `LP ${relaxed.statusText}` },
   };
 }
 
@@ -244,6 +266,18 @@ function disaggregate(
   const { pools, workloads, steps: T } = ctx;
   const placement: Map<number, number>[][] = [];
   const eligibleSet = ctx.eligible.map((list) => new Set(list));
+  // Traffic partners: the second of a pair follows the first into its zones.
+  const partners: number[][] = workloads.map(() => []);
+  for (const e of ctx.traffic) {
+    if (e.gibPerHour <= 0 || e.a === e.b) continue;
+    partners[e.a].push(e.b);
+    partners[e.b].push(e.a);
+  }
+  const priceOf = (wi: number, p: number) => {
+    const r = workloads[wi].perInstance;
+    const c = pools[p].nodeType.capacity;
+    return pools[p].costPerHour * Math.max(r.cpuMillicores / c.cpuMillicores, r.memoryMiB / c.memoryMiB);
+  };
   for (let t = 0; t < T; t++) {
     const n = nodeCounts[t];
     const used = pools.map(() => [0, 0, 0]);
@@ -262,7 +296,7 @@ function disaggregate(
       let g = 0;
       let left = parts[0]?.cpu ?? 0;
       for (const wi of sorted) {
-        const cpu = workloads[wi].perInstance.cpuMillicores;
+        const cpu = workloads[wi].perInstance.cpuMillicores / CPU_UNIT;
         let need = ctx.req[t][wi];
         while (need > 0) {
           if (g >= parts.length) {
@@ -316,7 +350,8 @@ function disaggregate(
     const placeInto = (wi: number, candidates: readonly number[], count: number): number => {
       let left = count;
       const prev = t > 0 ? placement[t - 1][wi] : undefined;
-      const order = [...candidates].sort((a, b) => (prev?.get(b) ?? 0) - (prev?.get(a) ?? 0) || a - b);
+      // Stable: pools it ran in the step before first, then the caller's order.
+      const order = [...candidates].sort((a, b) => (prev?.get(b) ?? 0) - (prev?.get(a) ?? 0));
       // Spread workloads go one at a time round-robin; the rest fill greedily.
       const spread = ctx.spreadTarget[t][wi] > 0;
       let progress = true;
@@ -337,8 +372,16 @@ function disaggregate(
       return left;
     };
     const unplaced = new Map<number, number>();
+    const partnerFirst = (wi: number, rest: readonly number[]): readonly number[] => {
+      if (partners[wi].length === 0) return rest;
+      const zones = new Set<string>();
+      for (const q of partners[wi]) for (const p of rows[q].keys()) zones.add(ctx.zoneKey[p]);
+      if (zones.size === 0) return rest;
+      const near = ctx.eligible[wi].filter((p) => zones.has(ctx.zoneKey[p])).sort((a, b) => priceOf(wi, a) - priceOf(wi, b));
+      return [...near, ...rest];
+    };
     for (const c of chunks) {
-      const candidates = c.group >= 0 ? groups[c.group].pools : ctx.eligible[c.w];
+      const candidates = partnerFirst(c.w, c.group >= 0 ? groups[c.group].pools : ctx.eligible[c.w]);
       const left = placeInto(c.w, candidates, c.count);
       if (left > 0) unplaced.set(c.w, (unplaced.get(c.w) ?? 0) + left);
     }

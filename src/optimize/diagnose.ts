@@ -65,6 +65,21 @@ export function quickChecks(ctx: HorizonContext): string[] {
     if (w.spread) {
       const key = w.spread.domain === 'zone' ? ctx.zoneKey : ctx.providerKey;
       const single = guaranteedSteps.filter((t) => ctx.spreadTarget[t][wi] > 0 && new Set(eligible.filter((p) => ctx.avail[t][p] > 0).map((p) => key[p])).size < 2);
+      const zonesAt = (t: number) => new Set(eligible.filter((p) => ctx.avail[t][p] > 0).map((p) => key[p])).size;
+      // With Z domains, keeping S after losing the fullest one needs at least ⌈S·Z/(Z−1)⌉ instances.
+      const tooFew = guaranteedSteps.filter((t) => {
+        const z = zonesAt(t);
+        const s = ctx.spreadTarget[t][wi];
+        return s > 0 && z >= 2 && ctx.req[t][wi] < Math.ceil((s * z) / (z - 1));
+      });
+      if (tooFew.length) {
+        const t = tooFew[0];
+        const z = zonesAt(t);
+        const s = ctx.spreadTarget[t][wi];
+        out.push(
+          `workload '${w.name}' must keep ${s} instances after losing any one ${w.spread.domain} of ${z}, which needs at least ${Math.ceil((s * z) / (z - 1))} instances, but it needs only ${ctx.req[t][wi]} at ${stepRanges(tooFew)}`,
+        );
+      }
       if (single.length) {
         const domains = [...new Set(eligible.map((p) => key[p]))];
         out.push(

@@ -1,30 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { InfeasibleError } from '../core/errors.ts';
 import { type HorizonInput, type HorizonPool, type HorizonWorkload, checkPlan } from './horizon.ts';
+import { hpool, hwork } from './testFixtures.ts';
 import { optimizeHorizon } from './optimizeHorizon.ts';
 
 const GiB = 1024;
-export const hpool = (name: string, cpu: number, memGiB: number, costPerHour: number, extra: Partial<HorizonPool> = {}): HorizonPool => ({
-  name,
-  provider: 'cloud',
-  zone: 'a',
-  nodeType: { name: `${cpu}x${memGiB}`, capacity: { cpuMillicores: cpu * 1000, memoryMiB: memGiB * GiB } },
-  costPerHour,
-  provisioningDelaySeconds: 60,
-  minNodes: 0,
-  maxNodes: 100,
-  tags: [],
-  ...extra,
-});
-export const hwork = (name: string, cpuMillicores: number, memoryMiB: number, instances: number[], extra: Partial<HorizonWorkload> = {}): HorizonWorkload => ({
-  name,
-  perInstance: { cpuMillicores, memoryMiB },
-  instances,
-  minInstances: 0,
-  priority: 0,
-  tags: [],
-  ...extra,
-});
 const small = (extra: Partial<HorizonPool> = {}) => hpool('small', 4, 16, 0.2, extra);
 const large = (extra: Partial<HorizonPool> = {}) => hpool('large', 16, 64, 0.7, extra);
 const input = (workloads: HorizonWorkload[], pools: HorizonPool[], extra: Partial<HorizonInput> = {}): HorizonInput => ({
@@ -176,6 +156,12 @@ describe('optimizeHorizon: validation and infeasibility', () => {
         "pool 'gcp' quota of 1 nodes (4000m CPU, 16384 MiB memory each)",
       ],
     });
+  });
+
+  it('names a spread that needs more instances than the workload has', async () => {
+    const zones = ['a', 'b', 'c'].map((z) => hpool(`z${z}`, 4, 16, 0.2, { zone: z }));
+    const run = optimizeHorizon(input([hwork('api', 1000, 1 * GiB, [6, 5], { spread: { domain: 'zone', survivingInstances: 4 } })], zones));
+    await expect(run).rejects.toThrow(/workload 'api' must keep 4 instances after losing any one zone of 3, which needs at least 6 instances, but it needs only 5 at step 1/);
   });
 
   it('names a budget too small for the guaranteed minimums', async () => {

@@ -129,6 +129,8 @@ export interface HorizonContext {
   readonly priorityRule: readonly (readonly (string | undefined)[])[];
   /** Shortfall penalty per missing instance: penalty[t][w]. */
   readonly penalty: readonly Float64Array[];
+  /** The lowest level's penalty: more than one more instance can cost in any way. */
+  readonly basePenalty: number;
   readonly budget: readonly number[] | undefined;
   readonly quotas: readonly ProviderQuota[];
   readonly zoneKey: readonly string[];
@@ -313,6 +315,7 @@ export function buildContext(input: HorizonInput, dropped: ReadonlySet<Constrain
     priority,
     priorityRule,
     penalty,
+    basePenalty: base,
     budget,
     quotas: (input.quotas ?? []).filter((q) => !dropped.has(`quota:${q.provider}`)),
     zoneKey: pools.map((p) => `${p.provider}/${p.zone}`),

@@ -108,14 +108,11 @@ export function addNodeSide(b: ModelBuilder, row: RowFn, ctx: HorizonContext, op
         }
       }
       if (ctx.churnPerNode > 0) {
-        const k = b.addVariable(`churn_${p.name}_${t}`, 0, Infinity, ctx.churnPerNode, false);
-        if (t === 0) {
-          row({ kind: 'churn', t, pool: i }, `ch_up_${p.name}_${t}`, [k, nv[i]], [1, -1], '>=', -ctx.initialNodes[i]);
-          row({ kind: 'churn', t, pool: i }, `ch_dn_${p.name}_${t}`, [k, nv[i]], [1, 1], '>=', ctx.initialNodes[i]);
-        } else {
-          row({ kind: 'churn', t, pool: i }, `ch_up_${p.name}_${t}`, [k, nv[i], nodeVar[t - 1][i]], [1, -1, 1], '>=', 0);
-          row({ kind: 'churn', t, pool: i }, `ch_dn_${p.name}_${t}`, [k, nv[i], nodeVar[t - 1][i]], [1, 1, -1], '>=', 0);
-        }
+        // n_t − n_{t−1} = up − down, each node added or removed paying the churn price.
+        const up = b.addVariable(`up_${p.name}_${t}`, 0, Infinity, ctx.churnPerNode, false);
+        const down = b.addVariable(`down_${p.name}_${t}`, 0, Infinity, ctx.churnPerNode, false);
+        if (t === 0) row({ kind: 'churn', t, pool: i }, `ch_${p.name}_${t}`, [nv[i], up, down], [1, -1, 1], '=', ctx.initialNodes[i]);
+        else row({ kind: 'churn', t, pool: i }, `ch_${p.name}_${t}`, [nv[i], nodeVar[t - 1][i], up, down], [1, -1, -1, 1], '=', 0);
       }
     });
     nodeVar.push(nv);

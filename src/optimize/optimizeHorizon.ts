@@ -8,7 +8,7 @@
 import { InfeasibleError } from '../core/errors.ts';
 import type { Allocation } from '../core/plan.ts';
 import { type DecomposeOptions, solveDecomposed } from './decompose.ts';
-import { diagnoseHorizon } from './diagnose.ts';
+import { diagnoseHorizon, quickChecks } from './diagnose.ts';
 import { type CostBreakdown, type HorizonContext, type HorizonInput, type HorizonPlan, buildContext, checkPlan, evaluatePlan, placementSize, stepAllocation } from './horizon.ts';
 import { solveExact } from './horizonModel.ts';
 import { relativeGap } from './solver.ts';
@@ -43,6 +43,8 @@ export interface HorizonResult {
 export async function optimizeHorizon(input: HorizonInput, options: HorizonOptions = {}): Promise<HorizonResult> {
   const started = performance.now();
   const ctx = buildContext(input);
+  const obvious = quickChecks(ctx);
+  if (obvious.length) throw new InfeasibleError('no plan meets every hard constraint', obvious);
   const method = options.method && options.method !== 'auto' ? options.method : placementSize(ctx) <= (options.exactLimit ?? 20_000) ? 'exact' : 'decomposition';
   let plan: HorizonPlan;
   let lowerBound: number;
