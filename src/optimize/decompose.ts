@@ -226,10 +226,18 @@ export async function solveDecomposed(ctx: HorizonContext, options: DecomposeOpt
   const mipSolved = mip !== undefined && (mip.status === 'optimal' || mip.status === 'timeLimit') && mip.objective <= 1.5 * relaxed.objective + 1;
   const lowerBound = Math.max(relaxed.objective, mip && (mip.status === 'optimal' || mip.status === 'timeLimit') ? mip.lowerBound : -Infinity);
   const values = mipSolved ? mip.values : relaxed.values;
-  const roundNodes = mipSolved ? Math.round : Math.floor;
-  const nodeCounts = Array.from({ length: T }, (_, t) =>
-    Int32Array.from(nodes.nodeVar[t], (v, p) => Math.min(ctx.avail[t][p], Math.max(0, roundNodes(values[v] + 1e-7)))),
-  );
+  // From the MIP: its integral counts. From the LP: round up where the
+  // provider quota and budget allow (largest fractions first), down elsewhere;
+  // disaggregation then adds nodes where placements still need them.
+  const nodeCounts = Array.from({ length: T }, (_, t) => {
+    const lp = Float64Array.from(nodes.nodeVar[t], (v) => values[v]);
+    const n = Int32Array.from(lp, (x, p) => Math.min(ctx.avail[t][p], Math.max(0, mipSolved ? Math.round(x) : Math.floor(x + 1e-6))));
+    if (!mipSolved) {
+      const order = ctx.pools.map((_, p) => p).filter((p) => lp[p] - n[p] > 1e-6).sort((a, b) => lp[b] - n[b] - (lp[a] - n[a]) || a - b);
+      for (const p of order) if (n[p] < ctx.avail[t][p] && quotaAllows(ctx, t, n, p) && budgetAllows(ctx, t, n, p, values, nodes.reservedVar)) n[p]++;
+    }
+    return n;
+  });
   const reserved = Int32Array.from(nodes.reservedVar, (v) => (v < 0 ? 0 : Math.max(0, Math.round(values[v]))));
   const openAgg = Array.from({ length: T }, (_, t) => ctx.pools.map((_, p) => (nodes.openVar[t][p] < 0 ? true : values[nodes.openVar[t][p]] > 0.5)));
   const share = (t: number, k: number): { group: number; cpu: number; ratio: number }[] =>
@@ -458,6 +466,16 @@ function cheapestGrowable(
     }
   }
   return best;
+}
+
+function budgetAllows(ctx: HorizonContext, t: number, n: Int32Array, p: number, values: Float64Array, reservedVar: Int32Array): boolean {
+  if (!ctx.budget) return true;
+  let spend = 0;
+  ctx.pools.forEach((pool, i) => {
+    const r = reservedVar[i] < 0 ? 0 : Math.round(values[reservedVar[i]]);
+    spend += (pool.costPerHour * Math.max(0, n[i] + (i === p ? 1 : 0) - r) + (pool.reservedCostPerHour ?? 0) * r) * ctx.stepHours;
+  });
+  return spend <= ctx.budget[t] + 1e-9;
 }
 
 function quotaAllows(ctx: HorizonContext, t: number, n: Int32Array, p: number): boolean {

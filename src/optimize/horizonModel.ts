@@ -180,7 +180,9 @@ export function buildHorizonModel(ctx: HorizonContext, options: BuildOptions = {
       if (need === 0) return;
       for (const p of ctx.eligible[wi]) {
         if (ctx.avail[t][p] === 0) continue;
-        const x = b.addVariable(`x_${w.name}_${pools[p].name}_${t}`, 0, need, 0, true);
+        // No upper bound: the demand row caps x, and a bound at `need` would make that row's dual the
+        // shortfall price instead of the price of one more instance.
+        const x = b.addVariable(`x_${w.name}_${pools[p].name}_${t}`, 0, Infinity, 0, true);
         list.push([p, x]);
         const r = w.perInstance;
         if (r.cpuMillicores > 0) cap[p].cpu[0].push(x), cap[p].cpu[1].push(r.cpuMillicores);
@@ -191,7 +193,7 @@ export function buildHorizonModel(ctx: HorizonContext, options: BuildOptions = {
         if (k < need) row({ kind: 'pack', t, pool: p, workload: wi }, `pack_${w.name}_${pools[p].name}_${t}`, [x, nodeVar[t][p]], [1, -k], '<=', 0);
         if (ctx.migrationPerInstance > 0) {
           const before = t === 0 ? ctx.input.current?.instances[w.name]?.[pools[p].name] ?? 0 : NONE;
-          const m = b.addVariable(`mig_${w.name}_${pools[p].name}_${t}`, 0, need, ctx.migrationPerInstance, false);
+          const m = b.addVariable(`mig_${w.name}_${pools[p].name}_${t}`, 0, Infinity, ctx.migrationPerInstance, false);
           const prev = t === 0 ? undefined : placementVar[t - 1][wi].find(([q]) => q === p)?.[1];
           if (t === 0 || prev === undefined) row({ kind: 'migration', t, pool: p, workload: wi }, `mig_${w.name}_${t}`, [m, x], [1, -1], '>=', t === 0 ? -before : 0);
           else row({ kind: 'migration', t, pool: p, workload: wi }, `mig_${w.name}_${t}`, [m, x, prev], [1, -1, 1], '>=', 0);
