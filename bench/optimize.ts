@@ -21,13 +21,11 @@ const sizes = (arg('sizes') ?? '100,1000,10000').split(',').map(Number);
 const seed = Number(arg('seed') ?? 42);
 const jsonPath = arg('json') ?? 'bench/results/optimize.json';
 
-/** Time given to the aggregated MIP, from the targets (5 s at 1,000, 60 s at 10,000). */
-const aggregateSeconds = (workloads: number) => (workloads <= 1000 ? 2.5 : 30);
 
 const rows: Record<string, number | string>[] = [];
 for (const workloads of sizes) {
   const input = generateInstance({ workloads, seed });
-  const result = await optimizeHorizon(input, { method: 'decomposition', aggregateTimeLimitSeconds: aggregateSeconds(workloads), aggregateGap: 0.002 });
+  const result = await optimizeHorizon(input, { method: 'decomposition', aggregateMipSeconds: 3, aggregateGap: 0.002 });
   const shortfall = Object.values(result.shortfall).reduce((sum, s) => sum + s.reduce((a, b) => a + b, 0), 0);
   rows.push({
     workloads,

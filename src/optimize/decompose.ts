@@ -30,7 +30,7 @@ import { type RowInfo, addNodeSide } from './horizonModel.ts';
 import { solveModel } from './solver.ts';
 
 export interface DecomposeOptions {
-  /** Time for the aggregated MIP, seconds. */
+  /** Time for the aggregated LP and MIP together, seconds (the LP must finish: its bound is the guarantee). */
   readonly aggregateTimeLimitSeconds?: number;
   /** Relative gap at which the aggregated MIP stops. */
   readonly aggregateGap?: number;
@@ -40,6 +40,8 @@ export interface DecomposeOptions {
   /** Solve the aggregated MIP after its LP (default: when it has at most `aggregateMipMaxVariables` columns). */
   readonly aggregateMip?: boolean;
   readonly aggregateMipMaxVariables?: number;
+  /** Time for the aggregated MIP when it runs, seconds (default 5). */
+  readonly aggregateMipSeconds?: number;
 }
 
 export interface Decomposed {
@@ -61,6 +63,9 @@ interface WorkloadClass {
   /** Extreme rays: memory and network per unit of CPU. */
   readonly rays: readonly (readonly [number, number])[];
   readonly providerSpread: boolean;
+  /** Smallest member instance, vCPU and GiB: no member runs on nodes smaller than this. */
+  readonly minCpu: number;
+  readonly minMem: number;
 }
 
 const log2 = Math.log2;
@@ -98,7 +103,8 @@ function workloadClasses(ctx: HorizonContext, groupOf: Int32Array, binsPerOctave
     const memBin = Math.floor(log2(Math.max(r.memoryMiB, 1) / r.cpuMillicores) * binsPerOctave);
     const netBin = r.networkMbps ? Math.floor(log2(r.networkMbps / r.cpuMillicores) * binsPerOctave) : 'none';
     const profile = Array.from({ length: ctx.steps }, (_, t) => ctx.priority[t][wi]).join(',');
-    const key = `${groups.join(',')}|${memBin}|${netBin}|${profile}`;
+    const sizeBin = Math.floor(log2(r.cpuMillicores / 125));
+    const key = `${groups.join(',')}|${memBin}|${netBin}|${sizeBin}|${profile}`;
     byKey.set(key, [...(byKey.get(key) ?? []), wi]);
   });
   return [...byKey.values()].map((members) => {
@@ -109,7 +115,14 @@ function workloadClasses(ctx: HorizonContext, groupOf: Int32Array, binsPerOctave
     const nu = [Math.min(...netRatios), Math.max(...netRatios)];
     const rays: [number, number][] = [];
     for (const m of new Set(rho)) for (const n of new Set(nu)) rays.push([m, n]);
-    return { members, groups: groupSets[members[0]], rays, providerSpread: members.some((wi) => ctx.workloads[wi].spread?.domain === 'provider') };
+    return {
+      members,
+      groups: groupSets[members[0]],
+      rays,
+      providerSpread: members.some((wi) => ctx.workloads[wi].spread?.domain === 'provider'),
+      minCpu: Math.min(...shapes.map((r) => r.cpuMillicores)) / CPU_UNIT,
+      minMem: Math.min(...shapes.map((r) => r.memoryMiB)) / MEM_UNIT,
+    };
   });
 }
 
@@ -203,13 +216,37 @@ export async function solveDecomposed(ctx: HorizonContext, options: DecomposeOpt
         row({ kind: 'capacity', t }, `grp_${label}_${gi}_${t}`, idx, coef, '<=', 0);
       };
       add(capCpu[gi], (p) => ctx.pools[p].nodeType.capacity.cpuMillicores / CPU_UNIT, 'cpu');
+      // Size cuts: instances larger than S run only on nodes larger than S, so
+      // classes whose smallest member exceeds S fit in those pools' capacity.
+      for (const [resource, capOf, minOf] of [
+        ['cpu', (p: number) => ctx.pools[p].nodeType.capacity.cpuMillicores / CPU_UNIT, (k: WorkloadClass) => k.minCpu],
+        ['mem', (p: number) => ctx.pools[p].nodeType.capacity.memoryMiB / MEM_UNIT, (k: WorkloadClass) => k.minMem],
+      ] as const) {
+        const sizes = [...new Set(g.pools.map(capOf))].sort((a, b) => a - b).slice(0, -1);
+        for (const size of sizes) {
+          const idx: number[] = [];
+          const coef: number[] = [];
+          classes.forEach((k, ki) => {
+            if (!(minOf(k) > size)) return;
+            const at = k.groups.indexOf(gi);
+            if (at < 0 || !flowT[ki][at]) return;
+            flowT[ki][at].forEach((f, j) => {
+              idx.push(f);
+              coef.push(resource === 'cpu' ? 1 : k.rays[j][0]);
+            });
+          });
+          if (idx.length === 0) continue;
+          const big = g.pools.filter((p) => capOf(p) > size);
+          row({ kind: 'capacity', t }, `grp_size_${resource}_${gi}_${t}`, [...idx, ...big.map((p) => nodes.nodeVar[t][p])], [...coef, ...big.map((p) => -capOf(p))], '<=', 0);
+        }
+      }
       add(capMem[gi], (p) => ctx.pools[p].nodeType.capacity.memoryMiB / MEM_UNIT, 'mem');
       if (g.network) add(capNet[gi], (p) => (ctx.pools[p].nodeType.capacity.networkMbps ?? 0) / NET_UNIT, 'net');
     });
     flow.push(flowT);
   }
   const model = b.build();
-  const timeLimit = options.aggregateTimeLimitSeconds ?? 20;
+  const timeLimit = options.aggregateTimeLimitSeconds ?? 600;
   const relaxed = await solveModel(model, { via: 'arrays', relax: true, timeLimitSeconds: timeLimit, highsOptions: options.lpOptions });
   if (process.env.HEADROOM_DEBUG) console.error("LP", relaxed.status, relaxed.seconds, relaxed.objective);
   if (relaxed.status === 'infeasible') return undefined;
@@ -219,7 +256,7 @@ export async function solveDecomposed(ctx: HorizonContext, options: DecomposeOpt
   // models go from the LP straight to disaggregation, which builds integral
   // nodes from the LP's floor upwards.
   const useMip = options.aggregateMip ?? model.variables.length <= (options.aggregateMipMaxVariables ?? 15_000);
-  const remaining = Math.max(0.5, timeLimit - relaxed.seconds);
+  const remaining = Math.max(0.5, Math.min(options.aggregateMipSeconds ?? 5, timeLimit - relaxed.seconds));
   const mip = useMip ? await solveModel(model, { via: 'arrays', timeLimitSeconds: remaining, mipRelGap: options.aggregateGap ?? 0.003 }) : undefined;
   if (process.env.HEADROOM_DEBUG) console.error('MIP', mip?.status, mip?.seconds, mip?.objective, mip?.lowerBound);
   if (mip?.status === 'infeasible') return undefined;
@@ -253,6 +290,13 @@ export async function solveDecomposed(ctx: HorizonContext, options: DecomposeOpt
       })
       .filter((x) => x.cpu > 1e-6)
       .sort((a, b) => a.ratio - b.ratio);
+  if (process.env.HEADROOM_DEBUG) {
+    let c = 0;
+    nodeCounts.forEach((n) => n.forEach((k, p) => (c += k * ctx.pools[p].costPerHour * ctx.stepHours)));
+    let lpc = 0;
+    nodes.nodeVar.forEach((nv) => nv.forEach((v, p) => (lpc += values[v] * ctx.pools[p].costPerHour * ctx.stepHours)));
+    console.error('rounded node cost (on-demand prices)', c, 'LP', lpc);
+  }
   const plan = disaggregate(ctx, groups, classes, share, nodeCounts, openAgg, reserved);
   return {
     plan,
@@ -380,17 +424,28 @@ function disaggregate(
       return left;
     };
     const unplaced = new Map<number, number>();
-    const partnerFirst = (wi: number, rest: readonly number[]): readonly number[] => {
-      if (partners[wi].length === 0) return rest;
+    /** Eligible pools in the zones a traffic partner already uses, cheapest first. */
+    const nearPartners = (wi: number): number[] => {
+      if (partners[wi].length === 0) return [];
       const zones = new Set<string>();
       for (const q of partners[wi]) for (const p of rows[q].keys()) zones.add(ctx.zoneKey[p]);
-      if (zones.size === 0) return rest;
-      const near = ctx.eligible[wi].filter((p) => zones.has(ctx.zoneKey[p])).sort((a, b) => priceOf(wi, a) - priceOf(wi, b));
-      return [...near, ...rest];
+      return ctx.eligible[wi].filter((p) => zones.has(ctx.zoneKey[p])).sort((a, b) => priceOf(wi, a) - priceOf(wi, b));
     };
     for (const c of chunks) {
-      const candidates = partnerFirst(c.w, c.group >= 0 ? groups[c.group].pools : ctx.eligible[c.w]);
-      const left = placeInto(c.w, candidates, c.count);
+      const near = nearPartners(c.w);
+      let left = c.count;
+      if (near.length) {
+        // Crossing zones or providers costs traffic on every request; growing a
+        // node next to the partner is usually cheaper than splitting from it.
+        left = placeInto(c.w, near, left);
+        while (left > 0) {
+          const p = cheapestGrowable(ctx, c.w, t, n, reservedAgg, domainCap, near);
+          if (p < 0) break;
+          n[p]++;
+          left = placeInto(c.w, [p], left);
+        }
+      }
+      left = placeInto(c.w, c.group >= 0 ? groups[c.group].pools : ctx.eligible[c.w], left);
       if (left > 0) unplaced.set(c.w, (unplaced.get(c.w) ?? 0) + left);
     }
     // Spill into any eligible pool with room, then repair by adding nodes.
@@ -434,6 +489,12 @@ function disaggregate(
   });
   const open = nodesOut.map((n, t) => pools.map((_, p) => !ctx.lifecycle[p] || n[p] > 0 || openAgg[t][p]));
   const base: HorizonPlan = { nodes: nodesOut, open, reserved: reservedAgg, placement };
+  if (process.env.HEADROOM_DEBUG) {
+    let before = 0;
+    let after = 0;
+    nodeCounts.forEach((n, t) => n.forEach((k, p) => ((before += k * pools[p].costPerHour), (after += nodesOut[t][p] * pools[p].costPerHour))));
+    console.error('after repair (on-demand prices)', before, 'after trim', after);
+  }
   return { ...base, reserved: chooseReserved(ctx, base) };
 }
 
@@ -445,6 +506,7 @@ function cheapestGrowable(
   n: Int32Array,
   reserved: Int32Array,
   domainCap: (wi: number, p: number) => number,
+  among: readonly number[] = ctx.eligible[wi],
 ): number {
   const r = ctx.workloads[wi].perInstance;
   let best = -1;
@@ -453,7 +515,7 @@ function cheapestGrowable(
   ctx.pools.forEach((p, i) => {
     spend += (p.costPerHour * Math.max(0, n[i] - reserved[i]) + (p.reservedCostPerHour ?? 0) * reserved[i]) * ctx.stepHours;
   });
-  for (const p of ctx.eligible[wi]) {
+  for (const p of among) {
     if (n[p] >= ctx.avail[t][p] || domainCap(wi, p) <= 0) continue;
     const pool = ctx.pools[p];
     const extra = n[p] >= reserved[p] ? pool.costPerHour * ctx.stepHours : 0;
