@@ -248,7 +248,6 @@ export async function solveDecomposed(ctx: HorizonContext, options: DecomposeOpt
   const model = b.build();
   const timeLimit = options.aggregateTimeLimitSeconds ?? 600;
   const relaxed = await solveModel(model, { via: 'arrays', relax: true, timeLimitSeconds: timeLimit, highsOptions: options.lpOptions });
-  if (process.env.HEADROOM_DEBUG) console.error("LP", relaxed.status, relaxed.seconds, relaxed.objective);
   if (relaxed.status === 'infeasible') return undefined;
   if (relaxed.status !== 'optimal') throw new Error(`aggregated LP failed: ${relaxed.statusText}`);
   // The aggregated MIP (integer nodes, open/closed pools) tightens the bound and
@@ -258,7 +257,6 @@ export async function solveDecomposed(ctx: HorizonContext, options: DecomposeOpt
   const useMip = options.aggregateMip ?? model.variables.length <= (options.aggregateMipMaxVariables ?? 15_000);
   const remaining = Math.max(0.5, Math.min(options.aggregateMipSeconds ?? 5, timeLimit - relaxed.seconds));
   const mip = useMip ? await solveModel(model, { via: 'arrays', timeLimitSeconds: remaining, mipRelGap: options.aggregateGap ?? 0.003 }) : undefined;
-  if (process.env.HEADROOM_DEBUG) console.error('MIP', mip?.status, mip?.seconds, mip?.objective, mip?.lowerBound);
   if (mip?.status === 'infeasible') return undefined;
   const mipSolved = mip !== undefined && (mip.status === 'optimal' || mip.status === 'timeLimit') && mip.objective <= 1.5 * relaxed.objective + 1;
   const lowerBound = Math.max(relaxed.objective, mip && (mip.status === 'optimal' || mip.status === 'timeLimit') ? mip.lowerBound : -Infinity);
@@ -290,13 +288,6 @@ export async function solveDecomposed(ctx: HorizonContext, options: DecomposeOpt
       })
       .filter((x) => x.cpu > 1e-6)
       .sort((a, b) => a.ratio - b.ratio);
-  if (process.env.HEADROOM_DEBUG) {
-    let c = 0;
-    nodeCounts.forEach((n) => n.forEach((k, p) => (c += k * ctx.pools[p].costPerHour * ctx.stepHours)));
-    let lpc = 0;
-    nodes.nodeVar.forEach((nv) => nv.forEach((v, p) => (lpc += values[v] * ctx.pools[p].costPerHour * ctx.stepHours)));
-    console.error('rounded node cost (on-demand prices)', c, 'LP', lpc);
-  }
   const plan = disaggregate(ctx, groups, classes, share, nodeCounts, openAgg, reserved);
   return {
     plan,
@@ -487,15 +478,107 @@ function disaggregate(
       return Math.min(count, Math.max(needed, floor));
     });
   });
+  const partnersOf: number[][] = workloads.map(() => []);
+  for (const e of ctx.traffic) if (e.gibPerHour > 0 && e.a !== e.b) partnersOf[e.a].push(e.b), partnersOf[e.b].push(e.a);
+  for (let t = 0; t < T; t++) consolidate(ctx, t, nodesOut[t], placement[t], t > 0 ? placement[t - 1] : undefined, partnersOf, openAgg[t]);
   const open = nodesOut.map((n, t) => pools.map((_, p) => !ctx.lifecycle[p] || n[p] > 0 || openAgg[t][p]));
   const base: HorizonPlan = { nodes: nodesOut, open, reserved: reservedAgg, placement };
-  if (process.env.HEADROOM_DEBUG) {
-    let before = 0;
-    let after = 0;
-    nodeCounts.forEach((n, t) => n.forEach((k, p) => ((before += k * pools[p].costPerHour), (after += nodesOut[t][p] * pools[p].costPerHour))));
-    console.error('after repair (on-demand prices)', before, 'after trim', after);
-  }
   return { ...base, reserved: chooseReserved(ctx, base) };
+}
+
+/**
+ * Consolidation at one step: for each pool, dearest node first, try to empty
+ * one node by moving the instances that would no longer fit into spare room of
+ * other eligible pools (same zone for workloads with traffic partners; zone
+ * spread kept); commit only if the node's price exceeds the migrations it adds.
+ */
+function consolidate(
+  ctx: HorizonContext,
+  t: number,
+  n: Int32Array,
+  rows: Map<number, number>[],
+  previous: readonly ReadonlyMap<number, number>[] | undefined,
+  partnersOf: readonly number[][],
+  openAgg: readonly boolean[],
+): void {
+  const { pools, workloads } = ctx;
+  const P = pools.length;
+  const used = Array.from({ length: P }, () => [0, 0, 0]);
+  const residents: number[][] = Array.from({ length: P }, () => []);
+  workloads.forEach((w, wi) => {
+    for (const [p, x] of rows[wi]) {
+      used[p][0] += x * w.perInstance.cpuMillicores;
+      used[p][1] += x * w.perInstance.memoryMiB;
+      used[p][2] += x * networkOf(pools[p], w.perInstance);
+      residents[p].push(wi);
+    }
+  });
+  const cap = (p: number, nodes: number) => {
+    const c = pools[p].nodeType.capacity;
+    return [nodes * c.cpuMillicores, nodes * c.memoryMiB, c.networkMbps === undefined ? Infinity : nodes * c.networkMbps];
+  };
+  const fitsAt = (wi: number, q: number, nodes: number) => {
+    const r = workloads[wi].perInstance;
+    const c = cap(q, nodes);
+    return used[q][0] + r.cpuMillicores <= c[0] && used[q][1] + r.memoryMiB <= c[1] && used[q][2] + networkOf(pools[q], r) <= c[2] && (rows[wi].get(q) ?? 0) + 1 <= perNode(pools[q], r) * nodes;
+  };
+  const move = (wi: number, from: number, to: number, k: number) => {
+    const r = workloads[wi].perInstance;
+    for (const [p, sign] of [
+      [from, -1],
+      [to, 1],
+    ] as const) {
+      used[p][0] += sign * k * r.cpuMillicores;
+      used[p][1] += sign * k * r.memoryMiB;
+      used[p][2] += sign * k * networkOf(pools[p], r);
+      const v = (rows[wi].get(p) ?? 0) + sign * k;
+      if (v > 0) rows[wi].set(p, v);
+      else rows[wi].delete(p);
+    }
+  };
+  const spreadOk = (wi: number, to: number) => {
+    const w = workloads[wi];
+    const target = ctx.spreadTarget[t][wi];
+    if (!w.spread || target === 0) return true;
+    const key = w.spread.domain === 'zone' ? ctx.zoneKey : ctx.providerKey;
+    let placed = 0;
+    let inDomain = 0;
+    for (const [q, x] of rows[wi]) {
+      placed += x;
+      if (key[q] === key[to]) inDomain += x;
+    }
+    return placed - (inDomain + 1) >= target;
+  };
+  const order = pools.map((_, p) => p).sort((a, b) => pools[b].costPerHour - pools[a].costPerHour || a - b);
+  for (const p of order) {
+    const floor = !ctx.lifecycle[p] || openAgg[p] ? Math.min(ctx.minNodes[p], ctx.avail[t][p]) : 0;
+    while (n[p] > floor) {
+      const target = cap(p, n[p] - 1);
+      const moves: [number, number][] = [];
+      let migrations = 0;
+      const over = () =>
+        used[p][0] > target[0] || used[p][1] > target[1] || used[p][2] > target[2] || residents[p].some((wi) => (rows[wi].get(p) ?? 0) > perNode(pools[p], workloads[wi].perInstance) * (n[p] - 1));
+      const candidates = [...residents[p]].filter((wi) => rows[wi].has(p)).sort((a, b) => workloads[b].perInstance.cpuMillicores - workloads[a].perInstance.cpuMillicores);
+      for (const wi of candidates) {
+        if (!over()) break;
+        const zones = partnersOf[wi].length ? new Set([ctx.zoneKey[p]]) : undefined;
+        while ((rows[wi].get(p) ?? 0) > 0 && over()) {
+          const to = ctx.eligible[wi].find((q) => q !== p && n[q] > 0 && (!zones || zones.has(ctx.zoneKey[q])) && fitsAt(wi, q, n[q]) && spreadOk(wi, q));
+          if (to === undefined) break;
+          move(wi, p, to, 1);
+          moves.push([wi, to]);
+          if (!residents[to].includes(wi)) residents[to].push(wi);
+          if ((previous?.[wi].get(to) ?? 0) < (rows[wi].get(to) ?? 0)) migrations++;
+        }
+      }
+      const saving = pools[p].costPerHour * ctx.stepHours;
+      if (over() || migrations * ctx.migrationPerInstance >= saving) {
+        for (let i = moves.length - 1; i >= 0; i--) move(moves[i][0], moves[i][1], p, 1);
+        break;
+      }
+      n[p]--;
+    }
+  }
 }
 
 /** The eligible pool where one more node is cheapest per instance of w, with quota, maintenance and budget room. */

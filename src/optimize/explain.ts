@@ -14,7 +14,7 @@
  *   costs at the margin (e.g. a share of a node, or the shortfall price when
  *   no capacity can be bought).
  */
-import { type HorizonContext, type HorizonPlan, fits, offers, placedCount } from './horizon.ts';
+import { type HorizonContext, type HorizonPlan, fits, offers, placedCount, placementSize } from './horizon.ts';
 import { buildHorizonModel } from './horizonModel.ts';
 import type { HorizonResult } from './optimizeHorizon.ts';
 import { solveModel } from './solver.ts';
@@ -80,8 +80,8 @@ function spendAt(ctx: HorizonContext, plan: HorizonPlan, t: number): number {
 
 /** Marginal costs from the LP with open/closed states and reservations fixed; undefined if too large. */
 async function marginalCosts(ctx: HorizonContext, plan: HorizonPlan, maxVariables: number): Promise<number[][] | undefined> {
+  if (placementSize(ctx) > maxVariables) return undefined;
   const model = buildHorizonModel(ctx, { fixOpen: plan.open, fixReserved: plan.reserved });
-  if (model.model.variables.length > maxVariables) return undefined;
   const lp = await solveModel(model.model, { via: 'arrays', relax: true, timeLimitSeconds: 30 });
   if (lp.status !== 'optimal') return undefined;
   return Array.from({ length: ctx.steps }, (_, t) => Array.from(model.demandRow[t], (r) => (r < 0 ? 0 : lp.rowDuals[r])));
@@ -90,7 +90,7 @@ async function marginalCosts(ctx: HorizonContext, plan: HorizonPlan, maxVariable
 export interface ExplainOptions {
   /** Only these workloads (default: all). */
   readonly workloads?: readonly string[];
-  /** Skip the LP for marginal costs above this many variables. */
+  /** Skip the LP for marginal costs above this many placement variables. */
   readonly maxLpVariables?: number;
 }
 
@@ -98,7 +98,7 @@ export async function explainHorizon(result: HorizonResult, options: ExplainOpti
   const ctx = result.context;
   const plan = result.plan;
   const { pools, workloads } = ctx;
-  const marginal = await marginalCosts(ctx, plan, options.maxLpVariables ?? 200_000);
+  const marginal = await marginalCosts(ctx, plan, options.maxLpVariables ?? 50_000);
   const wanted = options.workloads ? new Set(options.workloads) : undefined;
   const out: WorkloadExplanation[] = [];
   const providerOverQuota = (t: number, provider: string): boolean =>
