@@ -7,7 +7,7 @@
  */
 import { InfeasibleError } from '../core/errors.ts';
 import type { Allocation } from '../core/plan.ts';
-import { type DecomposeOptions, solveDecomposed } from './decompose.ts';
+import { type DecomposeOptions, type Decomposed, solveDecomposed } from './decompose.ts';
 import { diagnoseHorizon, quickChecks } from './diagnose.ts';
 import { type CostBreakdown, type HorizonContext, type HorizonInput, type HorizonPlan, buildContext, checkPlan, evaluatePlan, placementSize, stepAllocation } from './horizon.ts';
 import { solveExact } from './horizonModel.ts';
@@ -38,6 +38,8 @@ export interface HorizonResult {
   readonly seconds: number;
   /** Missing instances per workload per step (contention), by name. */
   readonly shortfall: Readonly<Record<string, readonly number[]>>;
+  /** Size and timing of the aggregated model (decomposition only). */
+  readonly aggregate?: Decomposed['aggregate'];
 }
 
 export async function optimizeHorizon(input: HorizonInput, options: HorizonOptions = {}): Promise<HorizonResult> {
@@ -48,6 +50,7 @@ export async function optimizeHorizon(input: HorizonInput, options: HorizonOptio
   const method = options.method && options.method !== 'auto' ? options.method : placementSize(ctx) <= (options.exactLimit ?? 20_000) ? 'exact' : 'decomposition';
   let plan: HorizonPlan;
   let lowerBound: number;
+  let aggregate: Decomposed['aggregate'] | undefined;
   if (method === 'exact') {
     const solved = await solveExact(ctx, options.timeLimitSeconds ?? 30, options.mipRelGap ?? 1e-4);
     if ('infeasible' in solved) throw await infeasible(input);
@@ -58,6 +61,7 @@ export async function optimizeHorizon(input: HorizonInput, options: HorizonOptio
     if (!solved) throw await infeasible(input);
     plan = solved.plan;
     lowerBound = solved.lowerBound;
+    aggregate = solved.aggregate;
   }
   const violations = checkPlan(ctx, plan);
   if (violations.length) throw new Error(`internal: ${method} plan breaks constraints:\n  ${violations.slice(0, 10).join('\n  ')}`);
@@ -79,6 +83,7 @@ export async function optimizeHorizon(input: HorizonInput, options: HorizonOptio
     gap: relativeGap(cost.objective, lowerBound),
     seconds: (performance.now() - started) / 1000,
     shortfall,
+    aggregate,
   };
 }
 
