@@ -5,8 +5,11 @@ import type { HorizonInput, HorizonPool, HorizonWorkload } from './horizon.ts';
 import { optimizeHorizon } from './optimizeHorizon.ts';
 import { hpool, hwork } from './testFixtures.ts';
 
-/** Random small multi-step instances: 2 providers × 2 zones, 3 node shapes, tags, reservations, churn, spread. */
-function randomInstance(seed: number, workloads = 4, steps = 3): HorizonInput {
+/** Random small multi-step instances: 2 providers × 2 zones, 2 node shapes, tags, reservations, churn, spread. */
+
+/** Lets the test runner's messages through between long synchronous (WebAssembly) solves. */
+const yieldToRunner = () => new Promise((resolve) => setTimeout(resolve, 0));
+function randomInstance(seed: number, workloads = 3, steps = 2): HorizonInput {
   const rand = lcg(seed);
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)];
   const pools: HorizonPool[] = [];
@@ -14,7 +17,6 @@ function randomInstance(seed: number, workloads = 4, steps = 3): HorizonInput {
     for (const zone of ['a', 'b']) {
       for (const [cpu, mem, price] of [
         [4, 8, 0.17],
-        [4, 16, 0.2],
         [8, 64, 0.5],
       ] as const) {
         pools.push(
@@ -42,12 +44,14 @@ function randomInstance(seed: number, workloads = 4, steps = 3): HorizonInput {
 
 describe('decomposition: lower bound and gap against the exact optimum', () => {
   it('lower bound ≤ exact optimum ≤ decomposition cost, gap = (cost − bound) / cost', async () => {
-    for (let seed = 1; seed <= 4; seed++) {
+    for (let seed = 1; seed <= 5; seed++) {
+      await yieldToRunner();
       const input = randomInstance(seed);
       // The exact MIP brackets the optimum: lowerBound ≤ optimum ≤ objective, within 0.1%.
       const exact = await optimizeHorizon(input, { method: 'exact', mipRelGap: 1e-3 });
       expect(exact.lowerBound).toBeLessThanOrEqual(exact.cost.objective + 1e-9);
       expect(exact.gap).toBeLessThanOrEqual(1e-3 + 1e-9);
+      await yieldToRunner();
       const dec = await optimizeHorizon(input, { method: 'decomposition' });
       expect(dec.lowerBound, `seed ${seed}`).toBeLessThanOrEqual(exact.cost.objective * (1 + 1e-6) + 1e-6);
       expect(dec.cost.objective, `seed ${seed}`).toBeGreaterThanOrEqual(exact.lowerBound * (1 - 1e-6) - 1e-6);
@@ -71,9 +75,11 @@ describe('compliance tags are never violated (property over random instances)', 
     for (let seed = 100; seed < 105; seed++) {
       const input = randomInstance(seed, 6, 2);
       for (const method of ['exact', 'decomposition'] as const) {
+        await yieldToRunner();
         let r;
         try {
-          r = await optimizeHorizon(input, { method });
+          // Any feasible plan must respect tags, so the exact solve need not prove optimality.
+          r = await optimizeHorizon(input, { method, mipRelGap: 0.01, timeLimitSeconds: 5 });
         } catch (e) {
           if (e instanceof InfeasibleError) continue;
           throw e;

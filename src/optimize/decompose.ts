@@ -3,8 +3,8 @@
  *
  * 1. Aggregate. Pools are grouped by (provider, tags, node memory:CPU ratio,
  *    network) into *pool groups*; workloads into *classes* by (the set of pool
- *    groups they may use, memory:CPU ratio bin, network:CPU bin, effective
- *    priority per step). A class places CPU amounts F_kgj in each group along
+ *    groups they may use, memory:CPU ratio bin, network:CPU bin, CPU size bin,
+ *    effective priority per step). A class places CPU amounts F_kgj in each group along
  *    the extreme rays j of its shape cone {(c, m, n): ρ_lo c ≤ m ≤ ρ_hi c,
  *    ν_lo c ≤ n ≤ ν_hi c}, where ρ, ν are the smallest and largest ratios of
  *    its members. The node side (nodes, reservations, lifecycle, churn,
@@ -14,14 +14,17 @@
  *    docs/allocation.md): member vectors lie in the class cone, per-pool
  *    capacity sums to group capacity, the shortfall price per CPU is the
  *    members' minimum, migration and traffic costs (≥ 0) and packing cuts are
- *    dropped, zone spread is dropped and provider spread summed. So the
- *    aggregated MIP's dual bound (and its LP bound) is a valid lower bound.
+ *    dropped, zone spread is dropped and provider spread summed; size cuts
+ *    (members larger than a node size only use larger nodes) stay valid. So
+ *    the aggregated MIP's dual bound (and its LP bound) is a valid lower bound.
  * 3. Disaggregate. Per step, members are split over the groups in ratio order
- *    matching the class's CPU per group, then placed into pools (previous pool
- *    first, zone spread respected), largest instances first; what does not fit
+ *    matching the class's CPU per group, then placed into pools (highest
+ *    effective priority, then largest instances first; previous pool and
+ *    traffic partners' zones first; zone spread respected); what does not fit
  *    is repaired by adding nodes where quota, maintenance and budget allow.
- * 4. Polish. Nodes are trimmed to what placements need, reservations re-chosen
- *    per pool, and the plan's true cost is recomputed by `evaluatePlan`.
+ * 4. Polish. Nodes are trimmed to what placements need, consolidated (a node
+ *    emptied when its instances fit elsewhere), reservations re-chosen per
+ *    pool; the caller recomputes the plan's true cost with `evaluatePlan`.
  */
 import { InvalidInputError } from '../core/errors.ts';
 import { ModelBuilder } from './lp.ts';
@@ -36,6 +39,7 @@ export interface DecomposeOptions {
   readonly aggregateGap?: number;
   /** Shape bins per doubling of the memory:CPU ratio (finer = tighter bound, larger model). */
   readonly binsPerOctave?: number;
+  /** HiGHS options for the aggregated LP (e.g. `{ solver: 'ipm' }`). */
   readonly lpOptions?: Readonly<Record<string, string | number | boolean>>;
   /** Solve the aggregated MIP after its LP (default: when it has at most `aggregateMipMaxVariables` columns). */
   readonly aggregateMip?: boolean;
