@@ -33,6 +33,8 @@ export interface SolveOptions {
   readonly relax?: boolean;
   readonly timeLimitSeconds?: number;
   readonly mipRelGap?: number;
+  /** Extra HiGHS options (e.g. \`solver: 'ipm'\`), passed through unchanged. */
+  readonly highsOptions?: Readonly<Record<string, string | number | boolean>>;
 }
 
 export interface SolveResult {
@@ -125,6 +127,7 @@ export async function solveModel(model: LinearModel, options: SolveOptions = {})
       // The feasibility-jump heuristic costs ~10 ms per solve in the Wasm build
       // whatever the model's size; small models are solved at the root anyway.
       mip_heuristic_run_feasibility_jump: model.variables.length > SMALL_MODEL_VARIABLES,
+      ...options.highsOptions,
     });
     hm.run();
     const code = hm.getModelStatus();

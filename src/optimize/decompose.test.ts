@@ -1,0 +1,132 @@
+import { describe, expect, it } from 'vitest';
+import { InfeasibleError } from '../core/errors.ts';
+import { lcg } from '../forecast/testData.ts';
+import type { HorizonInput, HorizonPool, HorizonWorkload } from './horizon.ts';
+import { optimizeHorizon } from './optimizeHorizon.ts';
+import { hpool, hwork } from './testFixtures.ts';
+
+/** Random small multi-step instances: 2 providers × 2 zones, 2 node shapes, tags, reservations, churn, spread. */
+
+/** Lets the test runner's messages through between long synchronous (WebAssembly) solves. */
+const yieldToRunner = () => new Promise((resolve) => setTimeout(resolve, 0));
+function randomInstance(seed: number, workloads = 3, steps = 2): HorizonInput {
+  const rand = lcg(seed);
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)];
+  const pools: HorizonPool[] = [];
+  for (const provider of ['x', 'y']) {
+    for (const zone of ['a', 'b']) {
+      for (const [cpu, mem, price] of [
+        [4, 8, 0.17],
+        [8, 64, 0.5],
+      ] as const) {
+        pools.push(
+          hpool(`${provider}-${zone}-${cpu}x${mem}`, cpu, mem, price * (provider === 'y' ? 0.9 + 0.2 * rand() : 1), {
+            provider,
+            zone,
+            maxNodes: 6,
+            tags: provider === 'x' ? ['pci'] : [],
+            ...(rand() < 0.5 ? { reservedCostPerHour: price * 0.6 } : {}),
+          }),
+        );
+      }
+    }
+  }
+  const ws: HorizonWorkload[] = Array.from({ length: workloads }, (_, i) => {
+    const base = 1 + Math.floor(rand() * 6);
+    return hwork(`w${i}`, pick([250, 500, 1000, 2000]), pick([512, 1024, 4096, 8192]), Array.from({ length: steps }, () => Math.max(1, base + Math.floor(rand() * 3) - 1)), {
+      tags: rand() < 0.3 ? ['pci'] : [],
+      priority: pick([0, 1]),
+      ...(rand() < 0.3 && base >= 3 ? { spread: { domain: 'zone' as const, survivingInstances: 1 } } : {}),
+    });
+  });
+  return { steps, stepHours: 1, workloads: ws, pools, costs: { churnPerNode: 0.01, migrationPerInstance: 0.001 } };
+}
+
+describe('decomposition: lower bound and gap against the exact optimum', () => {
+  it('lower bound ≤ exact optimum ≤ decomposition cost, gap = (cost − bound) / cost', async () => {
+    for (let seed = 1; seed <= 5; seed++) {
+      await yieldToRunner();
+      const input = randomInstance(seed);
+      // The exact MIP brackets the optimum: lowerBound ≤ optimum ≤ objective, within 0.1%.
+      const exact = await optimizeHorizon(input, { method: 'exact', mipRelGap: 1e-3 });
+      expect(exact.lowerBound).toBeLessThanOrEqual(exact.cost.objective + 1e-9);
+      expect(exact.gap).toBeLessThanOrEqual(1e-3 + 1e-9);
+      await yieldToRunner();
+      const dec = await optimizeHorizon(input, { method: 'decomposition' });
+      expect(dec.lowerBound, `seed ${seed}`).toBeLessThanOrEqual(exact.cost.objective * (1 + 1e-6) + 1e-6);
+      expect(dec.cost.objective, `seed ${seed}`).toBeGreaterThanOrEqual(exact.lowerBound * (1 - 1e-6) - 1e-6);
+      expect(dec.gap).toBeCloseTo((dec.cost.objective - dec.lowerBound) / dec.cost.objective, 12);
+    }
+  });
+
+  it('both methods agree on a hand-solved instance and the decomposition finds the optimum', async () => {
+    // 20 × (1 CPU, 4 GiB) → 1 large + 1 small = $0.90 per step, 2 steps.
+    const input: HorizonInput = { steps: 2, stepHours: 1, workloads: [hwork('web', 1000, 4096, [20, 20])], pools: [hpool('small', 4, 16, 0.2), hpool('large', 16, 64, 0.7)] };
+    const dec = await optimizeHorizon(input, { method: 'decomposition' });
+    expect(dec.cost.total).toBeCloseTo(1.8, 9);
+    expect(dec.lowerBound).toBeLessThanOrEqual(1.8 + 1e-9);
+    expect(dec.lowerBound).toBeGreaterThan(1.5); // the LP relaxation: 20 CPU at $0.04375 per CPU = $0.875 per step
+  });
+});
+
+describe('compliance tags are never violated (property over random instances)', () => {
+  it('every instance of a tagged workload runs in a pool offering all its tags, with both methods', async () => {
+    let placements = 0;
+    for (let seed = 100; seed < 105; seed++) {
+      const input = randomInstance(seed, 6, 2);
+      for (const method of ['exact', 'decomposition'] as const) {
+        await yieldToRunner();
+        let r;
+        try {
+          // Any feasible plan must respect tags, so the exact solve need not prove optimality.
+          r = await optimizeHorizon(input, { method, mipRelGap: 0.01, timeLimitSeconds: 5 });
+        } catch (e) {
+          if (e instanceof InfeasibleError) continue;
+          throw e;
+        }
+        for (const allocation of r.allocations) {
+          for (const w of input.workloads) {
+            for (const [poolName, n] of Object.entries(allocation.instances[w.name])) {
+              const pool = input.pools.find((p) => p.name === poolName)!;
+              expect(w.tags.every((t) => pool.tags.includes(t)), `${method} seed ${seed}: '${w.name}' in '${poolName}'`).toBe(true);
+              if (w.tags.length) placements += n;
+            }
+          }
+        }
+      }
+    }
+    expect(placements).toBeGreaterThan(10);
+  });
+});
+
+describe('decomposition: hard constraints', () => {
+  it('zone spread holds after disaggregation: losing any zone leaves the surviving count', async () => {
+    const pools = ['a', 'b', 'c'].map((z, i) => hpool(`p-${z}`, 4, 16, 0.2 + 0.05 * i, { zone: z }));
+    const input: HorizonInput = { steps: 2, stepHours: 1, workloads: [hwork('api', 1000, 1024, [6, 9], { spread: { domain: 'zone', survivingInstances: 4 } })], pools };
+    const r = await optimizeHorizon(input, { method: 'decomposition' });
+    r.allocations.forEach((a, t) => {
+      const counts = Object.values(a.instances.api);
+      const total = counts.reduce((x, y) => x + y, 0);
+      expect(total).toBe(input.workloads[0].instances[t]);
+      expect(counts.length).toBeGreaterThanOrEqual(2);
+      for (const c of counts) expect(total - c).toBeGreaterThanOrEqual(4);
+    });
+  });
+
+  it('maintenance: no nodes in a pool while it is down', async () => {
+    const pools = [hpool('cheap', 4, 16, 0.1), hpool('dear', 4, 16, 0.3)];
+    const input: HorizonInput = {
+      steps: 3,
+      stepHours: 1,
+      workloads: [hwork('w', 1000, 1024, [8, 8, 8])],
+      pools,
+      maintenance: [{ name: 'patch', pool: 'cheap', fromStep: 1, toStep: 2 }],
+    };
+    const r = await optimizeHorizon(input, { method: 'decomposition' });
+    expect(r.allocations.map((a) => a.nodesByPool)).toEqual([
+      { cheap: 2, dear: 0 },
+      { cheap: 0, dear: 2 },
+      { cheap: 2, dear: 0 },
+    ]);
+  });
+});

@@ -1,0 +1,705 @@
+/**
+ * Allocation at scale: a class decomposition with a valid lower bound.
+ *
+ * 1. Aggregate. Pools are grouped by (provider, tags, node memory:CPU ratio,
+ *    network) into *pool groups*; workloads into *classes* by (the set of pool
+ *    groups they may use, memory:CPU ratio bin, network:CPU bin, CPU size bin,
+ *    effective priority per step). A class places CPU amounts F_kgj in each group along
+ *    the extreme rays j of its shape cone {(c, m, n): ρ_lo c ≤ m ≤ ρ_hi c,
+ *    ν_lo c ≤ n ≤ ν_hi c}, where ρ, ν are the smallest and largest ratios of
+ *    its members. The node side (nodes, reservations, lifecycle, churn,
+ *    quotas, budget) is the exact model's, shared verbatim.
+ * 2. Bound. Every feasible plan of the original problem maps to a feasible
+ *    point of the aggregated model with no larger objective (see
+ *    docs/allocation.md): member vectors lie in the class cone, per-pool
+ *    capacity sums to group capacity, the shortfall price per CPU is the
+ *    members' minimum, migration and traffic costs (≥ 0) and packing cuts are
+ *    dropped, zone spread is dropped and provider spread summed; size cuts
+ *    (members larger than a node size only use larger nodes) stay valid. So
+ *    the aggregated MIP's dual bound (and its LP bound) is a valid lower bound.
+ * 3. Disaggregate. Per step, members are split over the groups in ratio order
+ *    matching the class's CPU per group, then placed into pools (highest
+ *    effective priority, then largest instances first; previous pool and
+ *    traffic partners' zones first; zone spread respected); what does not fit
+ *    is repaired by adding nodes where quota, maintenance and budget allow.
+ * 4. Polish. Nodes are trimmed to what placements need, consolidated (a node
+ *    emptied when its instances fit elsewhere), reservations re-chosen per
+ *    pool; the caller recomputes the plan's true cost with `evaluatePlan`.
+ */
+import { InvalidInputError } from '../core/errors.ts';
+import { ModelBuilder } from './lp.ts';
+import { type HorizonContext, type HorizonPlan, networkOf, perNode } from './horizon.ts';
+import { type RowInfo, addNodeSide } from './horizonModel.ts';
+import { solveModel } from './solver.ts';
+
+export interface DecomposeOptions {
+  /** Time for the aggregated LP and MIP together, seconds (the LP must finish: its bound is the guarantee). */
+  readonly aggregateTimeLimitSeconds?: number;
+  /** Relative gap at which the aggregated MIP stops. */
+  readonly aggregateGap?: number;
+  /** Shape bins per doubling of the memory:CPU ratio (finer = tighter bound, larger model). */
+  readonly binsPerOctave?: number;
+  /** HiGHS options for the aggregated LP (e.g. `{ solver: 'ipm' }`). */
+  readonly lpOptions?: Readonly<Record<string, string | number | boolean>>;
+  /** Solve the aggregated MIP after its LP (default: when it has at most `aggregateMipMaxVariables` columns). */
+  readonly aggregateMip?: boolean;
+  readonly aggregateMipMaxVariables?: number;
+  /** Time for the aggregated MIP when it runs, seconds (default 5). */
+  readonly aggregateMipSeconds?: number;
+}
+
+export interface Decomposed {
+  readonly plan: HorizonPlan;
+  readonly lowerBound: number;
+  readonly aggregate: {
+    readonly classes: number;
+    readonly groups: number;
+    readonly variables: number;
+    readonly rows: number;
+    /** Seconds in the aggregated LP (and MIP when run). */
+    readonly solveSeconds: number;
+    /** Seconds for the whole decomposition (building, solving, disaggregating). */
+    readonly seconds: number;
+    readonly status: string;
+  };
+}
+
+interface PoolGroup {
+  readonly pools: readonly number[];
+  readonly provider: string;
+  readonly ratio: number;
+  readonly network: boolean;
+}
+
+interface WorkloadClass {
+  readonly members: readonly number[];
+  readonly groups: readonly number[];
+  /** Extreme rays: memory and network per unit of CPU. */
+  readonly rays: readonly (readonly [number, number])[];
+  readonly providerSpread: boolean;
+  /** Smallest member instance, vCPU and GiB: no member runs on nodes smaller than this. */
+  readonly minCpu: number;
+  readonly minMem: number;
+}
+
+const log2 = Math.log2;
+/** The aggregated model counts vCPUs, GiB and Gb/s, keeping its coefficients near 1. */
+const CPU_UNIT = 1000;
+const MEM_UNIT = 1024;
+const NET_UNIT = 1000;
+
+function poolGroups(ctx: HorizonContext): { groups: PoolGroup[]; groupOf: Int32Array } {
+  const byKey = new Map<string, number[]>();
+  ctx.pools.forEach((p, i) => {
+    const c = p.nodeType.capacity;
+    const ratio = c.memoryMiB / c.cpuMillicores;
+    const key = `${p.provider}|${[...p.tags].sort().join(',')}|${ratio.toFixed(4)}|${c.networkMbps !== undefined}`;
+    byKey.set(key, [...(byKey.get(key) ?? []), i]);
+  });
+  const groups: PoolGroup[] = [];
+  const groupOf = new Int32Array(ctx.pools.length);
+  for (const members of byKey.values()) {
+    const p = ctx.pools[members[0]];
+    members.forEach((i) => (groupOf[i] = groups.length));
+    groups.push({ pools: members, provider: p.provider, ratio: p.nodeType.capacity.memoryMiB / p.nodeType.capacity.cpuMillicores, network: p.nodeType.capacity.networkMbps !== undefined });
+  }
+  return { groups, groupOf };
+}
+
+function workloadClasses(ctx: HorizonContext, groupOf: Int32Array, binsPerOctave: number): WorkloadClass[] {
+  const byKey = new Map<string, number[]>();
+  const groupSets: number[][] = [];
+  ctx.workloads.forEach((w, wi) => {
+    const r = w.perInstance;
+    if (!(r.cpuMillicores > 0)) throw new InvalidInputError(`workload '${w.name}'`, 'the decomposition needs cpuMillicores > 0 per instance');
+    const groups = [...new Set(ctx.eligible[wi].map((p) => groupOf[p]))].sort((a, b) => a - b);
+    groupSets.push(groups);
+    const memBin = Math.floor(log2(Math.max(r.memoryMiB, 1) / r.cpuMillicores) * binsPerOctave);
+    const netBin = r.networkMbps ? Math.floor(log2(r.networkMbps / r.cpuMillicores) * binsPerOctave) : 'none';
+    const profile = Array.from({ length: ctx.steps }, (_, t) => ctx.priority[t][wi]).join(',');
+    const sizeBin = Math.floor(log2(r.cpuMillicores / 125));
+    const key = `${groups.join(',')}|${memBin}|${netBin}|${sizeBin}|${profile}`;
+    byKey.set(key, [...(byKey.get(key) ?? []), wi]);
+  });
+  return [...byKey.values()].map((members) => {
+    const shapes = members.map((wi) => ctx.workloads[wi].perInstance);
+    const memRatios = shapes.map((r) => r.memoryMiB / MEM_UNIT / (r.cpuMillicores / CPU_UNIT));
+    const netRatios = shapes.map((r) => (r.networkMbps ?? 0) / NET_UNIT / (r.cpuMillicores / CPU_UNIT));
+    const rho = [Math.min(...memRatios), Math.max(...memRatios)];
+    const nu = [Math.min(...netRatios), Math.max(...netRatios)];
+    const rays: [number, number][] = [];
+    for (const m of new Set(rho)) for (const n of new Set(nu)) rays.push([m, n]);
+    return {
+      members,
+      groups: groupSets[members[0]],
+      rays,
+      providerSpread: members.some((wi) => ctx.workloads[wi].spread?.domain === 'provider'),
+      minCpu: Math.min(...shapes.map((r) => r.cpuMillicores)) / CPU_UNIT,
+      minMem: Math.min(...shapes.map((r) => r.memoryMiB)) / MEM_UNIT,
+    };
+  });
+}
+
+export async function solveDecomposed(ctx: HorizonContext, options: DecomposeOptions = {}): Promise<Decomposed | undefined> {
+  const started = performance.now();
+  const { groups, groupOf } = poolGroups(ctx);
+  const classes = workloadClasses(ctx, groupOf, options.binsPerOctave ?? 1);
+  const T = ctx.steps;
+  const b = new ModelBuilder();
+  const rows: RowInfo[] = [];
+  const row = (info: RowInfo, label: string, idx: number[], coef: number[], sense: '<=' | '>=' | '=', rhs: number) => {
+    rows.push(info);
+    return b.addConstraint(label, idx, coef, sense, rhs);
+  };
+  const nodes = addNodeSide(b, row, ctx);
+  // flow[t][k][gi][j]: CPU (millicores) of class k along ray j in its gi-th group.
+  const flow: number[][][][] = [];
+  for (let t = 0; t < T; t++) {
+    const capCpu = groups.map(() => [[], []] as [number[], number[]]);
+    const capMem = groups.map(() => [[], []] as [number[], number[]]);
+    const capNet = groups.map(() => [[], []] as [number[], number[]]);
+    const flowT: number[][][] = [];
+    // Shortfall price: the members' penalty, capped at base × (level rank + 1),
+    // which never exceeds it (each level adds at least `base`): still a lower
+    // bound, with coefficients the LP can handle (level penalties reach 1e6+).
+    const levels = [...new Set(ctx.priority[t])].sort((a, b) => a - b);
+    const rank = new Map(levels.map((l, i) => [l, i]));
+    classes.forEach((k, ki) => {
+      let cpu = 0;
+      let mem = 0;
+      let net = 0;
+      let guaranteedCpu = 0;
+      let spreadCpu = 0;
+      let price = Infinity;
+      for (const wi of k.members) {
+        const r = ctx.workloads[wi].perInstance;
+        const n = ctx.req[t][wi];
+        const vcpu = r.cpuMillicores / CPU_UNIT;
+        cpu += n * vcpu;
+        mem += (n * r.memoryMiB) / MEM_UNIT;
+        net += (n * (r.networkMbps ?? 0)) / NET_UNIT;
+        guaranteedCpu += ctx.guaranteed[t][wi] * vcpu;
+        if (ctx.workloads[wi].spread?.domain === 'provider') spreadCpu += ctx.spreadTarget[t][wi] * vcpu;
+        price = Math.min(price, Math.min(ctx.penalty[t][wi], ctx.basePenalty * ((rank.get(ctx.priority[t][wi]) ?? 0) + 1)) / vcpu);
+      }
+      const perGroup: number[][] = [];
+      flowT.push(perGroup);
+      if (cpu === 0) return;
+      const demandIdx: number[] = [];
+      const memCoef: number[] = [];
+      const netCoef: number[] = [];
+      for (const g of k.groups) {
+        const vars: number[] = [];
+        k.rays.forEach(([m, n]) => {
+          const f = b.addVariable(`f_${ki}_${g}_${t}`, 0, cpu, 0, false);
+          vars.push(f);
+          demandIdx.push(f);
+          memCoef.push(m);
+          netCoef.push(n);
+          capCpu[g][0].push(f), capCpu[g][1].push(1);
+          if (m > 0) capMem[g][0].push(f), capMem[g][1].push(m);
+          if (n > 0 && groups[g].network) capNet[g][0].push(f), capNet[g][1].push(n);
+        });
+        perGroup.push(vars);
+      }
+      const shortIdx: number[] = [];
+      k.rays.forEach(([m, n]) => {
+        const s = b.addVariable(`short_${ki}_${t}`, 0, cpu - guaranteedCpu, price, false);
+        shortIdx.push(s);
+        demandIdx.push(s);
+        memCoef.push(m);
+        netCoef.push(n);
+      });
+      row({ kind: 'demand', t }, `cls_cpu_${ki}_${t}`, demandIdx, demandIdx.map(() => 1), '=', cpu);
+      if (k.rays.some(([m]) => m !== k.rays[0][0])) row({ kind: 'demand', t }, `cls_mem_${ki}_${t}`, demandIdx, memCoef, '=', mem);
+      if (k.rays.some(([, n]) => n !== k.rays[0][1])) row({ kind: 'demand', t }, `cls_net_${ki}_${t}`, demandIdx, netCoef, '=', net);
+      row({ kind: 'demand', t }, `cls_guar_${ki}_${t}`, shortIdx, shortIdx.map(() => 1), '<=', cpu - guaranteedCpu);
+      if (spreadCpu > 0) {
+        // Summed provider spread: CPU outside any one provider ≥ Σ cpu_w · target_w.
+        for (const d of new Set(k.groups.map((g) => groups[g].provider))) {
+          const idx = k.groups.flatMap((g, gi) => (groups[g].provider === d ? [] : perGroup[gi]));
+          row({ kind: 'spread', t, domain: d }, `cls_spread_${ki}_${t}`, idx, idx.map(() => 1), '>=', spreadCpu);
+        }
+      }
+    });
+    groups.forEach((g, gi) => {
+      const add = (terms: [number[], number[]], capacity: (i: number) => number, label: string) => {
+        if (terms[0].length === 0) return;
+        const idx = [...terms[0], ...g.pools.map((p) => nodes.nodeVar[t][p])];
+        const coef = [...terms[1], ...g.pools.map((p) => -capacity(p))];
+        row({ kind: 'capacity', t }, `grp_${label}_${gi}_${t}`, idx, coef, '<=', 0);
+      };
+      add(capCpu[gi], (p) => ctx.pools[p].nodeType.capacity.cpuMillicores / CPU_UNIT, 'cpu');
+      // Size cuts: instances larger than S run only on nodes larger than S, so
+      // classes whose smallest member exceeds S fit in those pools' capacity.
+      for (const [resource, capOf, minOf] of [
+        ['cpu', (p: number) => ctx.pools[p].nodeType.capacity.cpuMillicores / CPU_UNIT, (k: WorkloadClass) => k.minCpu],
+        ['mem', (p: number) => ctx.pools[p].nodeType.capacity.memoryMiB / MEM_UNIT, (k: WorkloadClass) => k.minMem],
+      ] as const) {
+        const sizes = [...new Set(g.pools.map(capOf))].sort((a, b) => a - b).slice(0, -1);
+        for (const size of sizes) {
+          const idx: number[] = [];
+          const coef: number[] = [];
+          classes.forEach((k, ki) => {
+            if (!(minOf(k) > size)) return;
+            const at = k.groups.indexOf(gi);
+            if (at < 0 || !flowT[ki][at]) return;
+            flowT[ki][at].forEach((f, j) => {
+              idx.push(f);
+              coef.push(resource === 'cpu' ? 1 : k.rays[j][0]);
+            });
+          });
+          if (idx.length === 0) continue;
+          const big = g.pools.filter((p) => capOf(p) > size);
+          row({ kind: 'capacity', t }, `grp_size_${resource}_${gi}_${t}`, [...idx, ...big.map((p) => nodes.nodeVar[t][p])], [...coef, ...big.map((p) => -capOf(p))], '<=', 0);
+        }
+      }
+      add(capMem[gi], (p) => ctx.pools[p].nodeType.capacity.memoryMiB / MEM_UNIT, 'mem');
+      if (g.network) add(capNet[gi], (p) => (ctx.pools[p].nodeType.capacity.networkMbps ?? 0) / NET_UNIT, 'net');
+    });
+    flow.push(flowT);
+  }
+  const model = b.build();
+  const timeLimit = options.aggregateTimeLimitSeconds ?? 600;
+  const relaxed = await solveModel(model, { via: 'arrays', relax: true, timeLimitSeconds: timeLimit, highsOptions: options.lpOptions });
+  if (relaxed.status === 'infeasible') return undefined;
+  if (relaxed.status !== 'optimal') throw new Error(`aggregated LP failed: ${relaxed.statusText}`);
+  // The aggregated MIP (integer nodes, open/closed pools) tightens the bound and
+  // gives integral node counts, but only pays off while it is small; larger
+  // models go from the LP straight to disaggregation, which builds integral
+  // nodes from the LP's floor upwards.
+  const useMip = options.aggregateMip ?? model.variables.length <= (options.aggregateMipMaxVariables ?? 15_000);
+  const remaining = Math.max(0.5, Math.min(options.aggregateMipSeconds ?? 5, timeLimit - relaxed.seconds));
+  const mip = useMip ? await solveModel(model, { via: 'arrays', timeLimitSeconds: remaining, mipRelGap: options.aggregateGap ?? 0.003 }) : undefined;
+  if (mip?.status === 'infeasible') return undefined;
+  const mipSolved = mip !== undefined && (mip.status === 'optimal' || mip.status === 'timeLimit') && mip.objective <= 1.5 * relaxed.objective + 1;
+  const lowerBound = Math.max(relaxed.objective, mip && (mip.status === 'optimal' || mip.status === 'timeLimit') ? mip.lowerBound : -Infinity);
+  const values = mipSolved ? mip.values : relaxed.values;
+  // From the MIP: its integral counts. From the LP: round up where the
+  // provider quota and budget allow (largest fractions first), down elsewhere;
+  // disaggregation then adds nodes where placements still need them.
+  const nodeCounts = Array.from({ length: T }, (_, t) => {
+    const lp = Float64Array.from(nodes.nodeVar[t], (v) => values[v]);
+    const n = Int32Array.from(lp, (x, p) => Math.min(ctx.avail[t][p], Math.max(0, mipSolved ? Math.round(x) : Math.floor(x + 1e-6))));
+    if (!mipSolved) {
+      const order = ctx.pools.map((_, p) => p).filter((p) => lp[p] - n[p] > 1e-6).sort((a, b) => lp[b] - n[b] - (lp[a] - n[a]) || a - b);
+      for (const p of order) if (n[p] < ctx.avail[t][p] && quotaAllows(ctx, t, n, p) && budgetAllows(ctx, t, n, p, values, nodes.reservedVar)) n[p]++;
+    }
+    return n;
+  });
+  const reserved = Int32Array.from(nodes.reservedVar, (v) => (v < 0 ? 0 : Math.max(0, Math.round(values[v]))));
+  const openAgg = Array.from({ length: T }, (_, t) => ctx.pools.map((_, p) => (nodes.openVar[t][p] < 0 ? true : values[nodes.openVar[t][p]] > 0.5)));
+  const share = (t: number, k: number): { group: number; cpu: number; ratio: number }[] =>
+    classes[k].groups
+      .map((g, gi) => {
+        let cpu = 0;
+        let mem = 0;
+        flow[t][k][gi]?.forEach((f, j) => {
+          cpu += values[f];
+          mem += values[f] * classes[k].rays[j][0];
+        });
+        return { group: g, cpu, ratio: cpu > 0 ? mem / cpu : 0 };
+      })
+      .filter((x) => x.cpu > 1e-6)
+      .sort((a, b) => a.ratio - b.ratio);
+  const plan = disaggregate(ctx, groups, classes, share, nodeCounts, openAgg, reserved);
+  return {
+    plan,
+    lowerBound,
+    aggregate: { classes: classes.length, groups: groups.length, variables: model.variables.length, rows: model.constraints.length, solveSeconds: relaxed.seconds + (mip?.seconds ?? 0), seconds: (performance.now() - started) / 1000, status: mip ? `MIP ${mip.statusText}` : `LP ${relaxed.statusText}` },
+  };
+}
+
+/** Per-step placement of members into pools, repair, trimming and reservation choice. */
+function disaggregate(
+  ctx: HorizonContext,
+  groups: readonly PoolGroup[],
+  classes: readonly WorkloadClass[],
+  share: (t: number, k: number) => { group: number; cpu: number; ratio: number }[],
+  nodeCounts: Int32Array[],
+  openAgg: boolean[][],
+  reservedAgg: Int32Array,
+): HorizonPlan {
+  const { pools, workloads, steps: T } = ctx;
+  const placement: Map<number, number>[][] = [];
+  const eligibleSet = ctx.eligible.map((list) => new Set(list));
+  // Traffic partners: the second of a pair follows the first into its zones.
+  const partners: number[][] = workloads.map(() => []);
+  for (const e of ctx.traffic) {
+    if (e.gibPerHour <= 0 || e.a === e.b) continue;
+    partners[e.a].push(e.b);
+    partners[e.b].push(e.a);
+  }
+  const priceOf = (wi: number, p: number) => {
+    const r = workloads[wi].perInstance;
+    const c = pools[p].nodeType.capacity;
+    return pools[p].costPerHour * Math.max(r.cpuMillicores / c.cpuMillicores, r.memoryMiB / c.memoryMiB);
+  };
+  for (let t = 0; t < T; t++) {
+    const n = nodeCounts[t];
+    const used = pools.map(() => [0, 0, 0]);
+    const rows = workloads.map(() => new Map<number, number>());
+    // Intended split: member → group → instances, in ratio order.
+    const chunks: { w: number; group: number; count: number }[] = [];
+    classes.forEach((k, ki) => {
+      const members = k.members.filter((wi) => ctx.req[t][wi] > 0);
+      if (members.length === 0) return;
+      const parts = share(t, ki);
+      const sorted = [...members].sort((a, b) => {
+        const ra = workloads[a].perInstance.memoryMiB / workloads[a].perInstance.cpuMillicores;
+        const rb = workloads[b].perInstance.memoryMiB / workloads[b].perInstance.cpuMillicores;
+        return ra - rb || a - b;
+      });
+      let g = 0;
+      let left = parts[0]?.cpu ?? 0;
+      for (const wi of sorted) {
+        const cpu = workloads[wi].perInstance.cpuMillicores / CPU_UNIT;
+        let need = ctx.req[t][wi];
+        while (need > 0) {
+          if (g >= parts.length) {
+            chunks.push({ w: wi, group: -1, count: need });
+            break;
+          }
+          const room = Math.round(left / cpu);
+          if (room <= 0 && g < parts.length - 1) {
+            g++;
+            left = parts[g].cpu;
+            continue;
+          }
+          const take = g === parts.length - 1 ? need : Math.min(need, room);
+          chunks.push({ w: wi, group: parts[g].group, count: take });
+          need -= take;
+          left -= take * cpu;
+        }
+      }
+    });
+    // Higher effective priority first (contention), then largest instances first (packing).
+    const order = (a: number, b: number) => ctx.priority[t][b] - ctx.priority[t][a] || workloads[b].perInstance.cpuMillicores - workloads[a].perInstance.cpuMillicores || a - b;
+    chunks.sort((a, b) => order(a.w, b.w));
+    const fitsIn = (wi: number, p: number, count: number): boolean => {
+      const r = workloads[wi].perInstance;
+      const c = pools[p].nodeType.capacity;
+      const have = rows[wi].get(p) ?? 0;
+      return (
+        used[p][0] + count * r.cpuMillicores <= n[p] * c.cpuMillicores &&
+        used[p][1] + count * r.memoryMiB <= n[p] * c.memoryMiB &&
+        (c.networkMbps === undefined || used[p][2] + count * networkOf(pools[p], r) <= n[p] * c.networkMbps) &&
+        have + count <= perNode(pools[p], r) * n[p]
+      );
+    };
+    const put = (wi: number, p: number, count: number) => {
+      const r = workloads[wi].perInstance;
+      used[p][0] += count * r.cpuMillicores;
+      used[p][1] += count * r.memoryMiB;
+      used[p][2] += count * networkOf(pools[p], r);
+      rows[wi].set(p, (rows[wi].get(p) ?? 0) + count);
+    };
+    const domainCap = (wi: number, p: number): number => {
+      const w = workloads[wi];
+      const target = ctx.spreadTarget[t][wi];
+      if (!w.spread || target === 0) return Infinity;
+      const key = w.spread.domain === 'zone' ? ctx.zoneKey : ctx.providerKey;
+      let inDomain = 0;
+      for (const [q, c] of rows[wi]) if (key[q] === key[p]) inDomain += c;
+      // Each domain may hold at most req − target, so losing it leaves target.
+      return Math.max(0, ctx.req[t][wi] - target - inDomain);
+    };
+    const placeInto = (wi: number, candidates: readonly number[], count: number): number => {
+      let left = count;
+      const prev = t > 0 ? placement[t - 1][wi] : undefined;
+      // Stable: pools it ran in the step before first, then the caller's order.
+      const order = [...candidates].sort((a, b) => (prev?.get(b) ?? 0) - (prev?.get(a) ?? 0));
+      // Spread workloads go one at a time round-robin; the rest fill greedily.
+      const spread = ctx.spreadTarget[t][wi] > 0;
+      let progress = true;
+      while (left > 0 && progress) {
+        progress = false;
+        for (const p of order) {
+          if (left === 0) break;
+          if (ctx.avail[t][p] === 0 || !eligibleSet[wi].has(p)) continue;
+          let k = Math.min(left, spread ? 1 : left, domainCap(wi, p));
+          while (k > 0 && !fitsIn(wi, p, k)) k = Math.floor(k / 2);
+          if (k > 0) {
+            put(wi, p, k);
+            left -= k;
+            progress = true;
+          }
+        }
+      }
+      return left;
+    };
+    const unplaced = new Map<number, number>();
+    /** Eligible pools in the zones a traffic partner already uses, cheapest first. */
+    const nearPartners = (wi: number): number[] => {
+      if (partners[wi].length === 0) return [];
+      const zones = new Set<string>();
+      for (const q of partners[wi]) for (const p of rows[q].keys()) zones.add(ctx.zoneKey[p]);
+      return ctx.eligible[wi].filter((p) => zones.has(ctx.zoneKey[p])).sort((a, b) => priceOf(wi, a) - priceOf(wi, b));
+    };
+    for (const c of chunks) {
+      const near = nearPartners(c.w);
+      let left = c.count;
+      if (near.length) {
+        // Crossing zones or providers costs traffic on every request; growing a
+        // node next to the partner is usually cheaper than splitting from it.
+        left = placeInto(c.w, near, left);
+        while (left > 0) {
+          const p = cheapestGrowable(ctx, c.w, t, n, reservedAgg, domainCap, near);
+          if (p < 0) break;
+          n[p]++;
+          left = placeInto(c.w, [p], left);
+        }
+      }
+      left = placeInto(c.w, c.group >= 0 ? groups[c.group].pools : ctx.eligible[c.w], left);
+      if (left > 0) unplaced.set(c.w, (unplaced.get(c.w) ?? 0) + left);
+    }
+    // Spill into any eligible pool with room, then repair by adding nodes.
+    for (const [wi, count] of [...unplaced].sort((a, b) => order(a[0], b[0]))) {
+      let left = placeInto(wi, ctx.eligible[wi], count);
+      while (left > 0) {
+        const p = cheapestGrowable(ctx, wi, t, n, reservedAgg, domainCap);
+        if (p < 0) break;
+        n[p]++;
+        left = placeInto(wi, [p], left);
+      }
+      const placed = ctx.req[t][wi] - left;
+      if (placed < Math.max(ctx.guaranteed[t][wi], ctx.spreadTarget[t][wi])) {
+        // Last resort for hard minimums: any eligible pool, ignoring the spread cap (checkPlan reports if it still fails).
+        left = placeInto(wi, ctx.eligible[wi], Math.max(ctx.guaranteed[t][wi], ctx.spreadTarget[t][wi]) - placed);
+      }
+    }
+    placement.push(rows);
+  }
+  // Trim nodes to what placements need; keep pools' minimums and lifecycle.
+  const nodesOut = nodeCounts.map((n, t) => {
+    const need = new Float64Array(pools.length);
+    const cpu = new Float64Array(pools.length);
+    const mem = new Float64Array(pools.length);
+    const net = new Float64Array(pools.length);
+    workloads.forEach((w, wi) => {
+      for (const [p, x] of placement[t][wi]) {
+        cpu[p] += x * w.perInstance.cpuMillicores;
+        mem[p] += x * w.perInstance.memoryMiB;
+        net[p] += x * networkOf(pools[p], w.perInstance);
+        need[p] = Math.max(need[p], Math.ceil(x / perNode(pools[p], w.perInstance)));
+      }
+    });
+    return Int32Array.from(n, (count, p) => {
+      const c = pools[p].nodeType.capacity;
+      const needed = Math.max(need[p], Math.ceil(cpu[p] / c.cpuMillicores - 1e-9), Math.ceil(mem[p] / c.memoryMiB - 1e-9), c.networkMbps ? Math.ceil(net[p] / c.networkMbps - 1e-9) : 0);
+      const open = !ctx.lifecycle[p] || openAgg[t][p] || needed > 0;
+      const floor = open ? Math.min(ctx.minNodes[p], ctx.avail[t][p]) : 0;
+      return Math.min(count, Math.max(needed, floor));
+    });
+  });
+  const partnersOf: number[][] = workloads.map(() => []);
+  for (const e of ctx.traffic) if (e.gibPerHour > 0 && e.a !== e.b) partnersOf[e.a].push(e.b), partnersOf[e.b].push(e.a);
+  for (let t = 0; t < T; t++) consolidate(ctx, t, nodesOut[t], placement[t], t > 0 ? placement[t - 1] : undefined, partnersOf, openAgg[t]);
+  const open = nodesOut.map((n, t) => pools.map((_, p) => !ctx.lifecycle[p] || n[p] > 0 || openAgg[t][p]));
+  const base: HorizonPlan = { nodes: nodesOut, open, reserved: reservedAgg, placement };
+  return { ...base, reserved: chooseReserved(ctx, base) };
+}
+
+/**
+ * Consolidation at one step: for each pool, dearest node first, try to empty
+ * one node by moving the instances that would no longer fit into spare room of
+ * other eligible pools (same zone for workloads with traffic partners; zone
+ * spread kept); commit only if the node's price exceeds the migrations it adds.
+ */
+function consolidate(
+  ctx: HorizonContext,
+  t: number,
+  n: Int32Array,
+  rows: Map<number, number>[],
+  previous: readonly ReadonlyMap<number, number>[] | undefined,
+  partnersOf: readonly number[][],
+  openAgg: readonly boolean[],
+): void {
+  const { pools, workloads } = ctx;
+  const P = pools.length;
+  const used = Array.from({ length: P }, () => [0, 0, 0]);
+  const residents: number[][] = Array.from({ length: P }, () => []);
+  workloads.forEach((w, wi) => {
+    for (const [p, x] of rows[wi]) {
+      used[p][0] += x * w.perInstance.cpuMillicores;
+      used[p][1] += x * w.perInstance.memoryMiB;
+      used[p][2] += x * networkOf(pools[p], w.perInstance);
+      residents[p].push(wi);
+    }
+  });
+  const cap = (p: number, nodes: number) => {
+    const c = pools[p].nodeType.capacity;
+    return [nodes * c.cpuMillicores, nodes * c.memoryMiB, c.networkMbps === undefined ? Infinity : nodes * c.networkMbps];
+  };
+  const fitsAt = (wi: number, q: number, nodes: number) => {
+    const r = workloads[wi].perInstance;
+    const c = cap(q, nodes);
+    return used[q][0] + r.cpuMillicores <= c[0] && used[q][1] + r.memoryMiB <= c[1] && used[q][2] + networkOf(pools[q], r) <= c[2] && (rows[wi].get(q) ?? 0) + 1 <= perNode(pools[q], r) * nodes;
+  };
+  const move = (wi: number, from: number, to: number, k: number) => {
+    const r = workloads[wi].perInstance;
+    for (const [p, sign] of [
+      [from, -1],
+      [to, 1],
+    ] as const) {
+      used[p][0] += sign * k * r.cpuMillicores;
+      used[p][1] += sign * k * r.memoryMiB;
+      used[p][2] += sign * k * networkOf(pools[p], r);
+      const v = (rows[wi].get(p) ?? 0) + sign * k;
+      if (v > 0) rows[wi].set(p, v);
+      else rows[wi].delete(p);
+    }
+  };
+  const spreadOk = (wi: number, to: number) => {
+    const w = workloads[wi];
+    const target = ctx.spreadTarget[t][wi];
+    if (!w.spread || target === 0) return true;
+    const key = w.spread.domain === 'zone' ? ctx.zoneKey : ctx.providerKey;
+    let placed = 0;
+    let inDomain = 0;
+    for (const [q, x] of rows[wi]) {
+      placed += x;
+      if (key[q] === key[to]) inDomain += x;
+    }
+    return placed - (inDomain + 1) >= target;
+  };
+  const order = pools.map((_, p) => p).sort((a, b) => pools[b].costPerHour - pools[a].costPerHour || a - b);
+  for (const p of order) {
+    const floor = !ctx.lifecycle[p] || openAgg[p] ? Math.min(ctx.minNodes[p], ctx.avail[t][p]) : 0;
+    while (n[p] > floor) {
+      const target = cap(p, n[p] - 1);
+      const moves: [number, number][] = [];
+      let migrations = 0;
+      const over = () =>
+        used[p][0] > target[0] || used[p][1] > target[1] || used[p][2] > target[2] || residents[p].some((wi) => (rows[wi].get(p) ?? 0) > perNode(pools[p], workloads[wi].perInstance) * (n[p] - 1));
+      const candidates = [...residents[p]].filter((wi) => rows[wi].has(p)).sort((a, b) => workloads[b].perInstance.cpuMillicores - workloads[a].perInstance.cpuMillicores);
+      for (const wi of candidates) {
+        if (!over()) break;
+        const zones = partnersOf[wi].length ? new Set([ctx.zoneKey[p]]) : undefined;
+        while ((rows[wi].get(p) ?? 0) > 0 && over()) {
+          const to = ctx.eligible[wi].find((q) => q !== p && n[q] > 0 && (!zones || zones.has(ctx.zoneKey[q])) && fitsAt(wi, q, n[q]) && spreadOk(wi, q));
+          if (to === undefined) break;
+          move(wi, p, to, 1);
+          moves.push([wi, to]);
+          if (!residents[to].includes(wi)) residents[to].push(wi);
+          if ((previous?.[wi].get(to) ?? 0) < (rows[wi].get(to) ?? 0)) migrations++;
+        }
+      }
+      const saving = pools[p].costPerHour * ctx.stepHours;
+      if (over() || migrations * ctx.migrationPerInstance >= saving) {
+        for (let i = moves.length - 1; i >= 0; i--) move(moves[i][0], moves[i][1], p, 1);
+        break;
+      }
+      n[p]--;
+    }
+  }
+}
+
+/** The eligible pool where one more node is cheapest per instance of w, with quota, maintenance and budget room. */
+function cheapestGrowable(
+  ctx: HorizonContext,
+  wi: number,
+  t: number,
+  n: Int32Array,
+  reserved: Int32Array,
+  domainCap: (wi: number, p: number) => number,
+  among: readonly number[] = ctx.eligible[wi],
+): number {
+  const r = ctx.workloads[wi].perInstance;
+  let best = -1;
+  let bestCost = Infinity;
+  let spend = 0;
+  ctx.pools.forEach((p, i) => {
+    spend += (p.costPerHour * Math.max(0, n[i] - reserved[i]) + (p.reservedCostPerHour ?? 0) * reserved[i]) * ctx.stepHours;
+  });
+  for (const p of among) {
+    if (n[p] >= ctx.avail[t][p] || domainCap(wi, p) <= 0) continue;
+    const pool = ctx.pools[p];
+    const extra = n[p] >= reserved[p] ? pool.costPerHour * ctx.stepHours : 0;
+    if (ctx.budget && spend + extra > ctx.budget[t] + 1e-9) continue;
+    if (!quotaAllows(ctx, t, n, p)) continue;
+    const perInstance = extra / Math.max(1, perNode(pool, r));
+    if (perInstance < bestCost) {
+      bestCost = perInstance;
+      best = p;
+    }
+  }
+  return best;
+}
+
+function budgetAllows(ctx: HorizonContext, t: number, n: Int32Array, p: number, values: Float64Array, reservedVar: Int32Array): boolean {
+  if (!ctx.budget) return true;
+  let spend = 0;
+  ctx.pools.forEach((pool, i) => {
+    const r = reservedVar[i] < 0 ? 0 : Math.round(values[reservedVar[i]]);
+    spend += (pool.costPerHour * Math.max(0, n[i] + (i === p ? 1 : 0) - r) + (pool.reservedCostPerHour ?? 0) * r) * ctx.stepHours;
+  });
+  return spend <= ctx.budget[t] + 1e-9;
+}
+
+function quotaAllows(ctx: HorizonContext, t: number, n: Int32Array, p: number): boolean {
+  const provider = ctx.pools[p].provider;
+  for (const q of ctx.quotas) {
+    if (q.provider !== provider) continue;
+    let nodes = 1;
+    let cpu = ctx.pools[p].nodeType.capacity.cpuMillicores;
+    let mem = ctx.pools[p].nodeType.capacity.memoryMiB;
+    ctx.pools.forEach((pool, i) => {
+      if (pool.provider !== provider) return;
+      nodes += n[i];
+      cpu += n[i] * pool.nodeType.capacity.cpuMillicores;
+      mem += n[i] * pool.nodeType.capacity.memoryMiB;
+    });
+    if ((q.maxNodes !== undefined && nodes > q.maxNodes) || (q.maxCpuMillicores !== undefined && cpu > q.maxCpuMillicores) || (q.maxMemoryMiB !== undefined && mem > q.maxMemoryMiB)) return false;
+  }
+  return true;
+}
+
+/**
+ * Best reservation per pool for fixed node counts: the cost
+ * R·h·T·r + c·h·Σ_t max(0, n_t − r) is convex piecewise linear in r with
+ * breakpoints at the n_t, so the best r is one of them (or 0). A candidate is
+ * kept only if every step stays within budget.
+ */
+function chooseReserved(ctx: HorizonContext, plan: HorizonPlan): Int32Array {
+  const out = Int32Array.from(plan.reserved);
+  ctx.pools.forEach((p, i) => {
+    if (p.reservedCostPerHour === undefined) {
+      out[i] = 0;
+      return;
+    }
+    const candidates = [...new Set([0, ...plan.nodes.map((n) => n[i])])];
+    let best = out[i];
+    let bestCost = Infinity;
+    for (const r of candidates) {
+      out[i] = r;
+      const cost = evaluatePlanReservedOnly(ctx, plan, i, r);
+      if (cost < bestCost - 1e-9 && withinBudget(ctx, plan, out)) {
+        bestCost = cost;
+        best = r;
+      }
+    }
+    out[i] = best;
+  });
+  return out;
+}
+
+function evaluatePlanReservedOnly(ctx: HorizonContext, plan: HorizonPlan, p: number, r: number): number {
+  const pool = ctx.pools[p];
+  let cost = (pool.reservedCostPerHour ?? 0) * r * ctx.stepHours * ctx.steps;
+  for (let t = 0; t < ctx.steps; t++) cost += pool.costPerHour * Math.max(0, plan.nodes[t][p] - r) * ctx.stepHours;
+  return cost;
+}
+
+function withinBudget(ctx: HorizonContext, plan: HorizonPlan, reserved: Int32Array): boolean {
+  if (!ctx.budget) return true;
+  for (let t = 0; t < ctx.steps; t++) {
+    let spend = 0;
+    ctx.pools.forEach((p, i) => {
+      spend += (p.costPerHour * Math.max(0, plan.nodes[t][i] - reserved[i]) + (p.reservedCostPerHour ?? 0) * reserved[i]) * ctx.stepHours;
+    });
+    if (spend > ctx.budget[t] + 1e-6) return false;
+  }
+  return true;
+}
+

@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { explainHorizon } from './explain.ts';
+import type { HorizonInput } from './horizon.ts';
+import { optimizeHorizon } from './optimizeHorizon.ts';
+import { hpool, hwork } from './testFixtures.ts';
+import { applyAlternative, whatIf } from './whatif.ts';
+
+const GiB = 1024;
+
+describe('explainHorizon', () => {
+  it('says why a pci workload pays more, and prices one more instance as its share of a node', async () => {
+    const input: HorizonInput = {
+      steps: 1,
+      stepHours: 1,
+      workloads: [hwork('payments', 1000, 1 * GiB, [8], { tags: ['pci'] }), hwork('web', 1000, 1 * GiB, [8])],
+      pools: [hpool('cheap', 4, 16, 0.2), hpool('secure', 4, 16, 0.4, { tags: ['pci'] })],
+    };
+    const result = await optimizeHorizon(input);
+    const [payments, web] = await explainHorizon(result);
+    expect(payments.pools).toEqual([{ pool: 'secure', instances: 8, costPerInstanceHour: 0.1, reason: 'cheapest eligible pool per instance' }]);
+    expect(payments.passedOver).toEqual(["'cheap' (0.05/h per instance): does not offer tag pci"]);
+    expect(payments.binding).toContain('tags pci: only 1 of 2 pools may run it');
+    // One more 1-CPU instance on 4-CPU nodes at $0.40/h: a quarter node, $0.10 (LP price).
+    expect(payments.marginalCostPerInstance![0]).toBeCloseTo(0.1, 9);
+    expect(web.pools[0]).toMatchObject({ pool: 'cheap', instances: 8, reason: 'cheapest eligible pool per instance' });
+    expect(web.marginalCostPerInstance![0]).toBeCloseTo(0.05, 9);
+  });
+
+  it('names a maintenance window and a full pool as binding when a workload is short', async () => {
+    const input: HorizonInput = {
+      steps: 2,
+      stepHours: 1,
+      workloads: [hwork('batch', 1000, 1 * GiB, [8, 8], { priority: 0 }), hwork('api', 1000, 1 * GiB, [4, 4], { priority: 10 })],
+      pools: [hpool('only', 4, 16, 0.2, { maxNodes: 3 })],
+      maintenance: [{ name: 'rack-swap', pool: 'only', fromStep: 1, toStep: 2, nodesDown: 1 }],
+    };
+    const result = await optimizeHorizon(input);
+    expect(result.shortfall).toEqual({ api: [0, 0], batch: [0, 4] });
+    const [, batch] = await explainHorizon(result);
+    expect(batch.workload).toBe('batch');
+    expect(batch.binding).toContain("capacity: every pool it may use is at its quota at step 1 (maintenance 'rack-swap')");
+    expect(batch.binding.some((b) => b.startsWith('contention: short by 4 instances at step 1'))).toBe(true);
+    // With the pool full, one more instance can only come out of shortfall: its price is the shortfall penalty.
+    expect(batch.marginalCostPerInstance![1]).toBeCloseTo(result.context.penalty[1][result.context.workloadIndex.get('batch')!], 6);
+  });
+});
+
+describe('whatIf', () => {
+  const base: HorizonInput = {
+    steps: 4,
+    stepHours: 1,
+    workloads: [hwork('api', 1000, 1 * GiB, [8, 8, 4, 4], { priority: 10, minInstances: 2 }), hwork('batch', 1000, 1 * GiB, [4, 4, 4, 4])],
+    pools: [hpool('a', 4, 16, 0.2, { provider: 'x', maxNodes: 3 }), hpool('b', 4, 16, 0.3, { provider: 'y', maxNodes: 1 })],
+  };
+
+  it('picks the cheapest maintenance slot that holds every SLO and reports the failing workloads of the others', async () => {
+    const report = await whatIf(base, [
+      { name: 'patch a at steps 0–1', maintenance: [{ name: 'patch', pool: 'a', fromStep: 0, toStep: 2, nodesDown: 1 }] },
+      { name: 'patch a at steps 2–3', maintenance: [{ name: 'patch', pool: 'a', fromStep: 2, toStep: 4, nodesDown: 1 }] },
+      { name: 'provider x outage at step 3', outage: { provider: 'x', fromStep: 3, toStep: 4 } },
+      { name: 'y 50% dearer', priceChanges: [{ provider: 'y', factor: 1.5 }] },
+    ]);
+    expect(report.base.holdsSlos).toBe(true);
+    // Base: 12 CPU at steps 0–1 fit in 3 nodes of a ($0.60); 8 CPU at steps 2–3 in 2 ($0.40).
+    expect(report.base.cost).toBeCloseTo(0.6 * 2 + 0.4 * 2, 9);
+    const [early, late, outage, dearer] = report.alternatives;
+    // Early: only 2 a nodes + 1 b = 12 CPU at steps 0–1: holds, but b costs more.
+    expect(early).toMatchObject({ holdsSlos: true, failures: [] });
+    expect(early.cost).toBeCloseTo((0.4 + 0.3) * 2 + 0.4 * 2, 9);
+    expect(late).toMatchObject({ holdsSlos: true });
+    expect(late.cost).toBeCloseTo(0.6 * 2 + 0.4 * 2, 9);
+    // Outage: only b (4 CPU) at step 3 for 8 instances: api keeps 4, batch loses all 4.
+    expect(outage.holdsSlos).toBe(false);
+    expect(outage.failures).toEqual([{ workload: 'batch', steps: [3], missingInstanceSteps: 4 }]);
+    expect(dearer.holdsSlos).toBe(true);
+    expect(report.best).toBe('patch a at steps 2–3');
+  });
+
+  it('applies price changes to one provider and an outage as full maintenance of its pools', () => {
+    const changed = applyAlternative(base, { name: 'x', priceChanges: [{ provider: 'x', factor: 2 }], outage: { provider: 'y', fromStep: 1, toStep: 2 } });
+    expect(changed.pools.map((p) => p.costPerHour)).toEqual([0.4, 0.3]);
+    expect(changed.maintenance).toEqual([{ name: 'x: y outage', pool: 'b', fromStep: 1, toStep: 2 }]);
+  });
+});

@@ -1,0 +1,93 @@
+/**
+ * Entry point of multi-step allocation: picks the exact MIP when it is small
+ * enough, the class decomposition otherwise, and always returns a plan checked
+ * against every hard constraint, its cost recomputed from the decisions, a
+ * valid lower bound and the gap. Infeasible input raises an `InfeasibleError`
+ * naming the conflicting constraints in user terms.
+ */
+import { InfeasibleError } from '../core/errors.ts';
+import type { Allocation } from '../core/plan.ts';
+import { type DecomposeOptions, type Decomposed, solveDecomposed } from './decompose.ts';
+import { diagnoseHorizon, quickChecks } from './diagnose.ts';
+import { type CostBreakdown, type HorizonContext, type HorizonInput, type HorizonPlan, buildContext, checkPlan, evaluatePlan, placementSize, stepAllocation } from './horizon.ts';
+import { solveExact } from './horizonModel.ts';
+import { relativeGap } from './solver.ts';
+
+export type HorizonMethod = 'exact' | 'decomposition';
+
+export interface HorizonOptions extends DecomposeOptions {
+  /** `auto` (default): exact when the placement model has at most `exactLimit` placement variables. */
+  readonly method?: 'auto' | HorizonMethod;
+  readonly exactLimit?: number;
+  readonly timeLimitSeconds?: number;
+  readonly mipRelGap?: number;
+}
+
+export interface HorizonResult {
+  readonly method: HorizonMethod;
+  readonly plan: HorizonPlan;
+  readonly context: HorizonContext;
+  /** Step-by-step allocations by name. */
+  readonly allocations: readonly Allocation[];
+  readonly reservedByPool: Readonly<Record<string, number>>;
+  readonly cost: CostBreakdown;
+  /** Valid lower bound on `cost.objective` for the original (undecomposed) problem. */
+  readonly lowerBound: number;
+  /** (objective − lowerBound) / objective. */
+  readonly gap: number;
+  readonly seconds: number;
+  /** Missing instances per workload per step (contention), by name. */
+  readonly shortfall: Readonly<Record<string, readonly number[]>>;
+  /** Size and timing of the aggregated model (decomposition only). */
+  readonly aggregate?: Decomposed['aggregate'];
+}
+
+export async function optimizeHorizon(input: HorizonInput, options: HorizonOptions = {}): Promise<HorizonResult> {
+  const started = performance.now();
+  const ctx = buildContext(input);
+  const obvious = quickChecks(ctx);
+  if (obvious.length) throw new InfeasibleError('no plan meets every hard constraint', obvious);
+  const method = options.method && options.method !== 'auto' ? options.method : placementSize(ctx) <= (options.exactLimit ?? 20_000) ? 'exact' : 'decomposition';
+  let plan: HorizonPlan;
+  let lowerBound: number;
+  let aggregate: Decomposed['aggregate'] | undefined;
+  if (method === 'exact') {
+    const solved = await solveExact(ctx, options.timeLimitSeconds ?? 30, options.mipRelGap ?? 1e-4);
+    if ('infeasible' in solved) throw await infeasible(input);
+    plan = solved.plan;
+    lowerBound = solved.solve.lowerBound;
+  } else {
+    const solved = await solveDecomposed(ctx, options);
+    if (!solved) throw await infeasible(input);
+    plan = solved.plan;
+    lowerBound = solved.lowerBound;
+    aggregate = solved.aggregate;
+  }
+  const violations = checkPlan(ctx, plan);
+  if (violations.length) throw new Error(`internal: ${method} plan breaks constraints:\n  ${violations.slice(0, 10).join('\n  ')}`);
+  const cost = evaluatePlan(ctx, plan);
+  // A bound above the recomputed objective can only come from solver tolerances.
+  lowerBound = Math.min(lowerBound, cost.objective);
+  const shortfall: Record<string, number[]> = {};
+  ctx.workloads.forEach((w, wi) => {
+    shortfall[w.name] = Array.from({ length: ctx.steps }, (_, t) => ctx.req[t][wi] - [...plan.placement[t][wi].values()].reduce((a, b) => a + b, 0));
+  });
+  return {
+    method,
+    plan,
+    context: ctx,
+    allocations: Array.from({ length: ctx.steps }, (_, t) => stepAllocation(ctx, plan, t)),
+    reservedByPool: Object.fromEntries(ctx.pools.map((p, i) => [p.name, plan.reserved[i]])),
+    cost,
+    lowerBound,
+    gap: relativeGap(cost.objective, lowerBound),
+    seconds: (performance.now() - started) / 1000,
+    shortfall,
+    aggregate,
+  };
+}
+
+async function infeasible(input: HorizonInput): Promise<InfeasibleError> {
+  const conflicts = await diagnoseHorizon(input);
+  return new InfeasibleError('no plan meets every hard constraint', conflicts.length ? conflicts : ['the constraints conflict, but no smaller set of named constraints could be isolated']);
+}
