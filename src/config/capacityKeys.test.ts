@@ -64,7 +64,7 @@ describe('network bandwidth', () => {
   });
 
   it('must be positive', () => {
-    expect(invalid(scenario([workload('a', { networkMbps: 0 })]))).toContain('workloads[0].networkMbps: Number must be greater than 0');
+    expect(invalid(scenario([workload('a', { networkMbps: 0 })]))).toContain('workloads[0].networkMbps: must be more than 0, got "0"');
   });
 });
 

@@ -31,7 +31,10 @@ const positiveSeconds = seconds.refine((v) => v > 0, 'must be more than 0 second
  * (src/config/units.ts); the loader prefixes the message with the field's path.
  */
 function quantity(parse: (v: Quantity, field: string) => number) {
-  return z.union([z.number(), z.string()]).transform((v, ctx) => {
+  const numberOrString = z.union([z.number(), z.string()], {
+    errorMap: (_issue, ctx) => ({ message: ctx.data === undefined ? 'is required' : 'must be a number in the canonical unit or a string with a unit' }),
+  });
+  return numberOrString.transform((v, ctx) => {
     try {
       const n = parse(v, '');
       if (!(n > 0)) {
