@@ -35,8 +35,8 @@ function arg(name: string): string | undefined {
 }
 const limit = arg('limit') ? Number(arg('limit')) : undefined;
 const workers = Number(arg('workers') ?? 2);
-const epochs = Number(arg('epochs') ?? 4);
-const extra = (arg('extra') ?? 'auto-ets,auto-arima').split(',').filter(Boolean) as ModelName[];
+const epochs = Number(arg('epochs') ?? 3);
+const extra = (arg('extra') ?? '').split(',').filter(Boolean) as ModelName[];
 const withNab = !process.argv.includes('--no-nab');
 const jsonPath = arg('json') ?? join(root, 'bench', 'results', 'forecast.json');
 

@@ -7,6 +7,8 @@
  */
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import { InvalidInputError } from '../core/errors.ts';
 import type { WorkerRequest, WorkerResponse, TaskResult, Task } from './worker.ts';
 
@@ -27,6 +29,12 @@ export interface ForecastPool {
 
 const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url);
 
+/** tsx's ESM register API (vitest's import.meta lacks resolve; tsx ships the ESM build beside the CJS one). */
+function tsxApiUrl(): string {
+  if (typeof import.meta.resolve === 'function') return import.meta.resolve('tsx/esm/api');
+  return pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+}
+
 /**
  * A worker of the TypeScript source tree registers tsx's loader in its own thread
  * first (on Node 20 the hooks of the tsx CLI or of vitest do not reach workers, nor
@@ -34,7 +42,7 @@ const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './
  */
 function startWorker(): Worker {
   if (!WORKER_URL.pathname.endsWith('.ts')) return new Worker(WORKER_URL);
-  const bootstrap = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL.href)}); });`;
+  const bootstrap = `import(${JSON.stringify(tsxApiUrl())}).then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL.href)}); });`;
   return new Worker(bootstrap, { eval: true });
 }
 

@@ -212,7 +212,11 @@ export function selectByBacktest(candidates: readonly Forecaster[], options: Sel
       const entries = [...singles];
       const ranked = singles.filter((e) => Number.isFinite(e.score)).sort((a, b) => a.score - b.score);
       const foldCount = ranked.length ? ranked[0].folds.length : 0;
-      const top = ranked.filter((e) => e.folds.length === foldCount).slice(0, topK);
+      // The best k, in candidate order (so a combination has one name whatever the ranking).
+      const top = ranked
+        .filter((e) => e.folds.length === foldCount)
+        .slice(0, topK)
+        .sort((a, b) => a.members[0] - b.members[0]);
       if (topK >= 2 && top.length >= 2) {
         for (const rule of ['median', 'mean'] as const) {
           if (rule === 'median' && top.length < 3) continue; // the median of two is their mean
