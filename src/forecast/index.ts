@@ -40,7 +40,7 @@ export interface RegistryOptions {
 }
 
 /**
- * 'auto': daily and weekly seasonal naive and MSTL, compared by backtests from
+ * 'auto': daily and weekly seasonal naive, MSTL and Theta, compared by backtests from
  * eight origins spread over the last day (so every time of day is scored) and
  * the winner calibrated on its own folds.
  */
@@ -50,7 +50,7 @@ export function autoForecaster(options: RegistryOptions = {}): Forecaster {
   const day = periodSteps(stepSeconds, DAY_SECONDS) ?? 24;
   const origins = 8;
   return selectByBacktest(
-    [seasonalNaive(), ...(week ? [seasonalNaive({ periodSteps: week, name: 'seasonal-naive-weekly' })] : []), mstl()],
+    [seasonalNaive(), ...(week ? [seasonalNaive({ periodSteps: week, name: 'seasonal-naive-weekly' })] : []), mstl(), theta()],
     { horizonSteps: options.horizonSteps, origins, strideSteps: Math.max(1, Math.round(day / origins)), reselectAfterSteps: options.reselectAfterSteps },
   );
 }
