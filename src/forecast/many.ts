@@ -60,17 +60,17 @@ export async function forecastMany(pool: ForecastPool, series: readonly Series[]
   for (const r of results) for (const name of Object.keys(r.perModel ?? {})) names.add(name);
   const pooled = options.pooledCalibration ?? true;
   const half = options.poolHalfWidthSteps ?? (series.length >= 100 ? 0 : 3);
-  const calibrate = (name: string, forecast: QuantileForecast | undefined, r: SeriesForecast, errors: number[][]): QuantileForecast | undefined =>
+  const calibrate = (forecast: QuantileForecast | undefined, r: SeriesForecast, errors: number[][]): QuantileForecast | undefined =>
     forecast && pooled ? applyPooledConformal(forecast, errors, r.scale, options.levels) : forecast;
   const sortedBy = new Map<string, number[][]>();
   for (const name of names) {
     sortedBy.set(name, pooledScaledErrors(results.map((r) => r.scaledErrors[name] ?? []), config.horizonSteps, half));
   }
-  const forecasts = results.map((r) => calibrate('auto', r.forecast, r, sortedBy.get('auto')!)!);
+  const forecasts = results.map((r) => calibrate(r.forecast, r, sortedBy.get('auto')!)!);
   const perModel: Record<string, (QuantileForecast | undefined)[]> = {};
   for (const name of names) {
     if (name === 'auto') continue;
-    perModel[name] = results.map((r) => calibrate(name, r.perModel?.[name], r, sortedBy.get(name)!));
+    perModel[name] = results.map((r) => calibrate(r.perModel?.[name], r, sortedBy.get(name)!));
   }
   return { series: results, forecasts, perModel, globalModels, trainSeconds };
 }
