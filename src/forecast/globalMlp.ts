@@ -30,7 +30,7 @@ import { endSeconds, type Series } from '../core/series.ts';
 import { InvalidInputError } from '../core/errors.ts';
 import { buildForecast } from './quantiles.ts';
 import { fillGaps, laggedMae, normalQuantile } from './stats.ts';
-import { lcg } from './testData.ts';
+import { lcg } from './random.ts';
 
 export interface GlobalMlpOptions {
   /** Past steps fed to the network; default 168 (a week of hours). */
