@@ -332,7 +332,7 @@ export const simulationSchema = z
 
 export const predictivePolicySchema = z
   .object({
-    model: z.enum(['auto', 'mstl', 'seasonal-naive', 'auto-ets']).default('auto'),
+    model: z.enum(['auto', 'mstl', 'seasonal-naive', 'auto-ets', 'theta', 'auto-arima']).default('auto'),
     refitIntervalSeconds: positiveSeconds.default(6 * 3600),
   })
   .strict();

@@ -24,6 +24,11 @@ export interface ConformalOptions {
   readonly scale?: 'model' | 'none';
   /** Lower bound of every forecast value; default 0 (demand). */
   readonly floor?: number;
+  /**
+   * Make each quantile's distance from the mean non-decreasing with the horizon
+   * (a running maximum over steps), so bands never narrow further ahead; default false.
+   */
+  readonly widenWithHorizon?: boolean;
 }
 
 export interface CalibrationOptions extends ConformalOptions {
@@ -105,7 +110,20 @@ export function conformalFromFolds(
         return base.mean[h] + sortedQuantile(errors, conformalLevel(level, errors.length)) * (useScaled ? s[h] : 1);
       };
       const grid = { model: name, startSeconds: base.startSeconds, stepSeconds: base.stepSeconds };
-      return buildForecast(grid, base.mean, levels, quantile, options.floor ?? 0);
+      if (!options.widenWithHorizon) return buildForecast(grid, base.mean, levels, quantile, options.floor ?? 0);
+      // Offsets from the mean, made monotone in |offset| over the horizon, level by level.
+      const offsets = new Map<number, number[]>();
+      for (const level of levels) {
+        const path: number[] = [];
+        let widest = 0;
+        for (let h = 0; h < horizonSteps; h++) {
+          const offset = quantile(level, h) - base.mean[h];
+          widest = level >= 0.5 ? Math.max(widest, offset) : Math.min(widest, offset);
+          path.push(widest);
+        }
+        offsets.set(level, path);
+      }
+      return buildForecast(grid, base.mean, levels, (level, h) => base.mean[h] + offsets.get(level)![h], options.floor ?? 0);
     },
   };
 }
@@ -125,4 +143,55 @@ export function calibrated(model: Forecaster, options: CalibrationOptions): Fore
       return conformalFromFolds(model.fit(input), folds, name, options);
     },
   };
+}
+
+/**
+ * Cross-series split conformal. Per series, the backtest errors of a model scaled
+ * by that series' scale (its in-sample seasonal-naive MAE, the MASE denominator)
+ * are exchangeable enough across a collection of similar series to pool: their
+ * per-step quantiles, from hundreds of series rather than a few folds, calibrate
+ * every series' band as mean + quantile · scale. `errors[s][f][h]` is series s,
+ * fold f, step h; steps within ± poolHalfWidthSteps are pooled.
+ */
+export function pooledScaledErrors(errors: readonly (readonly (readonly number[])[])[], horizonSteps: number, poolHalfWidthSteps = 0): number[][] {
+  const perStep: number[][] = Array.from({ length: horizonSteps }, () => []);
+  for (const series of errors) {
+    for (const fold of series) {
+      for (let h = 0; h < Math.min(horizonSteps, fold.length); h++) if (Number.isFinite(fold[h])) perStep[h].push(fold[h]);
+    }
+  }
+  return perStep.map((_, h) => {
+    const pooled: number[] = [];
+    for (let k = Math.max(0, h - poolHalfWidthSteps); k <= Math.min(horizonSteps - 1, h + poolHalfWidthSteps); k++) pooled.push(...perStep[k]);
+    return pooled.sort((a, b) => a - b);
+  });
+}
+
+/**
+ * A forecast's quantiles replaced by mean + (pooled scaled error quantile) · scale,
+ * made non-narrowing over the horizon. Steps past the calibrated horizon reuse its last step.
+ */
+export function applyPooledConformal(
+  forecast: QuantileForecast,
+  sortedErrors: readonly (readonly number[])[],
+  scale: number,
+  levels: readonly number[],
+  floor = 0,
+): QuantileForecast {
+  const last = sortedErrors.length - 1;
+  const offsets = new Map<number, number[]>();
+  for (const level of levels) {
+    let widest = 0;
+    offsets.set(
+      level,
+      forecast.mean.map((_, h) => {
+        const errors = sortedErrors[Math.min(h, last)];
+        const offset = errors.length ? sortedQuantile(errors, conformalLevel(level, errors.length)) * scale : 0;
+        widest = level >= 0.5 ? Math.max(widest, offset) : Math.min(widest, offset);
+        return widest;
+      }),
+    );
+  }
+  const grid = { model: forecast.model, startSeconds: forecast.startSeconds, stepSeconds: forecast.stepSeconds };
+  return buildForecast(grid, forecast.mean, levels, (level, h) => forecast.mean[h] + offsets.get(level)![h], floor);
 }

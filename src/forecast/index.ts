@@ -4,6 +4,8 @@ import { InvalidInputError } from '../core/errors.ts';
 import { autoEts } from './autoEts.ts';
 import { mstl } from './mstl.ts';
 import { seasonalNaive } from './seasonalNaive.ts';
+import { theta } from './theta.ts';
+import { autoArima } from './arima.ts';
 import { selectByBacktest } from './select.ts';
 import { DAY_SECONDS, WEEK_SECONDS, periodSteps } from './periods.ts';
 
@@ -15,8 +17,17 @@ export { refitting, type OnlineForecaster, type RefittingOptions } from './onlin
 export { selectByBacktest, type SelectionOptions, type SelectedFit, type CandidateScore } from './select.ts';
 export { backtest, rollingOrigins, type BacktestFold, type RollingOriginOptions } from './backtest.ts';
 export { normalQuantile } from './stats.ts';
+export { theta, type ThetaOptions } from './theta.ts';
+export { autoArima, type AutoArimaOptions } from './arima.ts';
+export { globalMlp, trainGlobalMlp, type GlobalMlpModel, type GlobalMlpOptions } from './globalMlp.ts';
+export { combination, combineForecasts, type CombinationRule } from './combine.ts';
+export { applyPooledConformal, pooledScaledErrors } from './conformal.ts';
+export { engineForecaster, forecastSeries, globalTrainingSeries, backtestSpanSteps, MODEL_NAMES, type EngineConfig, type ModelName, type SeriesForecast } from './engine.ts';
+export { forecastMany, type ManyOptions, type ManyResult } from './many.ts';
+export { createForecastPool, type ForecastPool, type ForecastPoolOptions } from './pool.ts';
+export { smape, mase, msis, owa, coverage, seasonalScale, M4_HOURLY_NAIVE2 } from './accuracy.ts';
 
-export const FORECASTER_NAMES = ['seasonal-naive', 'mstl', 'auto-ets', 'auto'] as const;
+export const FORECASTER_NAMES = ['seasonal-naive', 'mstl', 'auto-ets', 'auto', 'theta', 'auto-arima'] as const;
 export type ForecasterName = (typeof FORECASTER_NAMES)[number];
 
 export interface RegistryOptions {
@@ -29,7 +40,7 @@ export interface RegistryOptions {
 }
 
 /**
- * 'auto': daily and weekly seasonal naive and MSTL, compared by backtests from
+ * 'auto': daily and weekly seasonal naive, MSTL and Theta, compared by backtests from
  * eight origins spread over the last day (so every time of day is scored) and
  * the winner calibrated on its own folds.
  */
@@ -39,7 +50,7 @@ export function autoForecaster(options: RegistryOptions = {}): Forecaster {
   const day = periodSteps(stepSeconds, DAY_SECONDS) ?? 24;
   const origins = 8;
   return selectByBacktest(
-    [seasonalNaive(), ...(week ? [seasonalNaive({ periodSteps: week, name: 'seasonal-naive-weekly' })] : []), mstl()],
+    [seasonalNaive(), ...(week ? [seasonalNaive({ periodSteps: week, name: 'seasonal-naive-weekly' })] : []), mstl(), theta()],
     { horizonSteps: options.horizonSteps, origins, strideSteps: Math.max(1, Math.round(day / origins)), reselectAfterSteps: options.reselectAfterSteps },
   );
 }
@@ -55,6 +66,10 @@ export function forecasterByName(name: string, options: RegistryOptions = {}): F
       return autoEts();
     case 'auto':
       return autoForecaster(options);
+    case 'theta':
+      return theta();
+    case 'auto-arima':
+      return autoArima();
     default:
       throw new InvalidInputError('forecaster', `unknown model '${name}'; expected one of ${FORECASTER_NAMES.join(', ')}`);
   }

@@ -5,14 +5,7 @@
 import { readFileSync } from 'node:fs';
 import type { Series } from '../core/series.ts';
 
-/** Uniform numbers in [0, 1) from a 32-bit linear congruential generator (Numerical Recipes constants). */
-export function lcg(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 4294967296;
-  };
-}
+export { lcg } from './random.ts';
 
 /**
  * A NAB CSV as a regular Series. The step is the most common gap between
