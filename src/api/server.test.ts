@@ -96,7 +96,7 @@ describe('HTTP API', () => {
   it('answers malformed input with 400 naming the problem and where, storing nothing', async () => {
     const bad = await app.inject({ method: 'POST', url: '/v1/apply', headers: auth(operator), payload: { pools: [pool, { ...pool, name: 'b', cpuMillicores: 'lots' }], workloads: [workload] } });
     expect(bad.statusCode).toBe(400);
-    expect(bad.json().issues[0]).toEqual({ where: 'body.pools[1].cpuMillicores', problem: 'Expected number, received string' });
+    expect(bad.json().issues[0]).toEqual({ where: 'body.pools[1].cpuMillicores', problem: '"lots" is not a number with a unit; accepted units: cores, vCPU, m, millicores (a plain number means millicores)' });
     const unknown = await app.inject({ method: 'POST', url: '/v1/apply', headers: auth(operator), payload: { pools: [{ ...pool, cpus: 3 }] } });
     expect(unknown.json().message).toContain('body.pools[0]: unknown key "cpus"');
     const dup = await app.inject({ method: 'POST', url: '/v1/apply', headers: auth(operator), payload: { pools: [pool, pool] } });

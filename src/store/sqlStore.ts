@@ -108,7 +108,14 @@ export class SqlStore implements Store {
     });
   }
 
-  async readSamples(workload: string, fromSeconds: number, toSeconds: number): Promise<{ timeSeconds: number; value: number }[]> {
+  async readSamples(workload: string, fromSeconds: number, toSeconds: number, lastN?: number): Promise<{ timeSeconds: number; value: number }[]> {
+    if (lastN !== undefined) {
+      // The limit in SQL (a backward walk of the primary key), so a request for the latest N never materializes the whole range.
+      const rows = await this.db.query('SELECT time_seconds, value FROM samples WHERE workload = ? AND time_seconds >= ? AND time_seconds < ? ORDER BY time_seconds DESC LIMIT ?', [workload, fromSeconds, toSeconds, lastN]);
+      const out = new Array<{ timeSeconds: number; value: number }>(rows.length);
+      for (let i = 0; i < rows.length; i++) out[rows.length - 1 - i] = { timeSeconds: num(rows[i].time_seconds), value: num(rows[i].value) };
+      return out;
+    }
     const rows = await this.db.query('SELECT time_seconds, value FROM samples WHERE workload = ? AND time_seconds >= ? AND time_seconds < ? ORDER BY time_seconds', [workload, fromSeconds, toSeconds]);
     return rows.map((r) => ({ timeSeconds: num(r.time_seconds), value: num(r.value) }));
   }

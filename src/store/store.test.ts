@@ -76,6 +76,16 @@ describe.each(engines)('store on %s', (engine, open) => {
       { timeSeconds: 300, value: 3 },
     ]);
     expect(await store.readSamples('api', 100, 300)).toHaveLength(2);
+    // The latest N of a range, still in time order (the limit runs in SQL).
+    expect(await store.readSamples('api', 0, 1000, 2)).toEqual([
+      { timeSeconds: 200, value: 2 },
+      { timeSeconds: 300, value: 3 },
+    ]);
+    expect(await store.readSamples('api', 0, 300, 2)).toEqual([
+      { timeSeconds: 100, value: 1 },
+      { timeSeconds: 200, value: 2 },
+    ]);
+    expect(await store.readSamples('api', 0, 1000, 10)).toHaveLength(4);
     expect(await store.seriesSummaries()).toEqual([{ workload: 'api', samples: 4, firstSeconds: 50, lastSeconds: 300 }]);
     await store.close();
   });
