@@ -34,6 +34,13 @@ export interface Db {
   /** Run `fn` in one transaction: everything or nothing. */
   transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+  /**
+   * A number that changes whenever any connection (this process's writer or
+   * another process) has committed since the last call saw it; undefined
+   * where the engine offers no cheap exact signal (PostgreSQL). Lets a cache
+   * of a read be exactly as fresh as the read itself.
+   */
+  changeCounter?(): number;
 }
 
 /** `?` -> `$1, $2, …` (our SQL has no `?` inside string literals). */
@@ -85,6 +92,11 @@ export class SqliteDb implements Db {
     this.writer.pragma('foreign_keys = ON');
     this.reader = new Database(path, { readonly: true, fileMustExist: true });
     this.reader.pragma('busy_timeout = 10000');
+  }
+
+  /** SQLite's data_version on the read connection: it changes with every commit made by any other connection, our writer included. */
+  changeCounter(): number {
+    return this.reader.pragma('data_version', { simple: true }) as number;
   }
 
   private prepared(db: Database.Database, cache: Map<string, Database.Statement>, sql: string): Database.Statement {
