@@ -35,6 +35,18 @@ export function sha256Hex(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
+/** Sample rows come out of the driver already in the API's shape (no second object per sample). */
+const SAMPLE_COLUMNS = 'time_seconds AS "timeSeconds", value';
+type SampleRowOut = { timeSeconds: number; value: number };
+/** Both drivers give DOUBLE PRECISION as JS numbers; convert only if one ever does not. */
+function samplesOut(rows: SampleRowOut[]): SampleRowOut[] {
+  for (const r of rows) {
+    if (typeof r.timeSeconds !== 'number') r.timeSeconds = Number(r.timeSeconds);
+    if (typeof r.value !== 'number') r.value = Number(r.value);
+  }
+  return rows;
+}
+
 /** Bound on remembered tokens (cleared when full; a token is a few hundred bytes). */
 const TOKEN_CACHE_ENTRIES = 10_000;
 
@@ -116,13 +128,11 @@ export class SqlStore implements Store {
   async readSamples(workload: string, fromSeconds: number, toSeconds: number, lastN?: number): Promise<{ timeSeconds: number; value: number }[]> {
     if (lastN !== undefined) {
       // The limit in SQL (a backward walk of the primary key), so a request for the latest N never materializes the whole range.
-      const rows = await this.db.query('SELECT time_seconds, value FROM samples WHERE workload = ? AND time_seconds >= ? AND time_seconds < ? ORDER BY time_seconds DESC LIMIT ?', [workload, fromSeconds, toSeconds, lastN]);
-      const out = new Array<{ timeSeconds: number; value: number }>(rows.length);
-      for (let i = 0; i < rows.length; i++) out[rows.length - 1 - i] = { timeSeconds: num(rows[i].time_seconds), value: num(rows[i].value) };
-      return out;
+      const rows = await this.db.query<SampleRowOut>(`SELECT ${SAMPLE_COLUMNS} FROM samples WHERE workload = ? AND time_seconds >= ? AND time_seconds < ? ORDER BY time_seconds DESC LIMIT ?`, [workload, fromSeconds, toSeconds, lastN]);
+      return samplesOut(rows).reverse();
     }
-    const rows = await this.db.query('SELECT time_seconds, value FROM samples WHERE workload = ? AND time_seconds >= ? AND time_seconds < ? ORDER BY time_seconds', [workload, fromSeconds, toSeconds]);
-    return rows.map((r) => ({ timeSeconds: num(r.time_seconds), value: num(r.value) }));
+    const rows = await this.db.query<SampleRowOut>(`SELECT ${SAMPLE_COLUMNS} FROM samples WHERE workload = ? AND time_seconds >= ? AND time_seconds < ? ORDER BY time_seconds`, [workload, fromSeconds, toSeconds]);
+    return samplesOut(rows);
   }
 
   async countSamples(workload?: string): Promise<number> {
