@@ -96,8 +96,11 @@ export class SqliteDb implements Db {
 
   /** SQLite's data_version on the read connection: it changes with every commit made by any other connection, our writer included. */
   changeCounter(): number {
-    return this.reader.pragma('data_version', { simple: true }) as number;
+    // Prepared once: db.pragma() would compile the statement on every call (~15 µs in the read profile).
+    this.dataVersion ??= this.reader.prepare('PRAGMA data_version').pluck();
+    return this.dataVersion.get() as number;
   }
+  private dataVersion?: Database.Statement;
 
   private prepared(db: Database.Database, cache: Map<string, Database.Statement>, sql: string): Database.Statement {
     let s = cache.get(sql);
