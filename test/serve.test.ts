@@ -72,7 +72,7 @@ describe('headroom serve', () => {
     writeFileSync(bad, 'pools:\n  - name: p\n    cpuMillicores: lots\n    memoryMiB: 1\n    costPerHour: 1\n');
     const rejected = await cli(['apply', '-f', bad, ...flags]);
     expect(rejected.code).toBe(2);
-    expect(rejected.stderr).toContain('line 3: pools[0].cpuMillicores: Expected number, received string');
+    expect(rejected.stderr).toContain('line 3: pools[0].cpuMillicores: "lots" is not a number with a unit');
 
     // Two days of 5-minute samples, then a forecast and a dry-run plan.
     const now = Math.floor(Date.now() / 1000 / 300) * 300;
