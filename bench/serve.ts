@@ -25,6 +25,8 @@ const flag = (name: string) => {
 };
 const jsonPath = resolve(flag('--json') ?? 'bench/results/serve.json');
 const seconds = Number(flag('--seconds') ?? 10);
+/** `--cpu-prof DIR`: the server processes write V8 CPU profiles there (node --cpu-prof), to see where per-request CPU goes. */
+const cpuProfDir = flag('--cpu-prof');
 const TOKEN = 'hr_bench_bootstrap_token_0123456789abcdefghijklmnop';
 const BATCH = 1000;
 const WRITERS = 4;
@@ -33,11 +35,14 @@ const READERS = 100;
 // node:http with keep-alive connections: the client must cost less than the server it measures (undici's fetch costs several ms per request on a loaded machine).
 const agent = new http.Agent({ keepAlive: true, maxSockets: 128 });
 
+const origins = new Map<string, URL>();
 function request(url: string, method: string, path: string, body?: string): Promise<{ status: number; text: string }> {
-  const u = new URL(path, url);
+  // The server's origin is parsed once (the client's CPU counts against the same 2 cores as the server's).
+  let u = origins.get(url);
+  if (!u) origins.set(url, (u = new URL(url)));
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: u.hostname, port: u.port, path: u.pathname + u.search, method, agent, headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }) } },
+      { host: u.hostname, port: u.port, path, method, agent, headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }) } },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -87,20 +92,24 @@ async function ingest(url: string): Promise<{ samplesPerSecond: number; batches:
   return { samplesPerSecond: (done * BATCH) / elapsed, batches: done };
 }
 
-async function reads(url: string): Promise<{ p50Ms: number; p99Ms: number; requestsPerSecond: number; requests: number; p99ByPath: Record<string, number> }> {
+async function reads(url: string): Promise<{ p50Ms: number; p99Ms: number; requestsPerSecond: number; requests: number; p99ByPath: Record<string, number>; clientCpuMsPerRead: number }> {
   // Something to read: two days of 5-minute samples of workload r up to now, then a dry-run cycle makes a forecast and a plan.
   const now = Math.floor(Date.now() / 1000 / 300) * 300;
   const recent = { samples: Array.from({ length: 576 }, (_, i) => ({ workload: 'r', timeSeconds: now - (576 - i) * 300, value: 50 + 30 * Math.sin((2 * Math.PI * i) / 288) })) };
   if ((await post(url, '/v1/samples', JSON.stringify(recent))).status !== 200) throw new Error('bench: could not push the recent series');
   const cycle = await post(url, '/v1/loop/run', JSON.stringify({ mode: 'dry-run' }));
   if (cycle.status !== 200) throw new Error(`bench: dry-run cycle failed: ${cycle.text}`);
-  const paths = ['/v1/workloads/r/forecast', `/v1/workloads/w1/series?fromSeconds=${1_600_000_000 + 100_000}&toSeconds=${1_600_000_000 + 100_300}`, '/v1/status', '/v1/actions?limit=50', '/v1/plans?limit=1'];
+  // The series read returns 300 samples of w1 (batch 101 went to w1, b % 4): earlier runs asked for a range of w0's times and read nothing.
+  const paths = ['/v1/workloads/r/forecast', `/v1/workloads/w1/series?fromSeconds=${1_600_000_000 + 101_000}&toSeconds=${1_600_000_000 + 101_300}`, '/v1/status', '/v1/actions?limit=50', '/v1/plans?limit=1'];
+  const series = JSON.parse((await request(url, 'GET', paths[1])).text) as { samples?: unknown[] };
+  if (series.samples?.length !== 300) throw new Error(`bench: the series read returned ${series.samples?.length} samples, expected 300`);
   // Warm-up (not measured): open the 100 connections and let the server's JIT settle for 2 s.
   const warmEnd = performance.now() + 2000;
   await Promise.all(Array.from({ length: READERS }, async (_, c) => {
     for (let i = c; performance.now() < warmEnd; i++) await request(url, 'GET', paths[i % paths.length]);
   }));
   const latencies: number[] = [];
+  const client0 = process.cpuUsage();
   const byPath = new Map<string, number[]>();
   const t0 = performance.now();
   const end = t0 + seconds * 1000;
@@ -121,9 +130,11 @@ async function reads(url: string): Promise<{ p50Ms: number; p99Ms: number; reque
     }),
   );
   const elapsed = (performance.now() - t0) / 1000;
+  const clientCpu = process.cpuUsage(client0);
+  const clientCpuMsPerRead = (clientCpu.user + clientCpu.system) / 1000 / latencies.length;
   latencies.sort((a, b) => a - b);
   const p99ByPath = Object.fromEntries([...byPath].map(([k, v]) => [k, Number(percentile(v.sort((a, b) => a - b), 0.99).toFixed(1))]));
-  return { p50Ms: percentile(latencies, 0.5), p99Ms: percentile(latencies, 0.99), requestsPerSecond: latencies.length / elapsed, requests: latencies.length, p99ByPath };
+  return { p50Ms: percentile(latencies, 0.5), p99Ms: percentile(latencies, 0.99), requestsPerSecond: latencies.length / elapsed, requests: latencies.length, p99ByPath, clientCpuMsPerRead };
 }
 
 async function storeDirect(databaseUrl: string | undefined, dataDir: string): Promise<number> {
@@ -144,7 +155,7 @@ async function configure(url: string): Promise<void> {
 
 async function runEngine(name: string, serverArgs: string[]): Promise<{ ingest: Awaited<ReturnType<typeof ingest>>; reads: Awaited<ReturnType<typeof reads>>; cpuUsPerSample: number; cpuMsPerRead: number }> {
   process.stderr.write(`bench: ${name}: starting headroom serve\n`);
-  const s: ServerProcess = await spawnServer([...serverArgs, '--no-schedule', '--log-level', 'warn'], { HEADROOM_BOOTSTRAP_TOKEN: TOKEN });
+  const s: ServerProcess = await spawnServer([...serverArgs, '--no-schedule', '--log-level', 'warn'], { HEADROOM_BOOTSTRAP_TOKEN: TOKEN }, cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(cpuProfDir)}`] : []);
   try {
     await configure(s.url);
     process.stderr.write(`bench: ${name}: ingest for ${seconds} s\n`);
@@ -173,11 +184,11 @@ try {
   const sqliteDirect = await storeDirect(undefined, join(tmp, 'direct'));
   const postgresDirect = await storeDirect(pg.createDatabase('direct'), tmp);
   const rows = [
-    ['sqlite', sqlite.ingest.samplesPerSecond, sqliteDirect, sqlite.cpuUsPerSample, sqlite.reads.p50Ms, sqlite.reads.p99Ms, sqlite.reads.requestsPerSecond, sqlite.cpuMsPerRead],
-    ['postgres', postgres.ingest.samplesPerSecond, postgresDirect, postgres.cpuUsPerSample, postgres.reads.p50Ms, postgres.reads.p99Ms, postgres.reads.requestsPerSecond, postgres.cpuMsPerRead],
+    ['sqlite', sqlite.ingest.samplesPerSecond, sqliteDirect, sqlite.cpuUsPerSample, sqlite.reads.p50Ms, sqlite.reads.p99Ms, sqlite.reads.requestsPerSecond, sqlite.cpuMsPerRead, sqlite.reads.clientCpuMsPerRead],
+    ['postgres', postgres.ingest.samplesPerSecond, postgresDirect, postgres.cpuUsPerSample, postgres.reads.p50Ms, postgres.reads.p99Ms, postgres.reads.requestsPerSecond, postgres.cpuMsPerRead, postgres.reads.clientCpuMsPerRead],
   ] as const;
-  const header = ['store', 'ingest samples/s (HTTP)', 'ingest samples/s (store)', 'server CPU µs/sample', 'read p50 ms', 'read p99 ms', 'reads/s', 'server CPU ms/read'];
-  const fmt = (r: (typeof rows)[number]) => [r[0], Math.round(r[1]).toLocaleString('en-US'), Math.round(r[2]).toLocaleString('en-US'), r[3].toFixed(2), r[4].toFixed(1), r[5].toFixed(1), Math.round(r[6]).toLocaleString('en-US'), r[7].toFixed(2)];
+  const header = ['store', 'ingest samples/s (HTTP)', 'ingest samples/s (store)', 'server CPU µs/sample', 'read p50 ms', 'read p99 ms', 'reads/s', 'server CPU ms/read', 'client CPU ms/read'];
+  const fmt = (r: (typeof rows)[number]) => [r[0], Math.round(r[1]).toLocaleString('en-US'), Math.round(r[2]).toLocaleString('en-US'), r[3].toFixed(2), r[4].toFixed(1), r[5].toFixed(1), Math.round(r[6]).toLocaleString('en-US'), r[7].toFixed(2), r[8].toFixed(2)];
   const table = [header, ...rows.map(fmt)];
   const widths = header.map((_, c) => Math.max(...table.map((r) => String(r[c]).length)));
   const line = (r: readonly (string | number)[]) => r.map((v, c) => (c === 0 ? String(v).padEnd(widths[c]) : String(v).padStart(widths[c]))).join('  ');
@@ -197,6 +208,8 @@ try {
     readRequestsPerSecond: Math.round(sqlite.reads.requestsPerSecond),
     sqliteServerCpuMicrosecondsPerSample: Number(sqlite.cpuUsPerSample.toFixed(3)),
     sqliteServerCpuMillisecondsPerRead: Number(sqlite.cpuMsPerRead.toFixed(3)),
+    sqliteClientCpuMillisecondsPerRead: Number(sqlite.reads.clientCpuMsPerRead.toFixed(3)),
+    postgresServerCpuMillisecondsPerRead: Number(postgres.cpuMsPerRead.toFixed(3)),
     postgresServerCpuMicrosecondsPerSample: Number(postgres.cpuUsPerSample.toFixed(3)),
     loadAverage1m: Number(load.toFixed(2)),
     cpus,

@@ -315,8 +315,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     '/v1/workloads/:name/series',
     { config: { role: 'viewer' }, schema: { tags: ['series'], params: nameParams, querystring: z.object({ fromSeconds: z.coerce.number().default(0), toSeconds: z.coerce.number().default(Number.MAX_SAFE_INTEGER), limit: z.coerce.number().int().min(1).max(1_000_000).default(100_000) }).strict() } },
     async (req) => {
-      const samples = await store.readSamples(req.params.name, req.query.fromSeconds, req.query.toSeconds);
-      return { workload: req.params.name, samples: samples.slice(-req.query.limit) };
+      return { workload: req.params.name, samples: await store.readSamples(req.params.name, req.query.fromSeconds, req.query.toSeconds, req.query.limit) };
     },
   );
   app.get('/v1/workloads/:name/forecast', { config: { role: 'viewer' }, schema: { tags: ['forecasts'], summary: 'The latest forecast (mean and quantile paths)', params: nameParams } }, async (req) => {

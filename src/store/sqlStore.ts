@@ -35,6 +35,21 @@ export function sha256Hex(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
+/** Sample rows come out of the driver already in the API's shape (no second object per sample). */
+const SAMPLE_COLUMNS = 'time_seconds AS "timeSeconds", value';
+type SampleRowOut = { timeSeconds: number; value: number };
+/** Both drivers give DOUBLE PRECISION as JS numbers; convert only if one ever does not. */
+function samplesOut(rows: SampleRowOut[]): SampleRowOut[] {
+  for (const r of rows) {
+    if (typeof r.timeSeconds !== 'number') r.timeSeconds = Number(r.timeSeconds);
+    if (typeof r.value !== 'number') r.value = Number(r.value);
+  }
+  return rows;
+}
+
+/** Bound on remembered tokens (cleared when full; a token is a few hundred bytes). */
+const TOKEN_CACHE_ENTRIES = 10_000;
+
 /** Lock key serializing configuration writers (version numbers) on PostgreSQL. */
 const CONFIG_LOCK = 7_400_002;
 
@@ -45,6 +60,8 @@ const optStr = (v: unknown): string | undefined => (v === null || v === undefine
 /** The Store over SQL that both SQLite and PostgreSQL run. */
 export class SqlStore implements Store {
   readonly actions: ActionLog;
+  /** Verified tokens by hash, with the change counter they were read at (see findTokenByHash). */
+  private readonly tokenCache = new Map<string, { version: number; token: ApiToken }>();
 
   private constructor(private readonly db: Db) {
     this.actions = new SqlActionLog(db);
@@ -108,9 +125,14 @@ export class SqlStore implements Store {
     });
   }
 
-  async readSamples(workload: string, fromSeconds: number, toSeconds: number): Promise<{ timeSeconds: number; value: number }[]> {
-    const rows = await this.db.query('SELECT time_seconds, value FROM samples WHERE workload = ? AND time_seconds >= ? AND time_seconds < ? ORDER BY time_seconds', [workload, fromSeconds, toSeconds]);
-    return rows.map((r) => ({ timeSeconds: num(r.time_seconds), value: num(r.value) }));
+  async readSamples(workload: string, fromSeconds: number, toSeconds: number, lastN?: number): Promise<{ timeSeconds: number; value: number }[]> {
+    if (lastN !== undefined) {
+      // The limit in SQL (a backward walk of the primary key), so a request for the latest N never materializes the whole range.
+      const rows = await this.db.query<SampleRowOut>(`SELECT ${SAMPLE_COLUMNS} FROM samples WHERE workload = ? AND time_seconds >= ? AND time_seconds < ? ORDER BY time_seconds DESC LIMIT ?`, [workload, fromSeconds, toSeconds, lastN]);
+      return samplesOut(rows).reverse();
+    }
+    const rows = await this.db.query<SampleRowOut>(`SELECT ${SAMPLE_COLUMNS} FROM samples WHERE workload = ? AND time_seconds >= ? AND time_seconds < ? ORDER BY time_seconds`, [workload, fromSeconds, toSeconds]);
+    return samplesOut(rows);
   }
 
   async countSamples(workload?: string): Promise<number> {
@@ -338,9 +360,31 @@ export class SqlStore implements Store {
     await this.db.run('INSERT INTO api_tokens (id, name, role, token_hash, created_at_seconds) VALUES (?, ?, ?, ?, ?)', [token.id, token.name, token.role, tokenHash, token.createdAtSeconds]);
   }
 
+  /**
+   * Every authenticated request asks this. On SQLite a verified token is
+   * remembered with the database's change counter at the time it was read,
+   * and reused only while no commit at all (from any connection or process)
+   * has happened since: a revocation anywhere is seen by the next request,
+   * exactly as without the cache. Unknown hashes are never remembered. On
+   * PostgreSQL (no cheap exact signal) every request runs the indexed lookup.
+   */
   async findTokenByHash(tokenHash: string): Promise<ApiToken | undefined> {
+    const version = this.db.changeCounter?.();
+    if (version !== undefined) {
+      const hit = this.tokenCache.get(tokenHash);
+      if (hit && hit.version === version) return hit.token;
+    }
     const rows = await this.db.query('SELECT * FROM api_tokens WHERE token_hash = ? AND revoked_at_seconds IS NULL', [tokenHash]);
-    return rows.length ? SqlStore.tokenRow(rows[0]) : undefined;
+    if (rows.length === 0) {
+      this.tokenCache.delete(tokenHash);
+      return undefined;
+    }
+    const token = Object.freeze(SqlStore.tokenRow(rows[0]));
+    if (version !== undefined) {
+      if (this.tokenCache.size >= TOKEN_CACHE_ENTRIES) this.tokenCache.clear();
+      this.tokenCache.set(tokenHash, { version, token });
+    }
+    return token;
   }
 
   async listTokens(): Promise<ApiToken[]> {
@@ -348,7 +392,9 @@ export class SqlStore implements Store {
   }
 
   async revokeToken(id: string, atSeconds: number): Promise<boolean> {
-    return (await this.db.run('UPDATE api_tokens SET revoked_at_seconds = ? WHERE id = ? AND revoked_at_seconds IS NULL', [atSeconds, id])) > 0;
+    const revoked = (await this.db.run('UPDATE api_tokens SET revoked_at_seconds = ? WHERE id = ? AND revoked_at_seconds IS NULL', [atSeconds, id])) > 0;
+    this.tokenCache.clear();
+    return revoked;
   }
 
   close(): Promise<void> {

@@ -7,6 +7,7 @@ import { InvalidInputError } from '../core/errors.ts';
 import { startPostgres, type RunningPostgres } from '../../test/support/servers.ts';
 import { executeActions } from '../drivers/executor.ts';
 import type { ActionResult, Driver, ObservedState } from '../drivers/driver.ts';
+import { SqliteDb } from './db.ts';
 import { openStore } from './open.ts';
 import { canonicalJson } from './sqlStore.ts';
 import type { Store } from './store.ts';
@@ -76,6 +77,16 @@ describe.each(engines)('store on %s', (engine, open) => {
       { timeSeconds: 300, value: 3 },
     ]);
     expect(await store.readSamples('api', 100, 300)).toHaveLength(2);
+    // The latest N of a range, still in time order (the limit runs in SQL).
+    expect(await store.readSamples('api', 0, 1000, 2)).toEqual([
+      { timeSeconds: 200, value: 2 },
+      { timeSeconds: 300, value: 3 },
+    ]);
+    expect(await store.readSamples('api', 0, 300, 2)).toEqual([
+      { timeSeconds: 100, value: 1 },
+      { timeSeconds: 200, value: 2 },
+    ]);
+    expect(await store.readSamples('api', 0, 1000, 10)).toHaveLength(4);
     expect(await store.seriesSummaries()).toEqual([{ workload: 'api', samples: 4, firstSeconds: 50, lastSeconds: 300 }]);
     await store.close();
   });
@@ -156,6 +167,22 @@ describe.each(engines)('store on %s', (engine, open) => {
     await store.close();
   });
 
+  it('sees a token revoked by another store on the same database at the next lookup (the SQLite token cache is exact)', async () => {
+    const target = engine === 'sqlite' ? { dataDir: join(tmp, `shared${dbCount++}`) } : { databaseUrl: pg.createDatabase(`shared${dbCount++}`) };
+    const a = await openStore(target);
+    const b = await openStore(target);
+    await a.createToken({ id: 'tok', name: 'ci', role: 'viewer', createdAtSeconds: 1 }, 'h');
+    await a.createToken({ id: 'other', name: 'x', role: 'admin', createdAtSeconds: 1 }, 'h2');
+    for (let i = 0; i < 3; i++) expect((await a.findTokenByHash('h'))?.role).toBe('viewer');
+    expect((await b.findTokenByHash('h'))?.id).toBe('tok');
+    // Revoked through b (as by another server process): a must not answer from what it remembered.
+    expect(await b.revokeToken('tok', 2)).toBe(true);
+    expect(await a.findTokenByHash('h')).toBeUndefined();
+    expect((await a.findTokenByHash('h2'))?.role).toBe('admin');
+    await a.close();
+    await b.close();
+  });
+
   it('is an ActionLog: begin is idempotent per id, updates keep order, the executor logs through it', async () => {
     const store = await open();
     const log = store.actions;
@@ -214,5 +241,25 @@ describe.each(engines)('store on %s', (engine, open) => {
     expect(begun.filter((b) => b.created)).toHaveLength(1);
     expect(await store.actions.list()).toHaveLength(1);
     await store.close();
+  });
+});
+
+describe('SQLite change counter', () => {
+  it('stays put without commits and moves on a commit by this store or by another connection', async () => {
+    const dir = join(tmp, `counter${dbCount++}`);
+    const a = new SqliteDb(join(dir, 'x.db'));
+    await a.exec('CREATE TABLE t (x INTEGER)');
+    const b = new SqliteDb(join(dir, 'x.db'));
+    const v0 = a.changeCounter();
+    await a.query('SELECT * FROM t');
+    expect(a.changeCounter()).toBe(v0);
+    await a.run('INSERT INTO t VALUES (1)');
+    const v1 = a.changeCounter();
+    expect(v1).not.toBe(v0);
+    expect(a.changeCounter()).toBe(v1);
+    await b.run('INSERT INTO t VALUES (2)');
+    expect(a.changeCounter()).not.toBe(v1);
+    await a.close();
+    await b.close();
   });
 });

@@ -115,8 +115,8 @@ export interface Store {
    * separates the samples from the mark that says they were read.
    */
   insertSamples(samples: readonly SampleInput[], mark?: HighWaterMark): Promise<IngestResult>;
-  /** Samples of a workload with from <= time < to, by time. */
-  readSamples(workload: string, fromSeconds: number, toSeconds: number): Promise<{ timeSeconds: number; value: number }[]>;
+  /** Samples of a workload with from <= time < to, by time; with `lastN`, only the latest lastN of them (still by time). */
+  readSamples(workload: string, fromSeconds: number, toSeconds: number, lastN?: number): Promise<{ timeSeconds: number; value: number }[]>;
   countSamples(workload?: string): Promise<number>;
   seriesSummaries(): Promise<SeriesSummary[]>;
   highWaterMark(source: string, workload: string): Promise<number | undefined>;
