@@ -180,7 +180,8 @@ export async function solveDecomposed(ctx: HorizonContext, options: DecomposeOpt
         net += (n * (r.networkMbps ?? 0)) / NET_UNIT;
         guaranteedCpu += ctx.guaranteed[t][wi] * vcpu;
         if (ctx.workloads[wi].spread?.domain === 'provider') spreadCpu += ctx.spreadTarget[t][wi] * vcpu;
-        price = Math.min(price, Math.min(ctx.penalty[t][wi], ctx.basePenalty * ((rank.get(ctx.priority[t][wi]) ?? 0) + 1)) / vcpu);
+        // Less the migration price: the start bound below credits each missing instance with one start.
+        price = Math.min(price, (Math.min(ctx.penalty[t][wi], ctx.basePenalty * ((rank.get(ctx.priority[t][wi]) ?? 0) + 1)) - ctx.migrationPerInstance) / vcpu);
       }
       const perGroup: number[][] = [];
       flowT.push(perGroup);
@@ -273,7 +274,7 @@ export async function solveDecomposed(ctx: HorizonContext, options: DecomposeOpt
   const mip = useMip ? await solveModel(model, { via: 'arrays', timeLimitSeconds: remaining, mipRelGap: options.aggregateGap ?? 0.003 }) : undefined;
   if (mip?.status === 'infeasible') return undefined;
   const mipSolved = mip !== undefined && (mip.status === 'optimal' || mip.status === 'timeLimit') && mip.objective <= 1.5 * relaxed.objective + 1;
-  const lowerBound = Math.max(relaxed.objective, mip && (mip.status === 'optimal' || mip.status === 'timeLimit') ? mip.lowerBound : -Infinity);
+  const lowerBound = Math.max(relaxed.objective, mip && (mip.status === 'optimal' || mip.status === 'timeLimit') ? mip.lowerBound : -Infinity) + unavoidableStarts(ctx) * ctx.migrationPerInstance;
   const values = mipSolved ? mip.values : relaxed.values;
   // From the MIP: its integral counts. From the LP: round up where the
   // provider quota and budget allow (largest fractions first), down elsewhere;
@@ -308,6 +309,28 @@ export async function solveDecomposed(ctx: HorizonContext, options: DecomposeOpt
     lowerBound,
     aggregate: { classes: classes.length, groups: groups.length, variables: model.variables.length, rows: model.constraints.length, solveSeconds: relaxed.seconds + (mip?.seconds ?? 0), seconds: (performance.now() - started) / 1000, status: mip ? `MIP ${mip.statusText}` : `LP ${relaxed.statusText}` },
   };
+}
+
+/**
+ * Instance starts every plan makes if it places all it needs: for each
+ * workload, Σ_t (N_t − N_{t−1})⁺ with N_{−1} the instances running now in
+ * known pools. Any plan's starts are Σ_p (x_pt − x_p,t−1)⁺ ≥ (P_t − P_{t−1})⁺
+ * with P_t = N_t − s_t placed, and (P_t − P_{t−1})⁺ ≥ (N_t − N_{t−1})⁺ − s_t
+ * (s ≥ 0), so starts ≥ this count − Σ_t s_t: the bound adds the count times
+ * the migration price and lowers every shortfall price by that price.
+ */
+export function unavoidableStarts(ctx: HorizonContext): number {
+  let starts = 0;
+  ctx.workloads.forEach((w, wi) => {
+    const now = ctx.input.current?.instances[w.name] ?? {};
+    let before = 0;
+    for (const [pool, n] of Object.entries(now)) if (ctx.poolIndex.has(pool)) before += n;
+    for (let t = 0; t < ctx.steps; t++) {
+      starts += Math.max(0, ctx.req[t][wi] - before);
+      before = ctx.req[t][wi];
+    }
+  });
+  return starts;
 }
 
 /** Per-step placement of members into pools, repair, trimming and reservation choice. */
