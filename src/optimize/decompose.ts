@@ -106,8 +106,35 @@ function poolGroups(ctx: HorizonContext): { groups: PoolGroup[]; groupOf: Int32A
   return { groups, groupOf };
 }
 
+/**
+ * Whether shortfall may be part of a good plan: a budget, or some step whose
+ * CPU demand exceeds half of what the pools may run (provider CPU quotas
+ * counted). Only then do classes keep their members' priority profiles apart
+ * (the bound prices a class's shortfall at its cheapest member, so mixing
+ * priorities stays valid but is loose when capacity is short).
+ */
+function contentionPossible(ctx: HorizonContext): boolean {
+  if (ctx.budget) return true;
+  for (let t = 0; t < ctx.steps; t++) {
+    let demand = 0;
+    ctx.workloads.forEach((w, wi) => (demand += ctx.req[t][wi] * w.perInstance.cpuMillicores));
+    const byProvider = new Map<string, number>();
+    ctx.pools.forEach((p, i) => byProvider.set(p.provider, (byProvider.get(p.provider) ?? 0) + ctx.avail[t][i] * p.nodeType.capacity.cpuMillicores));
+    let supply = 0;
+    for (const [provider, cpu] of byProvider) {
+      const quota = ctx.quotas.find((q) => q.provider === provider)?.maxCpuMillicores;
+      supply += Math.min(cpu, quota ?? Infinity);
+    }
+    if (demand > 0.5 * supply) return true;
+  }
+  return false;
+}
+
 function workloadClasses(ctx: HorizonContext, groupOf: Int32Array, binsPerOctave: number): WorkloadClass[] {
   const byKey = new Map<string, number[]>();
+  const byPriority = contentionPossible(ctx);
+  const cpuSizes = [...new Set(ctx.pools.map((p) => p.nodeType.capacity.cpuMillicores))];
+  const memSizes = [...new Set(ctx.pools.map((p) => p.nodeType.capacity.memoryMiB))];
   const groupSets: number[][] = [];
   ctx.workloads.forEach((w, wi) => {
     const r = w.perInstance;
@@ -116,8 +143,10 @@ function workloadClasses(ctx: HorizonContext, groupOf: Int32Array, binsPerOctave
     groupSets.push(groups);
     const memBin = Math.floor(log2(Math.max(r.memoryMiB, 1) / r.cpuMillicores) * binsPerOctave);
     const netBin = r.networkMbps ? Math.floor(log2(r.networkMbps / r.cpuMillicores) * binsPerOctave) : 'none';
-    const profile = Array.from({ length: ctx.steps }, (_, t) => ctx.priority[t][wi]).join(',');
-    const sizeBin = Math.floor(log2(r.cpuMillicores / 125));
+    const profile = byPriority ? Array.from({ length: ctx.steps }, (_, t) => ctx.priority[t][wi]).join(',') : '';
+    // Size: which node sizes the instance exceeds. Members with the same count
+    // meet the same size cuts, so finer size bins would not tighten the bound.
+    const sizeBin = `${cpuSizes.filter((s) => r.cpuMillicores > s).length}/${memSizes.filter((s) => r.memoryMiB > s).length}`;
     const key = `${groups.join(',')}|${memBin}|${netBin}|${sizeBin}|${profile}`;
     byKey.set(key, [...(byKey.get(key) ?? []), wi]);
   });
@@ -143,7 +172,7 @@ function workloadClasses(ctx: HorizonContext, groupOf: Int32Array, binsPerOctave
 export async function solveDecomposed(ctx: HorizonContext, options: DecomposeOptions = {}): Promise<Decomposed | undefined> {
   const started = performance.now();
   const { groups, groupOf } = poolGroups(ctx);
-  const classes = workloadClasses(ctx, groupOf, options.binsPerOctave ?? 1);
+  const classes = workloadClasses(ctx, groupOf, options.binsPerOctave ?? 2);
   const T = ctx.steps;
   const b = new ModelBuilder();
   const rows: RowInfo[] = [];
@@ -348,10 +377,13 @@ function disaggregate(
   const eligibleSet = ctx.eligible.map((list) => new Set(list));
   // Traffic partners: the second of a pair follows the first into its zones.
   const partners: number[][] = workloads.map(() => []);
+  const partnerVolume: Map<number, number>[] = workloads.map(() => new Map());
   for (const e of ctx.traffic) {
     if (e.gibPerHour <= 0 || e.a === e.b) continue;
     partners[e.a].push(e.b);
     partners[e.b].push(e.a);
+    partnerVolume[e.a].set(e.b, (partnerVolume[e.a].get(e.b) ?? 0) + e.gibPerHour);
+    partnerVolume[e.b].set(e.a, (partnerVolume[e.b].get(e.a) ?? 0) + e.gibPerHour);
   }
   const priceOf = (wi: number, p: number) => {
     const r = workloads[wi].perInstance;
@@ -459,9 +491,41 @@ function disaggregate(
       for (const q of partners[wi]) for (const p of rows[q].keys()) zones.add(ctx.zoneKey[p]);
       return ctx.eligible[wi].filter((p) => zones.has(ctx.zoneKey[p])).sort((a, b) => priceOf(wi, a) - priceOf(wi, b));
     };
+    /** Zone shares of w's heaviest-traffic partner already placed at this step, largest first. */
+    const partnerShares = (wi: number): [string, number][] | undefined => {
+      let best = -1;
+      let volume = -1;
+      for (const [q, v] of partnerVolume[wi]) if (rows[q].size > 0 && v > volume) (best = q), (volume = v);
+      if (best < 0) return undefined;
+      const byZone = new Map<string, number>();
+      let total = 0;
+      for (const [p, x] of rows[best]) byZone.set(ctx.zoneKey[p], (byZone.get(ctx.zoneKey[p]) ?? 0) + x), (total += x);
+      return [...byZone].map(([z, x]): [string, number] => [z, x / total]).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+    };
     for (const c of chunks) {
       const near = nearPartners(c.w);
       let left = c.count;
+      const shares = partnerShares(c.w);
+      if (shares) {
+        // Mirror the partner's spread over zones: the crossing share is
+        // ½ Σ_zone |share_a − share_b|, zero when both spread alike.
+        for (const [zone, f] of shares) {
+          if (left === 0) break;
+          let inZone = 0;
+          for (const [p, x] of rows[c.w]) if (ctx.zoneKey[p] === zone) inZone += x;
+          const want = Math.min(left, Math.max(0, Math.round(f * ctx.req[t][c.w]) - inZone));
+          if (want === 0) continue;
+          const inZonePools = ctx.eligible[c.w].filter((p) => ctx.zoneKey[p] === zone).sort((a, b) => priceOf(c.w, a) - priceOf(c.w, b));
+          let rest = placeInto(c.w, inZonePools, want);
+          while (rest > 0) {
+            const p = cheapestGrowable(ctx, c.w, t, n, reservedAgg, domainCap, inZonePools);
+            if (p < 0) break;
+            n[p]++;
+            rest = placeInto(c.w, [p], rest);
+          }
+          left -= want - rest;
+        }
+      }
       if (near.length) {
         // Crossing zones or providers costs traffic on every request; growing a
         // node next to the partner is usually cheaper than splitting from it.
