@@ -378,6 +378,8 @@ function disaggregate(
   // Traffic partners: the second of a pair follows the first into its zones.
   const partners: number[][] = workloads.map(() => []);
   const partnerVolume: Map<number, number>[] = workloads.map(() => new Map());
+  /** Zones (provider/zone) where each workload has an eligible pool. */
+  const zonesOf = ctx.eligible.map((list) => new Set(list.map((p) => ctx.zoneKey[p])));
   for (const e of ctx.traffic) {
     if (e.gibPerHour <= 0 || e.a === e.b) continue;
     partners[e.a].push(e.b);
@@ -502,8 +504,19 @@ function disaggregate(
       for (const [p, x] of rows[best]) byZone.set(ctx.zoneKey[p], (byZone.get(ctx.zoneKey[p]) ?? 0) + x), (total += x);
       return [...byZone].map(([z, x]): [string, number] => [z, x / total]).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
     };
+    /**
+     * When no partner is placed yet: w's eligible pools in zones every partner
+     * may also use (cheapest first), so a partner restricted by tags can follow
+     * instead of paying cross-provider traffic; empty when that restricts nothing.
+     */
+    const sharedZones = (wi: number): number[] => {
+      if (partners[wi].length === 0 || partners[wi].some((q) => rows[q].size > 0)) return [];
+      const shared = ctx.eligible[wi].filter((p) => partners[wi].every((q) => zonesOf[q].has(ctx.zoneKey[p])));
+      return shared.length > 0 && shared.length < ctx.eligible[wi].length ? shared.sort((a, b) => priceOf(wi, a) - priceOf(wi, b)) : [];
+    };
     for (const c of chunks) {
-      const near = nearPartners(c.w);
+      const shared = sharedZones(c.w);
+      const near = shared.length ? shared : nearPartners(c.w);
       let left = c.count;
       const shares = partnerShares(c.w);
       if (shares) {
