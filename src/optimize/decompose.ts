@@ -531,7 +531,7 @@ function disaggregate(
           const inZonePools = ctx.eligible[c.w].filter((p) => ctx.zoneKey[p] === zone).sort((a, b) => priceOf(c.w, a) - priceOf(c.w, b));
           let rest = placeInto(c.w, inZonePools, want);
           while (rest > 0) {
-            const p = cheapestGrowable(ctx, c.w, t, n, reservedAgg, domainCap, inZonePools);
+            const p = cheapestGrowable(ctx, c.w, t, n, reservedAgg, domainCap, rest, inZonePools);
             if (p < 0) break;
             n[p]++;
             rest = placeInto(c.w, [p], rest);
@@ -544,7 +544,7 @@ function disaggregate(
         // node next to the partner is usually cheaper than splitting from it.
         left = placeInto(c.w, near, left);
         while (left > 0) {
-          const p = cheapestGrowable(ctx, c.w, t, n, reservedAgg, domainCap, near);
+          const p = cheapestGrowable(ctx, c.w, t, n, reservedAgg, domainCap, left, near);
           if (p < 0) break;
           n[p]++;
           left = placeInto(c.w, [p], left);
@@ -557,7 +557,7 @@ function disaggregate(
     for (const [wi, count] of [...unplaced].sort((a, b) => order(a[0], b[0]))) {
       let left = placeInto(wi, ctx.eligible[wi], count);
       while (left > 0) {
-        const p = cheapestGrowable(ctx, wi, t, n, reservedAgg, domainCap);
+        const p = cheapestGrowable(ctx, wi, t, n, reservedAgg, domainCap, left);
         if (p < 0) break;
         n[p]++;
         left = placeInto(wi, [p], left);
@@ -695,7 +695,7 @@ function consolidate(
   }
 }
 
-/** The eligible pool where one more node is cheapest per instance of w, with quota, maintenance and budget room. */
+/** The eligible pool where one more node is cheapest per instance of w it will hold (at most `need`), with quota, maintenance and budget room. */
 function cheapestGrowable(
   ctx: HorizonContext,
   wi: number,
@@ -703,6 +703,7 @@ function cheapestGrowable(
   n: Int32Array,
   reserved: Int32Array,
   domainCap: (wi: number, p: number) => number,
+  need: number,
   among: readonly number[] = ctx.eligible[wi],
 ): number {
   const r = ctx.workloads[wi].perInstance;
@@ -718,7 +719,8 @@ function cheapestGrowable(
     const extra = n[p] >= reserved[p] ? pool.costPerHour * ctx.stepHours : 0;
     if (ctx.budget && spend + extra > ctx.budget[t] + 1e-9) continue;
     if (!quotaAllows(ctx, t, n, p)) continue;
-    const perInstance = extra / Math.max(1, perNode(pool, r));
+    // Per instance it will hold: a large node for the last few instances is mostly idle.
+    const perInstance = extra / Math.max(1, Math.min(perNode(pool, r), need));
     if (perInstance < bestCost) {
       bestCost = perInstance;
       best = p;
