@@ -3,8 +3,9 @@
  *
  * 1. Aggregate. Pools are grouped by (provider, tags, node memory:CPU ratio,
  *    network) into *pool groups*; workloads into *classes* by (the set of pool
- *    groups they may use, memory:CPU ratio bin, network:CPU bin, CPU size bin,
- *    effective priority per step). A class places CPU amounts F_kgj in each group along
+ *    groups they may use, memory:CPU ratio bin, network:CPU bin, which node
+ *    sizes one instance exceeds, and effective priority per step when
+ *    contention is possible). A class places CPU amounts F_kgj in each group along
  *    the extreme rays j of its shape cone {(c, m, n): ρ_lo c ≤ m ≤ ρ_hi c,
  *    ν_lo c ≤ n ≤ ν_hi c}, where ρ, ν are the smallest and largest ratios of
  *    its members. The node side (nodes, reservations, lifecycle, churn,
@@ -13,8 +14,9 @@
  *    point of the aggregated model with no larger objective (see
  *    docs/allocation.md): member vectors lie in the class cone, per-pool
  *    capacity sums to group capacity, the shortfall price per CPU is the
- *    members' minimum, migration and traffic costs (≥ 0) and packing cuts are
- *    dropped, zone spread is dropped and provider spread summed; size cuts
+ *    members' minimum less the migration price, instance starts every plan
+ *    makes are added (`unavoidableStarts`), other migration and traffic
+ *    costs (≥ 0) and packing cuts are dropped, zone spread is dropped and provider spread summed; size cuts
  *    (members larger than a node size only use larger nodes) stay valid. So
  *    the aggregated MIP's dual bound (and its LP bound) is a valid lower bound.
  * 3. Disaggregate. Per step, members are split over the groups in ratio order
