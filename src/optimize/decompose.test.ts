@@ -170,3 +170,23 @@ describe('start bound: instance starts every plan must make', () => {
     expect(raised).toBeGreaterThan(0);
   });
 });
+
+describe('decomposition under contention (classes keep priorities apart)', () => {
+  it('with a budget that forces shortfall, bound ≤ exact optimum ≤ decomposition objective', async () => {
+    let short = 0;
+    for (let seed = 41; seed <= 43; seed++) {
+      await yieldToRunner();
+      const base = randomInstance(seed, 4, 2);
+      // Half of what the demand needs at the cheapest price per CPU: some instances must go short.
+      const cpuNeeded = base.workloads.reduce((sum, w) => sum + (Math.max(...w.instances) * w.perInstance.cpuMillicores) / 1000, 0);
+      const input: HorizonInput = { ...base, budgetPerStep: 0.5 * cpuNeeded * 0.0425, workloads: base.workloads.map((w) => ({ ...w, minInstances: 0, spread: undefined })) };
+      const exact = await optimizeHorizon(input, { method: 'exact', mipRelGap: 1e-4 });
+      await yieldToRunner();
+      const dec = await optimizeHorizon(input, { method: 'decomposition' });
+      expect(dec.lowerBound, `seed ${seed}`).toBeLessThanOrEqual(exact.cost.objective * (1 + 1e-6) + 1e-6);
+      expect(dec.cost.objective, `seed ${seed}`).toBeGreaterThanOrEqual(exact.lowerBound * (1 - 1e-6) - 1e-6);
+      if (exact.cost.shortfallPenalty > 0) short++;
+    }
+    expect(short).toBeGreaterThan(0);
+  });
+});
