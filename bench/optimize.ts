@@ -8,7 +8,10 @@
  * to bench/results/optimize.json (or --json FILE).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { dirname } from 'node:path';
+import { unavoidableStarts } from '../src/optimize/decompose.ts';
+import { buildContext } from '../src/optimize/horizon.ts';
 import { optimizeHorizon } from '../src/optimize/optimizeHorizon.ts';
 import { generateInstance } from './instances.ts';
 
@@ -47,6 +50,9 @@ for (const workloads of sizes) {
     migration: Number(result.cost.migration.toFixed(4)),
     traffic: Number(result.cost.traffic.toFixed(4)),
     lifecycle: Number(result.cost.lifecycle.toFixed(4)),
+    // The part of the bound from instance starts every plan makes (see docs/allocation.md).
+    startBound: Number((unavoidableStarts(buildContext(input)) * (input.costs?.migrationPerInstance ?? 0)).toFixed(4)),
+    loadAverage: Number(loadavg()[0].toFixed(2)),
   });
   const r = rows[rows.length - 1];
   console.log(
@@ -54,11 +60,11 @@ for (const workloads of sizes) {
   );
 }
 
-console.log('\n| workloads | pools | steps | seconds | cost | lower bound | gap | on-demand | reserved | churn | migration | traffic |');
-console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+console.log('\n| workloads | pools | steps | seconds | LP s | classes | LP columns | cost | lower bound | gap | on-demand | reserved | churn | migration (start bound) | traffic | load avg |');
+console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of rows) {
   console.log(
-    `| ${r.workloads} | ${r.pools} | ${r.steps} | ${r.seconds} | ${r.cost} | ${r.lowerBound} | ${(Number(r.gap) * 100).toFixed(2)}% | ${r.onDemand} | ${r.reserved} | ${r.churn} | ${r.migration} | ${r.traffic} |`,
+    `| ${r.workloads} | ${r.pools} | ${r.steps} | ${r.seconds} | ${r.aggregateSolveSeconds} | ${r.classes} | ${r.aggregateVariables} | ${r.cost} | ${r.lowerBound} | ${(Number(r.gap) * 100).toFixed(2)}% | ${r.onDemand} | ${r.reserved} | ${r.churn} | ${r.migration} (${r.startBound}) | ${r.traffic} | ${r.loadAverage} |`,
   );
 }
 mkdirSync(dirname(jsonPath), { recursive: true });

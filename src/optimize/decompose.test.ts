@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { InfeasibleError } from '../core/errors.ts';
 import { lcg } from '../forecast/testData.ts';
 import type { HorizonInput, HorizonPool, HorizonWorkload } from './horizon.ts';
+import { unavoidableStarts } from './decompose.ts';
+import { buildContext } from './horizon.ts';
 import { optimizeHorizon } from './optimizeHorizon.ts';
 import { hpool, hwork } from './testFixtures.ts';
 
@@ -128,5 +130,63 @@ describe('decomposition: hard constraints', () => {
       { cheap: 0, dear: 2 },
       { cheap: 2, dear: 0 },
     ]);
+  });
+});
+
+describe('start bound: instance starts every plan must make', () => {
+  it('counts growth against the running instances, by hand', () => {
+    const pools = [hpool('p', 4, 16, 0.2), hpool('q', 4, 16, 0.25)];
+    const input: HorizonInput = {
+      steps: 4,
+      stepHours: 1,
+      // a: 2 running now → needs 3, 1, 4, 4: starts 1 + 0 + 3 + 0 = 4. b: none running → 2, 2, 5, 1: 2 + 0 + 3 + 0 = 5.
+      workloads: [hwork('a', 500, 512, [3, 1, 4, 4]), hwork('b', 500, 512, [2, 2, 5, 1])],
+      pools,
+      current: { nodesByPool: { p: 1 }, instances: { a: { p: 1, q: 1, gone: 7 } }, costPerHour: 0.2, shortfall: {} },
+    };
+    expect(unavoidableStarts(buildContext(input))).toBe(9);
+  });
+
+  it('with a dear migration price the bound stays ≤ the exact optimum and rises by the starts', async () => {
+    let raised = 0;
+    for (let seed = 21; seed <= 24; seed++) {
+      await yieldToRunner();
+      const base = randomInstance(seed, 3, 3);
+      const input: HorizonInput = { ...base, costs: { churnPerNode: 0.01, migrationPerInstance: 0.05 } };
+      const exact = await optimizeHorizon(input, { method: 'exact', mipRelGap: 1e-4 });
+      await yieldToRunner();
+      const dec = await optimizeHorizon(input, { method: 'decomposition' });
+      expect(dec.lowerBound, `seed ${seed}`).toBeLessThanOrEqual(exact.cost.objective * (1 + 1e-6) + 1e-6);
+      // Every instance starts at step 0 (nothing runs now): the exact plan pays at least that.
+      const starts = unavoidableStarts(buildContext(input));
+      expect(exact.cost.migration).toBeGreaterThanOrEqual(starts * 0.05 - 1e-9);
+      // Against the same instance without a migration price, the bound rises by the starts' price (no shortfall here).
+      const plain = await optimizeHorizon({ ...base, costs: { churnPerNode: 0.01 } }, { method: 'decomposition' });
+      if (exact.cost.shortfallPenalty === 0) {
+        expect(dec.lowerBound - plain.lowerBound, `seed ${seed}`).toBeCloseTo(starts * 0.05, 6);
+        raised++;
+      }
+    }
+    expect(raised).toBeGreaterThan(0);
+  });
+});
+
+describe('decomposition under contention (classes keep priorities apart)', () => {
+  it('with a budget that forces shortfall, bound ≤ exact optimum ≤ decomposition objective', async () => {
+    let short = 0;
+    for (let seed = 41; seed <= 43; seed++) {
+      await yieldToRunner();
+      const base = randomInstance(seed, 4, 2);
+      // Half of what the demand needs at the cheapest price per CPU: some instances must go short.
+      const cpuNeeded = base.workloads.reduce((sum, w) => sum + (Math.max(...w.instances) * w.perInstance.cpuMillicores) / 1000, 0);
+      const input: HorizonInput = { ...base, budgetPerStep: 0.5 * cpuNeeded * 0.0425, workloads: base.workloads.map((w) => ({ ...w, minInstances: 0, spread: undefined })) };
+      const exact = await optimizeHorizon(input, { method: 'exact', mipRelGap: 1e-4 });
+      await yieldToRunner();
+      const dec = await optimizeHorizon(input, { method: 'decomposition' });
+      expect(dec.lowerBound, `seed ${seed}`).toBeLessThanOrEqual(exact.cost.objective * (1 + 1e-6) + 1e-6);
+      expect(dec.cost.objective, `seed ${seed}`).toBeGreaterThanOrEqual(exact.lowerBound * (1 - 1e-6) - 1e-6);
+      if (exact.cost.shortfallPenalty > 0) short++;
+    }
+    expect(short).toBeGreaterThan(0);
   });
 });

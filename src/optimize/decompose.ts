@@ -3,8 +3,9 @@
  *
  * 1. Aggregate. Pools are grouped by (provider, tags, node memory:CPU ratio,
  *    network) into *pool groups*; workloads into *classes* by (the set of pool
- *    groups they may use, memory:CPU ratio bin, network:CPU bin, CPU size bin,
- *    effective priority per step). A class places CPU amounts F_kgj in each group along
+ *    groups they may use, memory:CPU ratio bin, network:CPU bin, which node
+ *    sizes one instance exceeds, and effective priority per step when
+ *    contention is possible). A class places CPU amounts F_kgj in each group along
  *    the extreme rays j of its shape cone {(c, m, n): ρ_lo c ≤ m ≤ ρ_hi c,
  *    ν_lo c ≤ n ≤ ν_hi c}, where ρ, ν are the smallest and largest ratios of
  *    its members. The node side (nodes, reservations, lifecycle, churn,
@@ -13,8 +14,9 @@
  *    point of the aggregated model with no larger objective (see
  *    docs/allocation.md): member vectors lie in the class cone, per-pool
  *    capacity sums to group capacity, the shortfall price per CPU is the
- *    members' minimum, migration and traffic costs (≥ 0) and packing cuts are
- *    dropped, zone spread is dropped and provider spread summed; size cuts
+ *    members' minimum less the migration price, instance starts every plan
+ *    makes are added (`unavoidableStarts`), other migration and traffic
+ *    costs (≥ 0) and packing cuts are dropped, zone spread is dropped and provider spread summed; size cuts
  *    (members larger than a node size only use larger nodes) stay valid. So
  *    the aggregated MIP's dual bound (and its LP bound) is a valid lower bound.
  * 3. Disaggregate. Per step, members are split over the groups in ratio order
@@ -106,8 +108,35 @@ function poolGroups(ctx: HorizonContext): { groups: PoolGroup[]; groupOf: Int32A
   return { groups, groupOf };
 }
 
+/**
+ * Whether shortfall may be part of a good plan: a budget, or some step whose
+ * CPU demand exceeds half of what the pools may run (provider CPU quotas
+ * counted). Only then do classes keep their members' priority profiles apart
+ * (the bound prices a class's shortfall at its cheapest member, so mixing
+ * priorities stays valid but is loose when capacity is short).
+ */
+function contentionPossible(ctx: HorizonContext): boolean {
+  if (ctx.budget) return true;
+  for (let t = 0; t < ctx.steps; t++) {
+    let demand = 0;
+    ctx.workloads.forEach((w, wi) => (demand += ctx.req[t][wi] * w.perInstance.cpuMillicores));
+    const byProvider = new Map<string, number>();
+    ctx.pools.forEach((p, i) => byProvider.set(p.provider, (byProvider.get(p.provider) ?? 0) + ctx.avail[t][i] * p.nodeType.capacity.cpuMillicores));
+    let supply = 0;
+    for (const [provider, cpu] of byProvider) {
+      const quota = ctx.quotas.find((q) => q.provider === provider)?.maxCpuMillicores;
+      supply += Math.min(cpu, quota ?? Infinity);
+    }
+    if (demand > 0.5 * supply) return true;
+  }
+  return false;
+}
+
 function workloadClasses(ctx: HorizonContext, groupOf: Int32Array, binsPerOctave: number): WorkloadClass[] {
   const byKey = new Map<string, number[]>();
+  const byPriority = contentionPossible(ctx);
+  const cpuSizes = [...new Set(ctx.pools.map((p) => p.nodeType.capacity.cpuMillicores))];
+  const memSizes = [...new Set(ctx.pools.map((p) => p.nodeType.capacity.memoryMiB))];
   const groupSets: number[][] = [];
   ctx.workloads.forEach((w, wi) => {
     const r = w.perInstance;
@@ -116,8 +145,10 @@ function workloadClasses(ctx: HorizonContext, groupOf: Int32Array, binsPerOctave
     groupSets.push(groups);
     const memBin = Math.floor(log2(Math.max(r.memoryMiB, 1) / r.cpuMillicores) * binsPerOctave);
     const netBin = r.networkMbps ? Math.floor(log2(r.networkMbps / r.cpuMillicores) * binsPerOctave) : 'none';
-    const profile = Array.from({ length: ctx.steps }, (_, t) => ctx.priority[t][wi]).join(',');
-    const sizeBin = Math.floor(log2(r.cpuMillicores / 125));
+    const profile = byPriority ? Array.from({ length: ctx.steps }, (_, t) => ctx.priority[t][wi]).join(',') : '';
+    // Size: which node sizes the instance exceeds. Members with the same count
+    // meet the same size cuts, so finer size bins would not tighten the bound.
+    const sizeBin = `${cpuSizes.filter((s) => r.cpuMillicores > s).length}/${memSizes.filter((s) => r.memoryMiB > s).length}`;
     const key = `${groups.join(',')}|${memBin}|${netBin}|${sizeBin}|${profile}`;
     byKey.set(key, [...(byKey.get(key) ?? []), wi]);
   });
@@ -143,7 +174,7 @@ function workloadClasses(ctx: HorizonContext, groupOf: Int32Array, binsPerOctave
 export async function solveDecomposed(ctx: HorizonContext, options: DecomposeOptions = {}): Promise<Decomposed | undefined> {
   const started = performance.now();
   const { groups, groupOf } = poolGroups(ctx);
-  const classes = workloadClasses(ctx, groupOf, options.binsPerOctave ?? 1);
+  const classes = workloadClasses(ctx, groupOf, options.binsPerOctave ?? 2);
   const T = ctx.steps;
   const b = new ModelBuilder();
   const rows: RowInfo[] = [];
@@ -180,7 +211,8 @@ export async function solveDecomposed(ctx: HorizonContext, options: DecomposeOpt
         net += (n * (r.networkMbps ?? 0)) / NET_UNIT;
         guaranteedCpu += ctx.guaranteed[t][wi] * vcpu;
         if (ctx.workloads[wi].spread?.domain === 'provider') spreadCpu += ctx.spreadTarget[t][wi] * vcpu;
-        price = Math.min(price, Math.min(ctx.penalty[t][wi], ctx.basePenalty * ((rank.get(ctx.priority[t][wi]) ?? 0) + 1)) / vcpu);
+        // Less the migration price: the start bound below credits each missing instance with one start.
+        price = Math.min(price, (Math.min(ctx.penalty[t][wi], ctx.basePenalty * ((rank.get(ctx.priority[t][wi]) ?? 0) + 1)) - ctx.migrationPerInstance) / vcpu);
       }
       const perGroup: number[][] = [];
       flowT.push(perGroup);
@@ -273,7 +305,7 @@ export async function solveDecomposed(ctx: HorizonContext, options: DecomposeOpt
   const mip = useMip ? await solveModel(model, { via: 'arrays', timeLimitSeconds: remaining, mipRelGap: options.aggregateGap ?? 0.003 }) : undefined;
   if (mip?.status === 'infeasible') return undefined;
   const mipSolved = mip !== undefined && (mip.status === 'optimal' || mip.status === 'timeLimit') && mip.objective <= 1.5 * relaxed.objective + 1;
-  const lowerBound = Math.max(relaxed.objective, mip && (mip.status === 'optimal' || mip.status === 'timeLimit') ? mip.lowerBound : -Infinity);
+  const lowerBound = Math.max(relaxed.objective, mip && (mip.status === 'optimal' || mip.status === 'timeLimit') ? mip.lowerBound : -Infinity) + unavoidableStarts(ctx) * ctx.migrationPerInstance;
   const values = mipSolved ? mip.values : relaxed.values;
   // From the MIP: its integral counts. From the LP: round up where the
   // provider quota and budget allow (largest fractions first), down elsewhere;
@@ -310,6 +342,28 @@ export async function solveDecomposed(ctx: HorizonContext, options: DecomposeOpt
   };
 }
 
+/**
+ * Instance starts every plan makes if it places all it needs: for each
+ * workload, Σ_t (N_t − N_{t−1})⁺ with N_{−1} the instances running now in
+ * known pools. Any plan's starts are Σ_p (x_pt − x_p,t−1)⁺ ≥ (P_t − P_{t−1})⁺
+ * with P_t = N_t − s_t placed, and (P_t − P_{t−1})⁺ ≥ (N_t − N_{t−1})⁺ − s_t
+ * (s ≥ 0), so starts ≥ this count − Σ_t s_t: the bound adds the count times
+ * the migration price and lowers every shortfall price by that price.
+ */
+export function unavoidableStarts(ctx: HorizonContext): number {
+  let starts = 0;
+  ctx.workloads.forEach((w, wi) => {
+    const now = ctx.input.current?.instances[w.name] ?? {};
+    let before = 0;
+    for (const [pool, n] of Object.entries(now)) if (ctx.poolIndex.has(pool)) before += n;
+    for (let t = 0; t < ctx.steps; t++) {
+      starts += Math.max(0, ctx.req[t][wi] - before);
+      before = ctx.req[t][wi];
+    }
+  });
+  return starts;
+}
+
 /** Per-step placement of members into pools, repair, trimming and reservation choice. */
 function disaggregate(
   ctx: HorizonContext,
@@ -325,10 +379,15 @@ function disaggregate(
   const eligibleSet = ctx.eligible.map((list) => new Set(list));
   // Traffic partners: the second of a pair follows the first into its zones.
   const partners: number[][] = workloads.map(() => []);
+  const partnerVolume: Map<number, number>[] = workloads.map(() => new Map());
+  /** Zones (provider/zone) where each workload has an eligible pool. */
+  const zonesOf = ctx.eligible.map((list) => new Set(list.map((p) => ctx.zoneKey[p])));
   for (const e of ctx.traffic) {
     if (e.gibPerHour <= 0 || e.a === e.b) continue;
     partners[e.a].push(e.b);
     partners[e.b].push(e.a);
+    partnerVolume[e.a].set(e.b, (partnerVolume[e.a].get(e.b) ?? 0) + e.gibPerHour);
+    partnerVolume[e.b].set(e.a, (partnerVolume[e.b].get(e.a) ?? 0) + e.gibPerHour);
   }
   const priceOf = (wi: number, p: number) => {
     const r = workloads[wi].perInstance;
@@ -436,15 +495,58 @@ function disaggregate(
       for (const q of partners[wi]) for (const p of rows[q].keys()) zones.add(ctx.zoneKey[p]);
       return ctx.eligible[wi].filter((p) => zones.has(ctx.zoneKey[p])).sort((a, b) => priceOf(wi, a) - priceOf(wi, b));
     };
+    /** Zone shares of w's heaviest-traffic partner already placed at this step, largest first. */
+    const partnerShares = (wi: number): [string, number][] | undefined => {
+      let best = -1;
+      let volume = -1;
+      for (const [q, v] of partnerVolume[wi]) if (rows[q].size > 0 && v > volume) (best = q), (volume = v);
+      if (best < 0) return undefined;
+      const byZone = new Map<string, number>();
+      let total = 0;
+      for (const [p, x] of rows[best]) byZone.set(ctx.zoneKey[p], (byZone.get(ctx.zoneKey[p]) ?? 0) + x), (total += x);
+      return [...byZone].map(([z, x]): [string, number] => [z, x / total]).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+    };
+    /**
+     * When no partner is placed yet: w's eligible pools in zones every partner
+     * may also use (cheapest first), so a partner restricted by tags can follow
+     * instead of paying cross-provider traffic; empty when that restricts nothing.
+     */
+    const sharedZones = (wi: number): number[] => {
+      if (partners[wi].length === 0 || partners[wi].some((q) => rows[q].size > 0)) return [];
+      const shared = ctx.eligible[wi].filter((p) => partners[wi].every((q) => zonesOf[q].has(ctx.zoneKey[p])));
+      return shared.length > 0 && shared.length < ctx.eligible[wi].length ? shared.sort((a, b) => priceOf(wi, a) - priceOf(wi, b)) : [];
+    };
     for (const c of chunks) {
-      const near = nearPartners(c.w);
+      const shared = sharedZones(c.w);
+      const near = shared.length ? shared : nearPartners(c.w);
       let left = c.count;
+      const shares = partnerShares(c.w);
+      if (shares) {
+        // Mirror the partner's spread over zones: the crossing share is
+        // ½ Σ_zone |share_a − share_b|, zero when both spread alike.
+        for (const [zone, f] of shares) {
+          if (left === 0) break;
+          let inZone = 0;
+          for (const [p, x] of rows[c.w]) if (ctx.zoneKey[p] === zone) inZone += x;
+          const want = Math.min(left, Math.max(0, Math.round(f * ctx.req[t][c.w]) - inZone));
+          if (want === 0) continue;
+          const inZonePools = ctx.eligible[c.w].filter((p) => ctx.zoneKey[p] === zone).sort((a, b) => priceOf(c.w, a) - priceOf(c.w, b));
+          let rest = placeInto(c.w, inZonePools, want);
+          while (rest > 0) {
+            const p = cheapestGrowable(ctx, c.w, t, n, reservedAgg, domainCap, rest, inZonePools);
+            if (p < 0) break;
+            n[p]++;
+            rest = placeInto(c.w, [p], rest);
+          }
+          left -= want - rest;
+        }
+      }
       if (near.length) {
         // Crossing zones or providers costs traffic on every request; growing a
         // node next to the partner is usually cheaper than splitting from it.
         left = placeInto(c.w, near, left);
         while (left > 0) {
-          const p = cheapestGrowable(ctx, c.w, t, n, reservedAgg, domainCap, near);
+          const p = cheapestGrowable(ctx, c.w, t, n, reservedAgg, domainCap, left, near);
           if (p < 0) break;
           n[p]++;
           left = placeInto(c.w, [p], left);
@@ -457,7 +559,7 @@ function disaggregate(
     for (const [wi, count] of [...unplaced].sort((a, b) => order(a[0], b[0]))) {
       let left = placeInto(wi, ctx.eligible[wi], count);
       while (left > 0) {
-        const p = cheapestGrowable(ctx, wi, t, n, reservedAgg, domainCap);
+        const p = cheapestGrowable(ctx, wi, t, n, reservedAgg, domainCap, left);
         if (p < 0) break;
         n[p]++;
         left = placeInto(wi, [p], left);
@@ -595,7 +697,7 @@ function consolidate(
   }
 }
 
-/** The eligible pool where one more node is cheapest per instance of w, with quota, maintenance and budget room. */
+/** The eligible pool where one more node is cheapest per instance of w it will hold (at most `need`), with quota, maintenance and budget room. */
 function cheapestGrowable(
   ctx: HorizonContext,
   wi: number,
@@ -603,6 +705,7 @@ function cheapestGrowable(
   n: Int32Array,
   reserved: Int32Array,
   domainCap: (wi: number, p: number) => number,
+  need: number,
   among: readonly number[] = ctx.eligible[wi],
 ): number {
   const r = ctx.workloads[wi].perInstance;
@@ -618,7 +721,8 @@ function cheapestGrowable(
     const extra = n[p] >= reserved[p] ? pool.costPerHour * ctx.stepHours : 0;
     if (ctx.budget && spend + extra > ctx.budget[t] + 1e-9) continue;
     if (!quotaAllows(ctx, t, n, p)) continue;
-    const perInstance = extra / Math.max(1, perNode(pool, r));
+    // Per instance it will hold: a large node for the last few instances is mostly idle.
+    const perInstance = extra / Math.max(1, Math.min(perNode(pool, r), need));
     if (perInstance < bestCost) {
       bestCost = perInstance;
       best = p;
