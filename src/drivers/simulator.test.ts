@@ -36,6 +36,19 @@ const nodes = (p: string, fromNodes: number, toNodes: number): Action => ({ ...b
 const inst = (w: string, p: string, fromInstances: number, toInstances: number): Action => ({ ...base(), kind: 'scaleWorkload', workload: w, pool: p, fromInstances, toInstances });
 
 describe('SimulatorDriver', () => {
+  it('respects network bandwidth where the pool declares it (CPU/memory would fit more)', () => {
+    // Node: 4000m, 16 GiB, 1000 Mbps. Instance: 500m, 1 GiB, 300 Mbps → CPU fits 8, memory 16, network ⌊1000/300⌋ = 3 per node.
+    const netPool = pool('n', { nodeType: { name: 'n-type', capacity: { cpuMillicores: 4000, memoryMiB: 16384, networkMbps: 1000 } } });
+    const heavy: Workload = { ...workload('heavy', 5, 500), perInstance: { cpuMillicores: 500, memoryMiB: 1024, networkMbps: 300 } };
+    const light: Workload = { ...workload('light', 1, 500), perInstance: { cpuMillicores: 500, memoryMiB: 1024, networkMbps: 50 } };
+    const d = new SimulatorDriver([netPool], [heavy, light], 0, { nodesByPool: { n: 2 }, instances: { heavy: { n: 8 }, light: { n: 8 } } });
+    // heavy (higher priority) takes 6 × 300 = 1800 of 2000 Mbps; light gets ⌊200 / 50⌋ = 4, though CPU has room for 10.
+    expect(d.running()).toEqual({ heavy: { n: 6 }, light: { n: 4 } });
+    // A pool that declares no bandwidth does not constrain it: CPU decides (2 nodes × 8 = 16).
+    const plain = new SimulatorDriver([pool('a')], [{ ...heavy }], 0, { nodesByPool: { a: 2 }, instances: { heavy: { a: 20 } } });
+    expect(plain.runningTotal('heavy')).toBe(16);
+  });
+
   it('makes capacity requested at t usable at t + the provisioning delay, and bills from the request', () => {
     const d = new SimulatorDriver([pool('a')], [workload('w', 1)], 1000);
     d.applySync(nodes('a', 0, 1));

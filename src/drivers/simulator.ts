@@ -18,7 +18,8 @@ interface SimNode {
  * scaling down frees capacity at once (newest nodes first, not-yet-ready ones
  * before ready ones). Instances are placed as the scheduler would, highest
  * priority first, onto ready capacity in each pool (treated as divisible
- * within a pool: an instance size that divides the node size packs exactly).
+ * within a pool: an instance size that divides the node size packs exactly; network
+ * bandwidth counts as a third dimension in pools whose node type declares it).
  *
  * Time is injected: the replay engine advances it with `setTime`.
  */
@@ -159,9 +160,12 @@ export class SimulatorDriver implements Driver {
     const ready = this.readyCounts();
     const freeCpu = new Map<string, number>();
     const freeMem = new Map<string, number>();
+    // Bandwidth counts only in pools that declare it (absent: not constrained).
+    const freeNet = new Map<string, number>();
     for (const [name, p] of this.poolByName) {
       freeCpu.set(name, ready[name] * p.nodeType.capacity.cpuMillicores);
       freeMem.set(name, ready[name] * p.nodeType.capacity.memoryMiB);
+      if (p.nodeType.capacity.networkMbps !== undefined) freeNet.set(name, ready[name] * p.nodeType.capacity.networkMbps);
     }
     const run = this.runState;
     // 1. Stop instances beyond the desired count in each pool.
@@ -174,7 +178,7 @@ export class SimulatorDriver implements Driver {
     for (const w of this.workloadsByPriority) {
       const r = run.get(w.name)!;
       for (const [pool, n] of r) {
-        const keep = this.fitCount(w, pool, n, freeCpu, freeMem);
+        const keep = this.fitCount(w, pool, n, freeCpu, freeMem, freeNet);
         if (keep === 0) r.delete(pool);
         else r.set(pool, keep);
       }
@@ -183,7 +187,7 @@ export class SimulatorDriver implements Driver {
     for (const w of this.workloadsByPriority) {
       const r = run.get(w.name)!;
       for (const [pool, want] of this.desired.get(w.name)!) {
-        const n = this.fitCount(w, pool, want - (r.get(pool) ?? 0), freeCpu, freeMem);
+        const n = this.fitCount(w, pool, want - (r.get(pool) ?? 0), freeCpu, freeMem, freeNet);
         if (n > 0) r.set(pool, (r.get(pool) ?? 0) + n);
       }
     }
@@ -193,16 +197,20 @@ export class SimulatorDriver implements Driver {
     return out;
   }
 
-  /** How many of `want` instances of `w` fit in the pool's free capacity; takes that capacity. */
-  private fitCount(w: Workload, pool: string, want: number, freeCpu: Map<string, number>, freeMem: Map<string, number>): number {
+  /** How many of `want` instances of `w` fit in the pool's free capacity (CPU, memory, and bandwidth where the pool declares it); takes that capacity. */
+  private fitCount(w: Workload, pool: string, want: number, freeCpu: Map<string, number>, freeMem: Map<string, number>, freeNet: Map<string, number>): number {
     if (want <= 0) return 0;
     const cpu = this.resized.get(w.name)?.cpuMillicores ?? w.perInstance.cpuMillicores;
     const mem = this.resized.get(w.name)?.memoryMiB ?? w.perInstance.memoryMiB;
     const byCpu = cpu > 0 ? Math.floor((freeCpu.get(pool) ?? 0) / cpu + 1e-9) : Infinity;
     const byMem = mem > 0 ? Math.floor((freeMem.get(pool) ?? 0) / mem + 1e-9) : Infinity;
-    const n = Math.max(0, Math.min(want, byCpu, byMem));
+    const net = w.perInstance.networkMbps ?? 0;
+    const netFree = freeNet.get(pool);
+    const byNet = net > 0 && netFree !== undefined ? Math.floor(netFree / net + 1e-9) : Infinity;
+    const n = Math.max(0, Math.min(want, byCpu, byMem, byNet));
     freeCpu.set(pool, (freeCpu.get(pool) ?? 0) - n * cpu);
     freeMem.set(pool, (freeMem.get(pool) ?? 0) - n * mem);
+    if (netFree !== undefined) freeNet.set(pool, netFree - n * net);
     return n;
   }
 

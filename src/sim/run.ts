@@ -2,6 +2,8 @@ import type { Scenario, Workload } from '../core/model.ts';
 import type { Allocation } from '../core/plan.ts';
 import { attainmentAt, instancesForDemand } from '../capacity/sizing.ts';
 import { allocate } from '../optimize/allocate.ts';
+import { workloadRequirement } from '../capacity/requirement.ts';
+import { horizonAllocator } from './horizonAllocator.ts';
 import { forecasterByName, refitting, type OnlineForecaster } from '../forecast/index.ts';
 import { withEvents } from '../forecast/events.ts';
 import { oraclePolicy } from './policies/oracle.ts';
@@ -14,10 +16,29 @@ import type { PolicyName, SimulationResult } from './types.ts';
 
 export const ALL_POLICIES: readonly PolicyName[] = ['static', 'reactive', 'predictive', 'oracle'];
 
-/** Sizing through the shared queueing model. */
+/** Sizing through the shared queueing model (SLO only, no availability). */
 export const queueingSizer: Sizer = {
   instancesFor: (w: Workload, demandRps: number) => instancesForDemand(w, demandRps).instances,
 };
+
+/**
+ * Sizing through `workloadRequirement`: the SLO's instances, raised for the
+ * workload's availability requirement (N+k, spread, target) when it declares
+ * one, with the scenario's pools as failure domains. Memoized per demand.
+ */
+export function requirementSizer(scenario: Scenario): Sizer {
+  const memo = new Map<string, Map<number, number>>();
+  return {
+    instancesFor(w: Workload, demandRps: number): number {
+      if (!w.availability) return instancesForDemand(w, demandRps).instances;
+      let m = memo.get(w.name);
+      if (!m) memo.set(w.name, (m = new Map()));
+      let n = m.get(demandRps);
+      if (n === undefined) m.set(demandRps, (n = workloadRequirement(w, demandRps, scenario.pools).instances));
+      return n;
+    },
+  };
+}
 
 /** Whether the SLO holds for `instances` at `demandRps`. */
 export function sloHolds(w: Workload, instances: number, demandRps: number): boolean {
@@ -95,6 +116,24 @@ export function mipAllocator(scenario: Scenario): Allocator & { readonly solves:
 export interface RunOptions {
   readonly policies?: readonly PolicyName[];
   readonly onProgress?: (p: ReplayProgress) => void;
+  /**
+   * Placement engine, the same for every policy: `horizon` is the multi-step
+   * engine (`optimizeHorizon`: zone/provider spread, bandwidth, churn priced
+   * against the running cluster; predictive may plan a window), `single-step`
+   * the memoized single-step MIP (no spread, no bandwidth). `auto` (default):
+   * `horizon` when the scenario needs what only it honours (`needsHorizonEngine`),
+   * `single-step` otherwise, because it is faster (docs/allocation.md, "In the replay").
+   */
+  readonly engine?: 'auto' | 'horizon' | 'single-step';
+  /** Steps the predictive policy plans over with the horizon engine (default 1; see `PredictiveOptions.windowSteps`). */
+  readonly windowSteps?: number;
+}
+
+/** Whether a scenario declares something only the horizon engine honours: a spread requirement, or bandwidth on both pools and workloads. */
+export function needsHorizonEngine(scenario: Scenario): boolean {
+  const spread = scenario.workloads.some((w) => w.availability?.survive !== undefined);
+  const bandwidth = scenario.pools.some((p) => p.nodeType.capacity.networkMbps !== undefined) && scenario.workloads.some((w) => (w.perInstance.networkMbps ?? 0) > 0);
+  return spread || bandwidth;
 }
 
 /** Replay a scenario under the chosen policies (all four by default). */
@@ -123,14 +162,15 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   const makers: Record<PolicyName, (ctx: PolicyContext) => ReplayPolicy> = {
     static: staticPolicy,
     reactive: (ctx) => reactivePolicy(ctx, { holds: sloHolds }),
-    predictive: (ctx) => predictivePolicy(ctx, { forecasterFor }),
+    predictive: (ctx) => predictivePolicy(ctx, { forecasterFor, windowSteps: options.windowSteps ?? 1 }),
     oracle: oraclePolicy,
   };
   const names = options.policies ?? ALL_POLICIES;
+  const engine = options.engine === undefined || options.engine === 'auto' ? (needsHorizonEngine(scenario) ? 'horizon' : 'single-step') : options.engine;
   return replay(scenario, {
     policies: names.map((n) => makers[n]),
-    sizer: queueingSizer,
-    allocator: () => mipAllocator(scenario),
+    sizer: requirementSizer(scenario),
+    allocator: () => (engine === 'horizon' ? horizonAllocator(scenario) : mipAllocator(scenario)),
     onProgress: options.onProgress,
   });
 }

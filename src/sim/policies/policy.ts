@@ -12,12 +12,23 @@ export type Placement = Readonly<Record<string, Readonly<Record<string, number>>
 /** Turns instance targets into a least-cost allocation (memoized MIP). */
 export interface Allocator {
   /** With `current`, moving an instance away from where it is carries a cost, so placements stay put unless moving saves money. */
-  allocate(targets: InstanceTargets, current?: Placement): Promise<Allocation>;
+  allocate(targets: InstanceTargets, current?: Placement, currentNodes?: Readonly<Record<string, number>>): Promise<Allocation>;
+  /**
+   * Least-cost plan over a window of steps (targets per step, step 0 = now),
+   * change priced against `current` (and `currentNodes` when given); returns
+   * step 0's allocation, the one to enact (receding horizon).
+   */
+  allocateWindow?(window: readonly InstanceTargets[], current?: Placement, currentNodes?: Readonly<Record<string, number>>): Promise<Allocation>;
+}
+
+/** An allocator that plans over windows of steps. */
+export interface WindowAllocator extends Allocator {
+  allocateWindow(window: readonly InstanceTargets[], current?: Placement, currentNodes?: Readonly<Record<string, number>>): Promise<Allocation>;
 }
 
 /** Sizing, shared by every policy so all are judged by the same queueing model. */
 export interface Sizer {
-  /** Fewest instances that hold the workload's SLO at `demandRps` (clamped to min/max). */
+  /** Fewest instances that hold the workload's SLO at `demandRps` (clamped to min/max), raised for its availability requirement when it declares one. */
   instancesFor(workload: Workload, demandRps: number): number;
 }
 

@@ -4,7 +4,7 @@ import type { SimulatorDriver } from '../../drivers/simulator.ts';
 import type { OnlineForecaster } from '../../forecast/online.ts';
 import type { ForecastBand } from '../types.ts';
 import { Reconciler, removalGraceSeconds } from './apply.ts';
-import type { InstanceTargets, PolicyContext, ReplayPolicy, Tick } from './policy.ts';
+import type { PolicyContext, ReplayPolicy, Tick } from './policy.ts';
 
 /** Quantile levels of the band drawn in reports. */
 export const BAND_LEVELS = { lower: 0.05, upper: 0.95 } as const;
@@ -12,6 +12,12 @@ export const BAND_LEVELS = { lower: 0.05, upper: 0.95 } as const;
 export interface PredictiveOptions {
   /** One online forecaster per workload (it sees only values before the decision's step). */
   readonly forecasterFor: (workload: string) => OnlineForecaster;
+  /**
+   * Steps the allocation plans over at each decision when the allocator plans
+   * windows (default 6, capped by the forecast horizon): step t holds the
+   * requirement a decision at t would hold. Step 0 is enacted.
+   */
+  readonly windowSteps?: number;
 }
 
 /**
@@ -31,7 +37,10 @@ export function predictivePolicy(ctx: PolicyContext, options: PredictiveOptions)
   const decisionEverySteps = Math.max(1, Math.round(sim.decisionIntervalSeconds / step));
   const lookaheadSteps = Math.max(1, Math.ceil((sim.decisionIntervalSeconds + maxDelaySeconds) / step));
   const horizonSteps = Math.max(lookaheadSteps, Math.round(sim.horizonSeconds / step));
+  const windowSteps = Math.max(1, Math.min(options.windowSteps ?? 6, horizonSteps - lookaheadSteps + 1));
   let targets: Record<string, number> = {};
+  /** Requirements per step of the planning window; window[0] is `targets` before any guard raise. */
+  let window: Record<string, number>[] = [];
   let reconciler: Reconciler | undefined;
 
   const bandLower = new Map<string, number[]>();
@@ -43,14 +52,17 @@ export function predictivePolicy(ctx: PolicyContext, options: PredictiveOptions)
     bandUpper.set(w.name, new Array(ctx.evalSteps).fill(NaN));
   }
 
-  const decide = (stepIndex: number): InstanceTargets => {
-    const out: Record<string, number> = {};
+  const decide = (stepIndex: number): Record<string, number>[] => {
+    const out: Record<string, number>[] = Array.from({ length: windowSteps }, () => ({}));
     for (const w of scenario.workloads) {
       const levels = [...new Set([BAND_LEVELS.lower, 0.5, w.sizingQuantile, BAND_LEVELS.upper])].sort((a, b) => a - b);
       const fc: QuantileForecast = options.forecasterFor(w.name).forecastAt(w.demand, stepIndex, horizonSteps, levels);
-      let need = 0;
-      for (let k = 0; k < lookaheadSteps; k++) need = Math.max(need, ctx.sizer.instancesFor(w, quantileAt(fc, w.sizingQuantile, k)));
-      out[w.name] = need;
+      const sized = Array.from({ length: windowSteps + lookaheadSteps - 1 }, (_, k) => ctx.sizer.instancesFor(w, quantileAt(fc, w.sizingQuantile, k)));
+      for (let t = 0; t < windowSteps; t++) {
+        let need = 0;
+        for (let k = t; k < t + lookaheadSteps; k++) need = Math.max(need, sized[k]);
+        out[t][w.name] = need;
+      }
       for (let k = 0; k < decisionEverySteps; k++) {
         const e = stepIndex - ctx.evalStartIndex + k;
         if (e < 0 || e >= ctx.evalSteps) continue;
@@ -63,7 +75,11 @@ export function predictivePolicy(ctx: PolicyContext, options: PredictiveOptions)
   };
 
   const enact = async (driver: SimulatorDriver | undefined, reason: string): Promise<Allocation> => {
-    const target = await ctx.allocator.allocate(targets, driver?.observeSync().desiredInstances);
+    const current = driver?.observeSync().desiredInstances;
+    const nodes = driver?.nodeCounts();
+    const target = ctx.allocator.allocateWindow
+      ? await ctx.allocator.allocateWindow([targets, ...window.slice(1)], current, nodes)
+      : await ctx.allocator.allocate(targets, current);
     if (driver) {
       reconciler ??= new Reconciler(driver, 'predictive', removalGraceSeconds(scenario.pools));
       reconciler.setTarget(target, reason);
@@ -74,14 +90,16 @@ export function predictivePolicy(ctx: PolicyContext, options: PredictiveOptions)
   return {
     name: 'predictive',
     async initialAllocation(): Promise<Allocation> {
-      targets = { ...decide(ctx.evalStartIndex) };
+      window = decide(ctx.evalStartIndex);
+      targets = { ...window[0] };
       return enact(undefined, 'initial forecast');
     },
     async onTick(tick: Tick, driver: SimulatorDriver): Promise<void> {
       const sinceStart = tick.stepIndex - ctx.evalStartIndex;
       if (tick.tickInStep === 0 && sinceStart % decisionEverySteps === 0) {
         if (sinceStart > 0) {
-          targets = { ...decide(tick.stepIndex) };
+          window = decide(tick.stepIndex);
+          targets = { ...window[0] };
           await enact(driver, 'forecast');
         }
         reconciler?.tick();
@@ -120,7 +138,7 @@ export function predictivePolicy(ctx: PolicyContext, options: PredictiveOptions)
       );
     },
     notes: () => [
-      `predictive: forecasts ${Math.round((horizonSteps * step) / 60)} min ahead every ${Math.round(sim.decisionIntervalSeconds / 60)} min, sizes each workload at its risk quantile, holds the peak of the next ${lookaheadSteps} steps (decision interval + provisioning delay), scales up at once if observed demand exceeds the plan`,
+      `predictive: forecasts ${Math.round((horizonSteps * step) / 60)} min ahead every ${Math.round(sim.decisionIntervalSeconds / 60)} min, sizes each workload at its risk quantile, holds the peak of the next ${lookaheadSteps} steps (decision interval + provisioning delay), ${ctx.allocator.allocateWindow ? `places it with the multi-step engine over a ${windowSteps}-step window (enacting step 0), ` : ''}scales up at once if observed demand exceeds the plan`,
     ],
   };
 }
