@@ -1,11 +1,10 @@
 /** Forecasting models, wrappers and the registry the rest of headroom uses. */
 import type { Forecaster } from '../core/forecast.ts';
 import { InvalidInputError } from '../core/errors.ts';
-import { autoEts } from './autoEts.ts';
 import { mstl } from './mstl.ts';
 import { seasonalNaive } from './seasonalNaive.ts';
+import { singleModel } from './engine.ts';
 import { theta } from './theta.ts';
-import { autoArima } from './arima.ts';
 import { selectByBacktest } from './select.ts';
 import { DAY_SECONDS, WEEK_SECONDS, periodSteps } from './periods.ts';
 
@@ -57,22 +56,10 @@ export function autoForecaster(options: RegistryOptions = {}): Forecaster {
 
 /** A forecaster by its registry name; throws InvalidInputError naming the valid ones. */
 export function forecasterByName(name: string, options: RegistryOptions = {}): Forecaster {
-  switch (name) {
-    case 'seasonal-naive':
-      return seasonalNaive();
-    case 'mstl':
-      return mstl();
-    case 'auto-ets':
-      return autoEts();
-    case 'auto':
-      return autoForecaster(options);
-    case 'theta':
-      return theta();
-    case 'auto-arima':
-      return autoArima();
-    default:
-      throw new InvalidInputError('forecaster', `unknown model '${name}'; expected one of ${FORECASTER_NAMES.join(', ')}`);
+  if (!(FORECASTER_NAMES as readonly string[]).includes(name)) {
+    throw new InvalidInputError('forecaster', `unknown model '${name}'; expected one of ${FORECASTER_NAMES.join(', ')}`);
   }
+  return name === 'auto' ? autoForecaster(options) : singleModel(name, options.stepSeconds ?? 3600);
 }
 export { detectAnomalies, cleaned, cleanHistory, robustDecomposition, scoreAgainstWindows, type Anomaly, type AnomalyOptions, type AnomalyReport } from './anomaly.ts';
 export { summingMatrix, reconcile, reconciliationMatrix, forecastHierarchy, aggregateHistories, RECONCILIATION_METHODS, type Hierarchy, type HierarchyNode, type ReconciliationMethod } from './hierarchy.ts';

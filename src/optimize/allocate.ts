@@ -20,6 +20,7 @@ import type { Pool, Resources } from '../core/model.ts';
 import type { Allocation } from '../core/plan.ts';
 import { ModelBuilder } from './lp.ts';
 import { type SolveStatus, relativeGap, solveModel } from './solver.ts';
+import { cpuText, memoryText, quoteList } from './text.ts';
 
 export interface WorkloadDemand {
   readonly name: string;
@@ -139,9 +140,6 @@ export function shortfallPenalties(workloads: readonly WorkloadDemand[], pools: 
   return new Map(workloads.map((w) => [w.name, penaltyByLevel.get(w.priority) ?? base]));
 }
 
-const fmtCpu = (m: number) => `${Math.round(m)}m CPU`;
-const fmtMem = (m: number) => `${Math.round(m)} MiB memory`;
-const quoteList = (names: readonly string[]) => names.map((n) => `'${n}'`).join(', ');
 
 /**
  * Reasons, in user terms, why the guaranteed minimums cannot be placed; empty
@@ -162,8 +160,8 @@ export function diagnoseGuarantees(workloads: readonly WorkloadDemand[], pools: 
     if (!tagged.some((p) => fitsNode(p, w.perInstance))) {
       const largest = [...tagged].sort((a, b) => b.nodeType.capacity.cpuMillicores - a.nodeType.capacity.cpuMillicores)[0];
       conflicts.push(
-        `workload '${w.name}' needs ${fmtCpu(w.perInstance.cpuMillicores)} and ${fmtMem(w.perInstance.memoryMiB)} per instance: ` +
-          `no node of the pools it may use is that large (largest: '${largest.name}' with ${fmtCpu(largest.nodeType.capacity.cpuMillicores)}, ${fmtMem(largest.nodeType.capacity.memoryMiB)})`,
+        `workload '${w.name}' needs ${cpuText(w.perInstance.cpuMillicores)} and ${memoryText(w.perInstance.memoryMiB)} per instance: ` +
+          `no node of the pools it may use is that large (largest: '${largest.name}' with ${cpuText(largest.nodeType.capacity.cpuMillicores)}, ${memoryText(largest.nodeType.capacity.memoryMiB)})`,
       );
       continue;
     }
@@ -178,8 +176,8 @@ export function diagnoseGuarantees(workloads: readonly WorkloadDemand[], pools: 
     const members = guaranteed.filter((w) => tags.every((t) => w.tags.includes(t)));
     const offering = pools.filter((p) => offersTags(p, tags));
     for (const [resource, fmt] of [
-      ['cpuMillicores', fmtCpu],
-      ['memoryMiB', fmtMem],
+      ['cpuMillicores', cpuText],
+      ['memoryMiB', memoryText],
     ] as const) {
       const need = members.reduce((sum, w) => sum + Math.min(w.minInstances, w.instances) * w.perInstance[resource], 0);
       const offer = offering.reduce((sum, p) => sum + p.maxNodes * p.nodeType.capacity[resource], 0);
@@ -261,7 +259,7 @@ export async function allocate(input: AllocateInput): Promise<AllocationResult> 
     throw new InfeasibleError('guaranteed minimums cannot be packed into the pools within their quotas', [
       ...workloads
         .filter((w) => Math.min(w.minInstances, w.instances) > 0)
-        .map((w) => `workload '${w.name}' guarantees ${Math.min(w.minInstances, w.instances)} instances of ${fmtCpu(w.perInstance.cpuMillicores)}, ${fmtMem(w.perInstance.memoryMiB)}`),
+        .map((w) => `workload '${w.name}' guarantees ${Math.min(w.minInstances, w.instances)} instances of ${cpuText(w.perInstance.cpuMillicores)}, ${memoryText(w.perInstance.memoryMiB)}`),
     ]);
   }
   if (result.status !== 'optimal' && result.status !== 'timeLimit') throw new Error(`allocation solve failed: ${result.statusText}`);

@@ -13,22 +13,8 @@
 import { type ConstraintGroup, type HorizonContext, type HorizonInput, buildContext, fits, offers, placementSize } from './horizon.ts';
 import { buildHorizonModel } from './horizonModel.ts';
 import { solveModel } from './solver.ts';
+import { cpuText, memoryText, quoteList, stepRanges } from './text.ts';
 
-const quote = (names: readonly string[]) => names.map((n) => `'${n}'`).join(', ');
-const cpuText = (m: number) => `${Math.round(m)}m CPU`;
-const memText = (m: number) => `${Math.round(m)} MiB memory`;
-
-function stepRanges(steps: readonly number[]): string {
-  const parts: string[] = [];
-  let i = 0;
-  while (i < steps.length) {
-    let j = i;
-    while (j + 1 < steps.length && steps[j + 1] === steps[j] + 1) j++;
-    parts.push(i === j ? `${steps[i]}` : `${steps[i]}–${steps[j]}`);
-    i = j + 1;
-  }
-  return `step${steps.length > 1 ? 's' : ''} ${parts.join(', ')}`;
-}
 
 function windowsCovering(input: HorizonInput, pools: readonly string[], steps: readonly number[]): string[] {
   return (input.maintenance ?? []).filter((m) => pools.includes(m.pool) && steps.some((t) => t >= m.fromStep && t < m.toStep)).map((m) => m.name);
@@ -48,7 +34,7 @@ export function quickChecks(ctx: HorizonContext): string[] {
       return;
     }
     if (!tagged.some((p) => fits(p, w.perInstance))) {
-      out.push(`workload '${w.name}' needs ${cpuText(w.perInstance.cpuMillicores)} and ${memText(w.perInstance.memoryMiB)} per instance: no node of the pools it may use (${quote(tagged.map((p) => p.name))}) is that large`);
+      out.push(`workload '${w.name}' needs ${cpuText(w.perInstance.cpuMillicores)} and ${memoryText(w.perInstance.memoryMiB)} per instance: no node of the pools it may use (${quoteList(tagged.map((p) => p.name))}) is that large`);
       return;
     }
     const eligible = ctx.eligible[wi];
@@ -57,8 +43,8 @@ export function quickChecks(ctx: HorizonContext): string[] {
       const names = eligible.map((p) => pools[p].name);
       const windows = windowsCovering(input, names, dark);
       out.push(
-        `workload '${w.name}' guarantees instances at ${stepRanges(dark)}, but every pool it may use (${quote(names)}) is unavailable then` +
-          (windows.length ? ` (maintenance ${quote(windows)})` : ' (quota 0)'),
+        `workload '${w.name}' guarantees instances at ${stepRanges(dark)}, but every pool it may use (${quoteList(names)}) is unavailable then` +
+          (windows.length ? ` (maintenance ${quoteList(windows)})` : ' (quota 0)'),
       );
       return;
     }
@@ -83,8 +69,8 @@ export function quickChecks(ctx: HorizonContext): string[] {
       if (single.length) {
         const domains = [...new Set(eligible.map((p) => key[p]))];
         out.push(
-          `workload '${w.name}' must keep ${w.spread.survivingInstances} instances after losing any one ${w.spread.domain}, but at ${stepRanges(single)} the pools it may use are all in ${w.spread.domain} ${quote(domains.slice(0, 3))}` +
-            (domains.length > 1 ? ` (others in maintenance: ${quote(windowsCovering(input, eligible.map((p) => pools[p].name), single))})` : ''),
+          `workload '${w.name}' must keep ${w.spread.survivingInstances} instances after losing any one ${w.spread.domain}, but at ${stepRanges(single)} the pools it may use are all in ${w.spread.domain} ${quoteList(domains.slice(0, 3))}` +
+            (domains.length > 1 ? ` (others in maintenance: ${quoteList(windowsCovering(input, eligible.map((p) => pools[p].name), single))})` : ''),
         );
       }
     }
@@ -98,7 +84,7 @@ export function quickChecks(ctx: HorizonContext): string[] {
     const offering = pools.map((p, i) => [p, i] as const).filter(([p]) => offers(p, tags));
     for (const [resource, text] of [
       ['cpuMillicores', cpuText],
-      ['memoryMiB', memText],
+      ['memoryMiB', memoryText],
     ] as const) {
       const bad: number[] = [];
       let worst = { need: 0, offer: 0 };
@@ -112,10 +98,10 @@ export function quickChecks(ctx: HorizonContext): string[] {
       }
       if (bad.length === 0) continue;
       const windows = windowsCovering(input, offering.map(([p]) => p.name), bad);
-      const subject = tags.length === 0 ? 'guaranteed minimums' : `guaranteed minimums of workloads needing tag ${tags[0]} (${quote(members.map(([w]) => w.name))})`;
-      const where = tags.length === 0 ? 'all pools together' : `pools offering it (${quote(offering.map(([p]) => p.name)) || 'none'})`;
+      const subject = tags.length === 0 ? 'guaranteed minimums' : `guaranteed minimums of workloads needing tag ${tags[0]} (${quoteList(members.map(([w]) => w.name))})`;
+      const where = tags.length === 0 ? 'all pools together' : `pools offering it (${quoteList(offering.map(([p]) => p.name)) || 'none'})`;
       out.push(
-        `${subject} need ${text(worst.need)} at ${stepRanges(bad)}; ${where} offer at most ${text(worst.offer)}` + (windows.length ? ` with maintenance ${quote(windows)}` : ''),
+        `${subject} need ${text(worst.need)} at ${stepRanges(bad)}; ${where} offer at most ${text(worst.offer)}` + (windows.length ? ` with maintenance ${quoteList(windows)}` : ''),
       );
     }
   }
@@ -173,24 +159,24 @@ export function describeGroup(input: HorizonInput, group: ConstraintGroup): stri
   const p = input.pools.find((x) => x.name === name);
   switch (kind) {
     case 'guarantee':
-      return `workload '${name}' guarantees ${w?.minInstances} instances (${cpuText(w!.perInstance.cpuMillicores)}, ${memText(w!.perInstance.memoryMiB)} each)`;
+      return `workload '${name}' guarantees ${w?.minInstances} instances (${cpuText(w!.perInstance.cpuMillicores)}, ${memoryText(w!.perInstance.memoryMiB)} each)`;
     case 'spread':
       return `workload '${name}' must keep ${w?.spread?.survivingInstances} instances after losing any one ${w?.spread?.domain}`;
     case 'tags': {
       const offering = input.pools.filter((x) => offers(x, w!.tags)).map((x) => x.name);
-      return `workload '${name}' runs only in pools tagged ${w!.tags.join(', ')} (${quote(offering) || 'none'})`;
+      return `workload '${name}' runs only in pools tagged ${w!.tags.join(', ')} (${quoteList(offering) || 'none'})`;
     }
     case 'budget':
       return `budget of ${typeof input.budgetPerStep === 'number' ? input.budgetPerStep : 'the given amounts'} per step`;
     case 'quota': {
       const q = input.quotas?.find((x) => x.provider === name);
-      const limits = [q?.maxNodes !== undefined ? `${q.maxNodes} nodes` : '', q?.maxCpuMillicores !== undefined ? cpuText(q.maxCpuMillicores) : '', q?.maxMemoryMiB !== undefined ? memText(q.maxMemoryMiB) : '']
+      const limits = [q?.maxNodes !== undefined ? `${q.maxNodes} nodes` : '', q?.maxCpuMillicores !== undefined ? cpuText(q.maxCpuMillicores) : '', q?.maxMemoryMiB !== undefined ? memoryText(q.maxMemoryMiB) : '']
         .filter(Boolean)
         .join(', ');
       return `provider '${name}' quota (at most ${limits})`;
     }
     case 'poolQuota':
-      return `pool '${name}' quota of ${p?.maxNodes} nodes (${cpuText(p!.nodeType.capacity.cpuMillicores)}, ${memText(p!.nodeType.capacity.memoryMiB)} each)`;
+      return `pool '${name}' quota of ${p?.maxNodes} nodes (${cpuText(p!.nodeType.capacity.cpuMillicores)}, ${memoryText(p!.nodeType.capacity.memoryMiB)} each)`;
     case 'minNodes':
       return `pool '${name}' keeps at least ${p?.minNodes} nodes`;
     case 'maintenance': {

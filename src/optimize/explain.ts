@@ -18,6 +18,7 @@ import { type HorizonContext, type HorizonPlan, fits, offers, placedCount, place
 import { buildHorizonModel } from './horizonModel.ts';
 import type { HorizonResult } from './optimizeHorizon.ts';
 import { solveModel } from './solver.ts';
+import { stepRanges } from './text.ts';
 
 export interface PoolChoice {
   readonly pool: string;
@@ -55,19 +56,6 @@ function instanceShare(ctx: HorizonContext, w: number, p: number): number {
 function pricePerInstance(ctx: HorizonContext, w: number, p: number): number {
   const pool = ctx.pools[p];
   return instanceShare(ctx, w, p) * pool.costPerHour;
-}
-
-function stepRange(steps: readonly number[]): string {
-  if (steps.length === 0) return '';
-  const parts: string[] = [];
-  let i = 0;
-  while (i < steps.length) {
-    let j = i;
-    while (j + 1 < steps.length && steps[j + 1] === steps[j] + 1) j++;
-    parts.push(i === j ? `${steps[i]}` : `${steps[i]}–${steps[j]}`);
-    i = j + 1;
-  }
-  return `step${steps.length > 1 ? 's' : ''} ${parts.join(', ')}`;
 }
 
 function spendAt(ctx: HorizonContext, plan: HorizonPlan, t: number): number {
@@ -160,21 +148,21 @@ export async function explainHorizon(result: HorizonResult, options: ExplainOpti
     if (shortSteps.length) {
       const budgetSteps = ctx.budget ? shortSteps.filter((t) => spendAt(ctx, plan, t) >= ctx.budget![t] - 1e-6 * Math.max(1, ctx.budget![t]) - Math.min(...eligible.map((p) => pools[p].costPerHour)) * ctx.stepHours) : [];
       const fullSteps = shortSteps.filter((t) => ctx.eligible[wi].every((p) => plan.nodes[t][p] >= ctx.avail[t][p] || providerOverQuota(t, pools[p].provider)));
-      if (budgetSteps.length) binding.push(`budget: spend is at the budget at ${stepRange(budgetSteps)}`);
+      if (budgetSteps.length) binding.push(`budget: spend is at the budget at ${stepRanges(budgetSteps)}`);
       if (fullSteps.length) {
         const windows = (ctx.input.maintenance ?? []).filter((m) => ctx.eligible[wi].some((p) => pools[p].name === m.pool) && fullSteps.some((t) => t >= m.fromStep && t < m.toStep)).map((m) => `'${m.name}'`);
-        binding.push(`capacity: every pool it may use is at its quota at ${stepRange(fullSteps)}` + (windows.length ? ` (maintenance ${windows.join(', ')})` : ''));
+        binding.push(`capacity: every pool it may use is at its quota at ${stepRanges(fullSteps)}` + (windows.length ? ` (maintenance ${windows.join(', ')})` : ''));
       }
-      binding.push(`contention: short by ${shortSteps.map((t) => shortfall[t]).join('/')} instances at ${stepRange(shortSteps)}, throttled after higher effective priorities`);
+      binding.push(`contention: short by ${shortSteps.map((t) => shortfall[t]).join('/')} instances at ${stepRanges(shortSteps)}, throttled after higher effective priorities`);
       const guaranteedSteps = shortSteps.filter((t) => ctx.guaranteed[t][wi] > 0);
-      if (guaranteedSteps.length) binding.push(`guaranteed minimum of ${w.minInstances} held at ${stepRange(guaranteedSteps)}`);
+      if (guaranteedSteps.length) binding.push(`guaranteed minimum of ${w.minInstances} held at ${stepRanges(guaranteedSteps)}`);
     }
     const ruleSteps = new Map<string, number[]>();
     for (let t = 0; t < T; t++) {
       const rule = ctx.priorityRule[t][wi];
       if (rule) ruleSteps.set(rule, [...(ruleSteps.get(rule) ?? []), t]);
     }
-    for (const [rule, steps] of ruleSteps) binding.push(`priority rule '${rule}' sets its priority to ${ctx.priority[steps[0]][wi]} at ${stepRange(steps)}`);
+    for (const [rule, steps] of ruleSteps) binding.push(`priority rule '${rule}' sets its priority to ${ctx.priority[steps[0]][wi]} at ${stepRanges(steps)}`);
     if (w.tags.length) binding.push(`tags ${w.tags.join(', ')}: only ${ctx.eligible[wi].length} of ${pools.length} pools may run it`);
     const marginalCostPerInstance = marginal?.map((perStep) => perStep[wi]);
     const text = [

@@ -52,7 +52,7 @@ export interface HorizonAllocatorOptions {
 }
 
 /** Canonical text of a placement (sorted, zeros dropped), for cache keys. */
-function placementKey(p: Placement | undefined): string {
+export function placementKey(p: Placement | undefined): string {
   if (!p) return '';
   return Object.keys(p)
     .sort()

@@ -3,7 +3,7 @@ import type { Allocation } from '../core/plan.ts';
 import { attainmentAt, instancesForDemand } from '../capacity/sizing.ts';
 import { allocate } from '../optimize/allocate.ts';
 import { workloadRequirement } from '../capacity/requirement.ts';
-import { horizonAllocator } from './horizonAllocator.ts';
+import { horizonAllocator, placementKey } from './horizonAllocator.ts';
 import { forecasterByName, refitting, type OnlineForecaster } from '../forecast/index.ts';
 import { withEvents } from '../forecast/events.ts';
 import { oraclePolicy } from './policies/oracle.ts';
@@ -44,21 +44,6 @@ export function requirementSizer(scenario: Scenario): Sizer {
 export function sloHolds(w: Workload, instances: number, demandRps: number): boolean {
   const attained = attainmentAt(w, instances, demandRps);
   return w.slo.kind === 'latency' ? attained >= w.slo.percentile - 1e-9 : attained >= 1 - 1e-9;
-}
-
-/** Canonical text of a placement (sorted, zeros dropped), for cache keys. */
-function placementKey(p: Placement): string {
-  return Object.keys(p)
-    .sort()
-    .map((w) =>
-      Object.keys(p[w])
-        .filter((pool) => p[w][pool] > 0)
-        .sort()
-        .map((pool) => `${w}/${pool}=${p[w][pool]}`)
-        .join(';'),
-    )
-    .filter((s) => s)
-    .join(';');
 }
 
 /**
