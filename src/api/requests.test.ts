@@ -28,7 +28,7 @@ const workload = { name: 'api', serviceTimeSeconds: 0.05, cpuMillicores: 500, me
 const tenants = [
   // 6 submits a minute (one token per 10 s), bursts of 3.
   { name: 'alpha', throttle: { submitsPerMinute: 6, burst: 3, maxQueued: 2 } },
-  { name: 'beta', weight: 2 },
+  { name: 'beta', weight: 2, maxPriority: 5 },
   { name: 'gold', guaranteed: { cpuMillicores: '2 cores', memoryMiB: '2 GiB' } },
 ];
 
@@ -114,7 +114,16 @@ describe.each(engines)('capacity requests on %s', (_engine, target) => {
     const badStatus = await get(h, '/v1/requests?status=done');
     expect(badStatus.statusCode).toBe(400);
     expect(badStatus.json().issues[0].where).toBe('querystring.status');
-    expect((await get(h, '/v1/queue')).json()).toMatchObject({ capacity: { cpuMillicores: 12000, memoryMiB: 49152 }, granted: { cpuMillicores: 3000, memoryMiB: 2560 }, queued: 1 });
+    expect((await get(h, '/v1/queue')).json()).toEqual({
+      capacity: { cpuMillicores: 12000, memoryMiB: 49152 },
+      ceiling: { cpuMillicores: 12000, memoryMiB: 49152 },
+      planned: { cpuMillicores: 0, memoryMiB: 0 },
+      granted: { cpuMillicores: 3000, memoryMiB: 2560 },
+      free: { cpuMillicores: 9000, memoryMiB: 46592 },
+      heldForGuarantees: { cpuMillicores: 2000, memoryMiB: 2048 },
+      queuedRequests: 1,
+      grantedRequests: 2,
+    });
 
     // Cancelling beta's 4 instances frees 2 cores: 12 − 1 − 2 (gold) = 9 < 11, still waiting; cancelling the 1 core too: 10 < 11 still.
     const cancelled = await h.app.inject({ method: 'DELETE', url: '/v1/requests/1', headers: auth(h.operator) });
@@ -239,6 +248,8 @@ describe.each(engines)('capacity requests on %s', (_engine, target) => {
       [{ tenant: 'beta', cpuMillicores: 'lots' }, 'body.cpuMillicores', '"lots" is not a number with a unit; accepted units: cores, vCPU, m, millicores (a plain number means millicores)'],
       [{ tenant: 'nobody', cpuMillicores: 500 }, 'body.tenant', 'no tenant named "nobody" is configured (tenants: alpha, beta, gold)'],
       [{ tenant: 'beta', workload: 'nope', instances: 2 }, 'body.workload', 'no workload named "nope" is configured'],
+      [{ tenant: 'beta', cpuMillicores: 5, priority: 9 }, 'body.priority', '9 is above tenant "beta"\'s maxPriority (5)'],
+      [{ tenant: 'beta', cpuMillicores: 5, priority: 1.5 }, 'body.priority', 'Expected integer, received float'],
       [{ tenant: 'beta', workload: 'api' }, 'body.instances', 'is required with workload'],
       [{ tenant: 'beta', workload: 'api', instances: -2 }, 'body.instances', 'must be at least 1'],
       [{ tenant: 'beta', workload: 'api', instances: 1, cpuMillicores: 5 }, 'body.workload', 'give workload and instances, or cpuMillicores/memoryMiB, not both'],
@@ -256,7 +267,7 @@ describe.each(engines)('capacity requests on %s', (_engine, target) => {
     expect(oversized.statusCode).toBe(413);
     expect(oversized.json().message).toBe('request body is larger than the limit of 65536 bytes');
     expect(await h.store.requests.list()).toEqual([]);
-    expect((await h.app.inject({ method: 'GET', url: '/metrics' })).body).toContain('headroom_request_rejections_total{reason="invalid"} 3');
+    expect((await h.app.inject({ method: 'GET', url: '/metrics' })).body).toContain('headroom_request_rejections_total{reason="invalid"} 4');
   });
 });
 

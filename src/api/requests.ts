@@ -3,7 +3,6 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { REQUEST_STATUSES, RequestConflictError, RequestNotFoundError, RequestThrottledError, type RequestStatus } from '../core/requests.ts';
 import { submitRequestSchema } from '../config/requestSchema.ts';
-import { add, sub, ZERO } from '../queue/capacity.ts';
 import type { RequestQueue } from '../queue/service.ts';
 
 type ZodApp = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, ZodTypeProvider>;
@@ -81,15 +80,5 @@ export function registerRequestRoutes(app: ZodApp, queue: RequestQueue): void {
     { config: { role: 'operator' }, bodyLimit: REQUEST_BODY_LIMIT_BYTES, schema: { tags: ['requests'], summary: 'Cancel a queued or granted request, with a reason', params: idParams, body: z.object({ reason: z.string().max(500).optional() }).strict().default({}) } },
     async (req, reply) => cancel(req.params.id, req.body.reason, reply),
   );
-  app.get('/v1/queue', { config: { role: 'viewer' }, schema: { tags: ['requests'], summary: 'What the queue can grant: capacity at quota, planned for workloads, granted, free' } }, async () => {
-    const [capacity, open] = await Promise.all([queue.capacity(), queue.list({ statuses: ['queued', 'granted'], limit: 1_000_000 })]);
-    const granted = open.filter((r) => r.status === 'granted').reduce((a, r) => add(a, { cpuMillicores: r.cpuMillicores, memoryMiB: r.memoryMiB }), ZERO);
-    return {
-      ...capacity,
-      granted,
-      free: sub(sub(capacity.capacity, capacity.planned), granted),
-      queued: open.filter((r) => r.status === 'queued').length,
-      grantedRequests: open.filter((r) => r.status === 'granted').length,
-    };
-  });
+  app.get('/v1/queue', { config: { role: 'viewer' }, schema: { tags: ['requests'], summary: 'What the queue can grant: capacity at quota, planned for workloads, granted, free, held for guaranteed minimums' } }, async () => queue.summary());
 }

@@ -65,6 +65,8 @@ export const tenantSchema = z
     account: z.string().min(1).max(128).optional(),
     /** Weight in weighted dominant resource fairness: a tenant of weight 2 gets twice the dominant share of one of weight 1. */
     weight: z.number().positive().max(1e6).default(1),
+    /** Highest priority the tenant's requests may ask for (absent: any). */
+    maxPriority: z.number().int().min(-1_000_000).max(1_000_000).optional(),
     guaranteed: z
       .object({ cpuMillicores: amount((v, f) => parseCpuMillicores(v, f), true).default(0), memoryMiB: amount(parseMemoryMiB, true).default(0) })
       .strict()

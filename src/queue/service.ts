@@ -7,7 +7,7 @@ import type { ServiceProvider, ServiceWorkload } from '../config/serviceSchema.t
 import { loadServiceConfig } from '../control/config.ts';
 import { canonicalJson, sha256Hex } from '../store/sqlStore.ts';
 import type { Store } from '../store/store.ts';
-import { queueCapacity, type QueueCapacity } from './capacity.ts';
+import { add, positivePart, queueCapacity, sub, ZERO, type QueueCapacity } from './capacity.ts';
 import { decideQueue, queuePositions, type QueueDecision } from './decide.ts';
 import { QueueMetrics } from './metrics.ts';
 
@@ -21,6 +21,17 @@ export interface QueueOptions {
   /** Registers the queue's metrics here when given. */
   readonly registry?: Registry;
   readonly logger?: Logger;
+}
+
+export interface QueueSummary extends QueueCapacity {
+  /** Held by granted requests. */
+  readonly granted: ResourceAmounts;
+  /** capacity − planned − granted (negative when the plan grew into granted capacity). */
+  readonly free: ResourceAmounts;
+  /** Part of `free` kept for tenants' unused guaranteed minimums. */
+  readonly heldForGuarantees: ResourceAmounts;
+  readonly queuedRequests: number;
+  readonly grantedRequests: number;
 }
 
 export interface ProcessResult {
@@ -60,6 +71,9 @@ export class RequestQueue {
       if (!tenant) {
         const names = (await store.listConfig('tenant')).map((d) => d.name);
         throw new InvalidInputError('body.tenant', `no tenant named "${body.tenant}" is configured${names.length ? ` (tenants: ${names.slice(0, 20).join(', ')})` : ' (create one with PUT /v1/tenants/NAME or apply `tenants:`)'}`);
+      }
+      if (tenant.maxPriority !== undefined && body.priority > tenant.maxPriority) {
+        throw new InvalidInputError('body.priority', `${body.priority} is above tenant "${body.tenant}"'s maxPriority (${tenant.maxPriority})`);
       }
       if (idempotencyHeader !== undefined && body.idempotencyKey !== undefined && idempotencyHeader !== body.idempotencyKey) {
         throw new InvalidInputError('headers.idempotency-key', `"${idempotencyHeader}" differs from body.idempotencyKey "${body.idempotencyKey}"`);
@@ -113,6 +127,23 @@ export class RequestQueue {
     const failing = new Set(providers.filter((p) => (p.document as ServiceProvider).health === 'failing').map((p) => p.name));
     const sizes = Object.fromEntries(cfg.workloads.map((w) => [w.name, { cpuMillicores: w.cpuMillicores, memoryMiB: w.memoryMiB }]));
     return queueCapacity(cfg.pools, failing, plans[0]?.target.instances ?? {}, sizes);
+  }
+
+  /** The queue now: capacity, what the plan and the grants use, what is free and held for guarantees. */
+  async summary(): Promise<QueueSummary> {
+    const [capacity, tenants, open] = await Promise.all([this.capacity(), this.tenants(), this.options.store.requests.open()]);
+    const byTenant = new Map<string, ResourceAmounts>();
+    for (const r of open) if (r.status === 'granted') byTenant.set(r.tenant, add(byTenant.get(r.tenant) ?? ZERO, r));
+    const granted = [...byTenant.values()].reduce(add, ZERO);
+    const held = [...tenants].map(([name, t]) => positivePart(sub(t.guaranteed, byTenant.get(name) ?? ZERO))).reduce(add, ZERO);
+    return {
+      ...capacity,
+      granted: { cpuMillicores: granted.cpuMillicores, memoryMiB: granted.memoryMiB },
+      free: sub(sub(capacity.capacity, capacity.planned), granted),
+      heldForGuarantees: held,
+      queuedRequests: open.filter((r) => r.status === 'queued').length,
+      grantedRequests: open.filter((r) => r.status === 'granted').length,
+    };
   }
 
   /** Release ended grants, expire, reject, grant: one decision, written in one transaction. */
