@@ -5,7 +5,7 @@
  *    queued requests from 100 tenants (weights 1–3, ten with guaranteed
  *    minimums), priorities 0–4, half with deadlines, sizes log-normal around
  *    1 core and 2 GiB; capacity covers about a third of what is asked, so
- *    fair share and the guarantees are busy. Median of 5 runs after 3
+ *    fair share and the guarantees are busy. Median of 11 runs after 3
  *    untimed warm-up runs.
  * 2. The same 10,000 requests through the durable queue on SQLite
  *    (RequestQueue.process: config reads, the decision, and every grant and
@@ -84,7 +84,7 @@ for (const count of [1_000, 10_000, 50_000]) {
   const times: number[] = [];
   let grants = 0;
   // Three untimed runs first: the first calls run in V8's interpreter and baseline tiers.
-  for (let run = 0; run < 8; run++) {
+  for (let run = 0; run < 14; run++) {
     const t0 = performance.now();
     const d = decideQueue({ nowSeconds: count, capacity: { capacity, ceiling: capacity, planned: { cpuMillicores: 0, memoryMiB: 0 } }, tenants, requests });
     if (run >= 3) times.push((performance.now() - t0) / 1000);
@@ -136,7 +136,7 @@ const sqlite = {
 };
 
 const fmt = (x: number, d = 0) => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
-console.log('Pure decision (decideQueue), 100 tenants, capacity a third of what is asked, median of 5 runs after 3 warm-up runs\n');
+console.log('Pure decision (decideQueue), 100 tenants, capacity a third of what is asked, median of 11 runs after 3 warm-up runs\n');
 console.log(table(['queued', 'grants', 'seconds', 'requests decided/s'], pure.map((p) => [fmt(p.queued), fmt(p.grants), p.medianSeconds.toFixed(4), fmt(p.requestsDecidedPerSecond)])));
 console.log('\nDurable queue on SQLite (RequestQueue.process, one transaction per decision)\n');
 console.log(
