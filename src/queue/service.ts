@@ -110,7 +110,8 @@ export class RequestQueue {
         },
         now,
       );
-      if (r.created) await this.process();
+      // The request is stored; a failing decision is logged and retried by the next one (timer, cycle, submit).
+      if (r.created) await this.processLogged();
       return { request: (await this.get(r.request.id))!, created: r.created };
     } catch (e) {
       if (e instanceof RequestThrottledError) this.metrics?.rejections.inc({ reason: e.limit === 'maxQueued' ? 'throttled-queue' : 'throttled-rate' });
@@ -182,6 +183,10 @@ export class RequestQueue {
     return { atSeconds: now, capacity, free: decision!.free, heldForGuarantees: decision!.heldForGuarantees, transitions };
   }
 
+  private async processLogged(): Promise<void> {
+    await this.process().catch((e) => this.options.logger?.error({ err: e instanceof Error ? e.message : String(e) }, 'request queue decision failed'));
+  }
+
   private async withPositions(list: readonly CapacityRequest[]): Promise<RequestView[]> {
     if (!list.some((r) => r.status === 'queued')) return [...list];
     const positions = queuePositions(await this.options.store.requests.open());
@@ -200,7 +205,7 @@ export class RequestQueue {
   /** Cancel, then decide (the freed capacity may grant others). */
   async cancel(id: number, reason: string): Promise<RequestView> {
     const r = await this.options.store.requests.cancel(id, this.options.now(), reason);
-    if (r.status === 'cancelled') await this.process();
+    if (r.status === 'cancelled') await this.processLogged();
     return (await this.get(id))!;
   }
 }
