@@ -303,6 +303,10 @@ describe('request CLI and OpenAPI', () => {
       expect(await cli('request', 'show', '2')).toBe(0);
       expect(stdout).toContain('deadline:        1970-01-01T00:26:40Z');
       stdout = '';
+      expect(await cli('request', 'queue')).toBe(0);
+      expect(stdout).toContain('free                      11000         48128');
+      expect(stdout).toContain('1 queued, 1 granted');
+      stdout = '';
       expect(await cli('request', 'cancel', '2', '--reason', 'not needed')).toBe(0);
       expect(stdout).toBe('request 2 (alpha): cancelled (cancelled: not needed)\n');
       expect(await cli('request', 'submit', '--tenant', 'beta', '--cpu', '-1')).toBe(2);

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { InvalidInputError } from '../core/errors.ts';
-import type { RequestView } from '../queue/service.ts';
+import type { QueueSummary, RequestView } from '../queue/service.ts';
 import { HeadroomClient } from './client.ts';
 import { table } from './format.ts';
 
@@ -120,6 +120,23 @@ export function addRequestCommands(program: Command): void {
     const r = await new HeadroomClient(flags).request<RequestView>('GET', `/v1/requests/${integer('id', id)}`);
     if (flags.json) return out(JSON.stringify(r, null, 2));
     showRequest(r);
+  });
+
+  clientCommand(request.command('queue').description('what the queue can grant: capacity at quota, planned for workloads, granted, free, held for guarantees')).action(async (flags: ClientFlags) => {
+    const q = await new HeadroomClient(flags).request<QueueSummary>('GET', '/v1/queue');
+    if (flags.json) return out(JSON.stringify(q, null, 2));
+    const row = (name: string, a: { cpuMillicores: number; memoryMiB: number }) => [name, String(Math.round(a.cpuMillicores)), String(Math.round(a.memoryMiB))];
+    out(
+      table(['', 'CPU (m)', 'memory (MiB)'], [
+        row('healthy pools at quota', q.capacity),
+        row('all pools at quota', q.ceiling),
+        row('planned for workloads', q.planned),
+        row('granted to requests', q.granted),
+        row('free', q.free),
+        row('  held for guarantees', q.heldForGuarantees),
+      ]),
+    );
+    out(`${q.queuedRequests} queued, ${q.grantedRequests} granted`);
   });
 
   clientCommand(request.command('cancel').description('cancel a queued or granted request').argument('<id>').option('--reason <text>', 'why (kept with the request)')).action(
