@@ -94,6 +94,8 @@ export interface RequestStore {
   list(filter?: RequestFilter): Promise<CapacityRequest[]>;
   /** Queued and granted requests. */
   open(): Promise<CapacityRequest[]>;
+  /** 1-based rank of a queued request in the queue order (src/queue/decide.ts compareQueued), counted in the database. */
+  position(request: CapacityRequest): Promise<number>;
   /**
    * Under the queue lock: read the open requests, let `decide` (pure) choose
    * the changes, and write them in the same transaction. A change applies only

@@ -195,7 +195,8 @@ export class RequestQueue {
 
   async get(id: number): Promise<RequestView | undefined> {
     const r = await this.options.store.requests.get(id);
-    return r ? (await this.withPositions([r]))[0] : undefined;
+    if (!r || r.status !== 'queued') return r;
+    return { ...r, position: await this.options.store.requests.position(r) };
   }
 
   async list(filter: RequestFilter): Promise<RequestView[]> {

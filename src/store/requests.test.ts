@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPostgres, type RunningPostgres } from '../../test/support/servers.ts';
 import { RequestThrottledError, type NewCapacityRequest, type SubmitLimits } from '../core/requests.ts';
+import { queuePositions } from '../queue/decide.ts';
 import { openStore } from './open.ts';
 import type { Store } from './store.ts';
 
@@ -76,6 +77,24 @@ describe.each(engines)('request store on %s', (_engine, open) => {
     await expect(store.requests.decide(() => [{ id: b.id, from: 'granted', to: 'released', reason: 'ended' }, failing], 4)).rejects.toThrow('boom');
     expect(await store.requests.get(b.id)).toMatchObject({ status: 'granted', reason: 'fits' });
     expect((await store.requests.open()).map((r) => r.id)).toEqual([b.id]);
+    await store.close();
+  });
+
+  it('counts a queued request\'s position in SQL exactly as the queue order ranks it', async () => {
+    const store = await open();
+    const big = { ...limits, burst: 1000, maxQueued: 1000 };
+    // Few distinct values, so every tie-break (priority, deadline, none, submit time, id) is exercised.
+    let seed = 7;
+    const rand = (k: number) => ((seed = (seed * 16807) % 2147483647) % k);
+    for (let i = 0; i < 60; i++) {
+      const deadline = rand(3);
+      await store.requests.submit(request({ priority: rand(3), ...(deadline ? { deadlineSeconds: 100 * deadline } : {}), bodyHash: `b${i}` }), big, rand(4));
+    }
+    const all = await store.requests.open();
+    await store.requests.cancel(all[5].id, 9, 'cancelled');
+    const queued = (await store.requests.open()).filter((r) => r.status === 'queued');
+    const want = queuePositions(queued);
+    for (const r of queued) expect(await store.requests.position(r)).toBe(want.get(r.id));
     await store.close();
   });
 });

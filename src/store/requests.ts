@@ -16,6 +16,7 @@ import type { Db, Param, Row } from './db.ts';
 /** Lock key serializing queue writers (submits, decisions, cancels) on PostgreSQL; SQLite's writer is serial anyway. */
 const QUEUE_LOCK = 7_400_003;
 
+const NO_DEADLINE = 1e300;
 const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v));
 const opt = (v: unknown): number | undefined => (v === null || v === undefined ? undefined : num(v));
 
@@ -130,6 +131,19 @@ export class SqlRequestStore implements RequestStore {
 
   async open(): Promise<CapacityRequest[]> {
     return (await this.db.query(`SELECT ${COLUMNS} FROM capacity_requests WHERE status IN ('queued', 'granted') ORDER BY id`)).map(requestRow);
+  }
+
+  async position(r: CapacityRequest): Promise<number> {
+    // The queue order of compareQueued in SQL: priority desc, deadline asc (none last), submit time asc, id asc.
+    // No deadline sorts as 1e300 (deadlines are epoch seconds).
+    const d = r.deadlineSeconds ?? NO_DEADLINE;
+    const rows = await this.db.query(
+      `SELECT COUNT(*) AS n FROM capacity_requests WHERE status = 'queued' AND (priority > ? OR (priority = ? AND (
+         COALESCE(deadline_seconds, ${NO_DEADLINE}) < ? OR (COALESCE(deadline_seconds, ${NO_DEADLINE}) = ? AND (
+           submitted_at_seconds < ? OR (submitted_at_seconds = ? AND id < ?))))))`,
+      [r.priority, r.priority, d, d, r.submittedAtSeconds, r.submittedAtSeconds, r.id],
+    );
+    return num(rows[0].n) + 1;
   }
 
   async decide(decide: (open: readonly CapacityRequest[]) => readonly RequestChange[], nowSeconds: number): Promise<RequestChange[]> {
