@@ -49,7 +49,7 @@ describe('HTTP API', () => {
     expect(r.statusCode).toBe(200);
     const doc = r.json();
     expect(doc.openapi).toMatch(/^3\./);
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/apply', '/v1/samples', '/v1/workloads/{name}', '/v1/actions', '/v1/plans/{id}']));
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/apply', '/v1/samples', '/v1/workloads/{name}', '/v1/actions', '/v1/plans/{id}', '/v1/tenants/{name}', '/v1/requests', '/v1/requests/{id}', '/v1/requests/{id}/cancel', '/v1/queue']));
     // The pool schema's fields (from the scenario format) are in the apply body.
     const body = doc.paths['/v1/apply'].post.requestBody.content['application/json'].schema;
     expect(JSON.stringify(body)).toContain('provisioningDelaySeconds');

@@ -19,6 +19,9 @@ import { parseSamplesCsv } from '../ingest/csv.ts';
 import { ROLES, type ConfigInput, type ConfigKind, type LoopCycle, type LoopMode, type Role, type Store } from '../store/store.ts';
 import { hashToken, issueToken, roleAllows } from './auth.ts';
 import type { ServiceMetrics } from './metrics.ts';
+import { tenantSchema } from '../config/requestSchema.ts';
+import { RequestQueue } from '../queue/service.ts';
+import { registerRequestRoutes } from './requests.ts';
 
 /** Runs one control-loop cycle on demand (src/control/loop.ts). */
 export interface LoopRunner {
@@ -36,6 +39,8 @@ export interface ApiOptions {
   readonly now?: () => number;
   /** False until start-up recovery is done (readiness). */
   readonly isReady?: () => boolean;
+  /** The capacity-request queue (default: one on `store`, with its metrics on `metrics.registry`). */
+  readonly queue?: RequestQueue;
 }
 
 /** Paths that need no token: probes, metrics and the API description. */
@@ -46,6 +51,7 @@ const KIND_ROUTES: { kind: ConfigKind; path: string; schema: z.ZodTypeAny }[] = 
   { kind: 'workload', path: 'workloads', schema: serviceWorkloadSchema },
   { kind: 'pool', path: 'pools', schema: poolSchema },
   { kind: 'provider', path: 'providers', schema: providerSchema },
+  { kind: 'tenant', path: 'tenants', schema: tenantSchema },
 ];
 
 declare module 'fastify' {
@@ -88,6 +94,7 @@ export function desiredStateDocuments(state: DesiredState): ConfigInput[] {
   add('provider', state.providers, 'providers');
   add('pool', state.pools, 'pools');
   add('workload', state.workloads, 'workloads');
+  add('tenant', state.tenants, 'tenants');
   for (const name of ['predictive', 'loop'] as const) {
     const p = state.policies[name];
     if (p) docs.push({ kind: 'policy', name, document: p });
@@ -174,7 +181,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     if (error instanceof HttpError) return reply.status(error.statusCode).send({ error: error.code, message: error.message });
     const e = error as { statusCode?: number; code?: string; message: string; name: string };
     if (isUserError(error)) return reply.status(400).send({ error: e.name, message: e.message });
-    if (e.statusCode === 413) return reply.status(413).send({ error: 'PayloadTooLarge', message: `request body is larger than the limit of ${app.initialConfig.bodyLimit} bytes` });
+    if (e.statusCode === 413) return reply.status(413).send({ error: 'PayloadTooLarge', message: `request body is larger than the limit of ${request.routeOptions?.bodyLimit ?? app.initialConfig.bodyLimit} bytes` });
     if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
       return reply.status(e.statusCode).send({ error: e.code ?? 'BadRequest', message: e.message });
     }
@@ -379,6 +386,9 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     if (!(await store.revokeToken(req.params.id, now()))) throw new HttpError(404, 'NotFound', `no active token ${req.params.id}`);
     return { revoked: true };
   });
+
+  // ---- capacity requests ----
+  registerRequestRoutes(app, options.queue ?? new RequestQueue({ store, now, registry: metrics.registry, logger: options.logger }));
 
   app.setNotFoundHandler((req, reply) => reply.status(404).send({ error: 'NotFound', message: `no route ${req.method} ${req.url.split('?')[0]}` }));
   return app as unknown as FastifyInstance;

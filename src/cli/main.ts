@@ -14,6 +14,7 @@ import type { PolicyName, SimulationResult } from '../sim/types.ts';
 import { comparisonTable, invoiceTable, resultJson } from './format.ts';
 import { graphReport, type GraphFlags } from './graph.ts';
 import { addServiceCommands } from './service.ts';
+import { addRequestCommands } from './requests.ts';
 import { invoicedPolicy } from '../sim/invoiced.ts';
 import { alertsCsv, alertsJson, invoiceLinesCsv, invoicesCsv, invoicesJson, usageCsv } from '../billing/export.ts';
 
@@ -163,6 +164,7 @@ export function buildProgram(): Command {
     });
 
   addServiceCommands(program);
+  addRequestCommands(program);
   return program;
 }
 

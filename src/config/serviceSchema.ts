@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseDurationSeconds } from './duration.ts';
 import { checkWorkloadKeys, poolSchema, predictivePolicySchema, providerSchema, workloadSchema } from './schema.ts';
+import { tenantSchema } from './requestSchema.ts';
 
 /**
  * Configuration documents of `headroom serve`, built from the scenario
@@ -73,6 +74,8 @@ export const desiredStateSchema = z
     workloads: z.array(serviceWorkloadSchema).default([]),
     pools: z.array(poolSchema).default([]),
     providers: z.array(providerSchema).default([]),
+    /** Tenants of the capacity-request queue (src/queue). */
+    tenants: z.array(tenantSchema).default([]),
     policies: z.object({ predictive: predictivePolicySchema.optional(), loop: loopPolicySchema.optional() }).strict().default({}),
   })
   .strict();

@@ -7,6 +7,7 @@ import { ServiceMetrics } from '../api/metrics.ts';
 import { buildApi } from '../api/server.ts';
 import { PrometheusSource } from '../ingest/prometheus.ts';
 import { pullOnce } from '../ingest/pull.ts';
+import { RequestQueue } from '../queue/service.ts';
 import { openStore } from '../store/open.ts';
 import type { Store } from '../store/store.ts';
 import { loadServiceConfig } from './config.ts';
@@ -29,6 +30,8 @@ export interface ServeOptions {
   readonly logger?: Logger;
   /** The bootstrap admin token to create on first start (else one is generated and passed to onBootstrapToken). */
   readonly bootstrapToken?: string;
+  /** Seconds between request-queue decisions (deadlines, ended grants); submits, cancels and loop cycles also decide. Default 5. */
+  readonly queueIntervalSeconds?: number;
   readonly onBootstrapToken?: (secret: string) => void;
   readonly now?: () => number;
 }
@@ -38,6 +41,7 @@ export interface RunningService {
   readonly app: FastifyInstance;
   readonly store: Store;
   readonly loop: ControlLoop;
+  readonly queue: RequestQueue;
   /** Graceful stop: no new cycles or pulls, the running one finishes, requests drain, the store closes. */
   close(): Promise<void>;
 }
@@ -85,8 +89,20 @@ export async function startService(options: ServeOptions = {}): Promise<RunningS
   const metrics = new ServiceMetrics();
   const factory = driverFactory(options.driver ?? 'simulator');
   const loop = new ControlLoop({ store, metrics, driverFactory: factory, now, logger });
+  const queue = new RequestQueue({ store, now, registry: metrics.registry, logger });
+  // Each cycle is followed by a queue decision against the plan it made (a failed decision is logged; the cycle stands).
+  const decideAfter = async () => {
+    await queue.process().catch((e) => logger.error({ err: e instanceof Error ? e.message : String(e) }, 'request queue decision failed'));
+  };
+  const runner = {
+    async runCycle(mode?: Parameters<ControlLoop['runCycle']>[0]) {
+      const cycle = await loop.runCycle(mode);
+      await decideAfter();
+      return cycle;
+    },
+  };
   let ready = false;
-  const app = await buildApi({ store, metrics, loop, logger, bodyLimitBytes: options.bodyLimitBytes, now, isReady: () => ready });
+  const app = await buildApi({ store, metrics, loop: runner, queue, logger, bodyLimitBytes: options.bodyLimitBytes, now, isReady: () => ready });
   try {
     const boot = await bootstrapAdminToken(store, now(), options.bootstrapToken);
     if (boot.generatedSecret) options.onBootstrapToken?.(boot.generatedSecret);
@@ -106,8 +122,9 @@ export async function startService(options: ServeOptions = {}): Promise<RunningS
 
   const timers = [] as { stop(): Promise<void> }[];
   if (options.schedule ?? true) {
-    timers.push(every(async () => (await loadServiceConfig(store)).loop.intervalSeconds, () => loop.runCycle(), logger, 'scheduled loop cycle'));
+    timers.push(every(async () => (await loadServiceConfig(store)).loop.intervalSeconds, () => runner.runCycle(), logger, 'scheduled loop cycle'));
   }
+  timers.push(every(async () => options.queueIntervalSeconds ?? 5, () => queue.process(), logger, 'request queue decision'));
   if (options.prometheusUrl) {
     const source = new PrometheusSource(options.prometheusUrl);
     timers.push(
@@ -127,6 +144,7 @@ export async function startService(options: ServeOptions = {}): Promise<RunningS
     app,
     store,
     loop,
+    queue,
     close() {
       closing ??= (async () => {
         ready = false;

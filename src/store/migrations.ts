@@ -106,6 +106,39 @@ INSERT INTO series_stats (workload, samples, first_seconds, last_seconds)
   SELECT workload, COUNT(*), MIN(time_seconds), MAX(time_seconds) FROM samples GROUP BY workload;
 `,
   },
+  {
+    version: 3,
+    name: 'capacity requests and tenant token buckets',
+    // Amounts are the request's totals at submit time; NULL idempotency keys never collide (NULLs are distinct in a unique index on both engines).
+    sql: `
+CREATE TABLE capacity_requests (
+  id {{serial}},
+  tenant TEXT NOT NULL,
+  idempotency_key TEXT,
+  body_hash TEXT NOT NULL,
+  workload TEXT,
+  instances INTEGER,
+  cpu_millicores DOUBLE PRECISION NOT NULL,
+  memory_mib DOUBLE PRECISION NOT NULL,
+  priority INTEGER NOT NULL,
+  submitted_at_seconds DOUBLE PRECISION NOT NULL,
+  deadline_seconds DOUBLE PRECISION,
+  duration_seconds DOUBLE PRECISION,
+  status TEXT NOT NULL,
+  reason TEXT,
+  granted_at_seconds DOUBLE PRECISION,
+  ends_at_seconds DOUBLE PRECISION,
+  finished_at_seconds DOUBLE PRECISION
+);
+CREATE UNIQUE INDEX capacity_requests_idempotency ON capacity_requests (tenant, idempotency_key);
+CREATE INDEX capacity_requests_by_status ON capacity_requests (status, tenant);
+CREATE TABLE tenant_buckets (
+  tenant TEXT PRIMARY KEY,
+  tokens DOUBLE PRECISION NOT NULL,
+  updated_at_seconds DOUBLE PRECISION NOT NULL
+);
+`,
+  },
 ];
 
 function dialectSql(db: Db, sql: string): string {

@@ -5,6 +5,7 @@ import type { QuantileForecast } from '../core/forecast.ts';
 import type { Action, ActionRecord, ActionStatus } from '../core/plan.ts';
 import type { Db, Row } from './db.ts';
 import { migrate } from './migrations.ts';
+import { SqlRequestStore } from './requests.ts';
 import type {
   ApiToken,
   ConfigChange,
@@ -60,11 +61,13 @@ const optStr = (v: unknown): string | undefined => (v === null || v === undefine
 /** The Store over SQL that both SQLite and PostgreSQL run. */
 export class SqlStore implements Store {
   readonly actions: ActionLog;
+  readonly requests: SqlRequestStore;
   /** Verified tokens by hash, with the change counter they were read at (see findTokenByHash). */
   private readonly tokenCache = new Map<string, { version: number; token: ApiToken }>();
 
   private constructor(private readonly db: Db) {
     this.actions = new SqlActionLog(db);
+    this.requests = new SqlRequestStore(db);
   }
 
   /** Open a store on `db`, migrating its schema to the current version. */

@@ -1,6 +1,7 @@
 import type { ActionLog } from '../core/actionLog.ts';
 import type { QuantileForecast } from '../core/forecast.ts';
 import type { Action, ActionRecord, ActionStatus, Allocation } from '../core/plan.ts';
+import type { RequestStore } from '../core/requests.ts';
 
 /**
  * Everything `headroom serve` keeps, behind one interface with two engines:
@@ -36,7 +37,7 @@ export interface SeriesSummary {
   readonly lastSeconds: number;
 }
 
-export const CONFIG_KINDS = ['workload', 'pool', 'provider', 'policy'] as const;
+export const CONFIG_KINDS = ['workload', 'pool', 'provider', 'policy', 'tenant'] as const;
 export type ConfigKind = (typeof CONFIG_KINDS)[number];
 
 /** One version of a validated configuration document. */
@@ -107,6 +108,8 @@ export interface Store {
   readonly dialect: 'sqlite' | 'postgres';
   /** The durable action log (records written before an action is sent). */
   readonly actions: ActionLog;
+  /** The durable capacity-request queue (src/queue). */
+  readonly requests: RequestStore;
 
   // Samples
   /**
