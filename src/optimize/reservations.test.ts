@@ -36,7 +36,7 @@ describe('reviewReservation: raise on the upper bound', () => {
     [0, 0, 0, 0, 'nothing forecast, nothing reserved'],
     [4, 8.5, 8.4, 10, '8.5 / 0.85 = 10 exactly (no float creep to 11)'],
     [20, 19, 17, 23, '19 > 18: ⌈22.35⌉ = 23'],
-  ])('reserved %d, upper %d, predicted %d → %d (%s)', (reserved, upper, predicted, expected) => {
+  ])('reserved %d, upper %d, predicted %d → %d (%s)', (reserved, upper, predicted, expected, _why) => {
     const d = reviewReservation(initialReservationState(reserved), { timeSeconds: 0, upperNodes: upper, predictedNodes: predicted }, rule);
     expect(d.state.reservedNodes).toBe(expected);
     if (expected === reserved) expect(d.change).toBeUndefined();
@@ -184,7 +184,7 @@ describe('splitAcrossZones', () => {
     [0, [['a', 1, 0.12], ['b', 1, 0.1]], { a: 0, b: 0 }, 'nothing to split'],
     [3, [['b', 1, 0.1], ['a', 1, 0.1]], { a: 2, b: 1 }, 'equal fractions and costs: by name'],
     [4, [['a', 1, 0.12], ['b', 0, 0.05]], { a: 4, b: 0 }, 'no demand in the cheap zone: nothing reserved there'],
-  ] as const)('%d nodes over %j → %j (%s)', (total, zones, expected) => {
+  ] as const)('%d nodes over %j → %j (%s)', (total, zones, expected, _why) => {
     const got = splitAcrossZones(total, zones.map(([pool, demandShare, committedCostPerHour]) => ({ pool, demandShare, committedCostPerHour })));
     expect(got).toEqual(expected);
     expect(Object.values(got).reduce((s, x) => s + x, 0)).toBe(total);
@@ -206,7 +206,7 @@ describe('shareUnderContention', () => {
     [5, [claim('X', 10, 4, 0), claim('Y', 10, 2, 0)], { X: 3, Y: 2 }, 'one level: quotas 3.33 / 1.67, the node left to the larger fraction'],
     [4, [claim('A', 100, 1, 3), claim('B', 1, 6, 3)], { A: 1, B: 3 }, 'a guarantee counts only up to the request'],
     [3, [claim('A', 100, 9, 0), claim('B', 1, 3, 3)], { A: 0, B: 3 }, 'a guaranteed minimum survives even a higher priority'],
-  ] as const)('capacity %d → %j (%s)', (capacity, claims, expected) => {
+  ] as const)('capacity %d → %j (%s)', (capacity, claims, expected, _why) => {
     expect(shareUnderContention(capacity, claims)).toEqual(expected);
   });
 
