@@ -4,6 +4,7 @@ import { seededUniform } from '../forecast/sampling.ts';
 import {
   checkReservationRule,
   initialReservationState,
+  resizeAcrossZones,
   reviewReservation,
   shareUnderContention,
   splitAcrossZones,
@@ -193,6 +194,23 @@ describe('splitAcrossZones', () => {
   it('rejects fractional totals and negative shares', () => {
     expect(() => splitAcrossZones(2.5, [{ pool: 'a', demandShare: 1, committedCostPerHour: 1 }])).toThrow(InvalidInputError);
     expect(() => splitAcrossZones(2, [{ pool: 'a', demandShare: -1, committedCostPerHour: 1 }])).toThrow('zone split: a');
+  });
+});
+
+describe('resizeAcrossZones', () => {
+  const zones = (shares: Record<string, number>) => [
+    { pool: 'a', demandShare: shares.a ?? 0, committedCostPerHour: 0.12 },
+    { pool: 'b', demandShare: shares.b ?? 0, committedCostPerHour: 0.1 },
+  ];
+  it.each([
+    // current, new total, demand shares, expected, why
+    [{ a: 2, b: 0 }, 3, { a: 0, b: 1 }, { a: 2, b: 1 }, 'a raise adds the new node where demand is, keeping the old ones'],
+    [{ a: 2, b: 1 }, 1, { a: 0, b: 1 }, { a: 0, b: 1 }, 'a release removes from the zone above its share of the new total'],
+    [{ a: 2, b: 2 }, 3, { a: 1, b: 1 }, { a: 1, b: 2 }, 'ideal 1 / 2 (the rounding node to the cheaper b): a gives one up'],
+    [{ a: 1, b: 1 }, 1, { a: 0, b: 0 }, { a: 0, b: 1 }, 'no demand: the ideal is all in the cheapest zone, so a goes first'],
+    [{ a: 3, b: 0 }, 3, { a: 0, b: 1 }, { a: 3, b: 0 }, 'same total: nothing moves even though demand moved'],
+  ] as const)('%j → %d with demand %j → %j (%s)', (current, total, shares, expected, _why) => {
+    expect(resizeAcrossZones(current, total, zones(shares))).toEqual(expected);
   });
 });
 

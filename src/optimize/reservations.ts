@@ -147,6 +147,34 @@ export function splitAcrossZones(totalNodes: number, zones: readonly ZoneOption[
   return out;
 }
 
+/**
+ * Change a reservation already split across zones to `totalNodes`, moving as
+ * little as possible: a raise places only the added nodes (by
+ * `splitAcrossZones`); a release takes nodes away one at a time from the zone
+ * holding the most above its share of the new total (the split of the new
+ * total by demand and cost), the more expensive zone first on ties. Nodes
+ * that stay are never moved between zones.
+ */
+export function resizeAcrossZones(current: Readonly<Record<string, number>>, totalNodes: number, zones: readonly ZoneOption[]): Record<string, number> {
+  const out: Record<string, number> = Object.fromEntries(zones.map((z) => [z.pool, current[z.pool] ?? 0]));
+  const held = Object.values(out).reduce((s, x) => s + x, 0);
+  if (totalNodes >= held) {
+    const added = splitAcrossZones(totalNodes - held, zones);
+    for (const z of zones) out[z.pool] += added[z.pool];
+    return out;
+  }
+  const ideal = splitAcrossZones(totalNodes, zones);
+  const cost = new Map(zones.map((z) => [z.pool, z.committedCostPerHour]));
+  for (let left = held - totalNodes; left > 0; left--) {
+    const from = zones
+      .map((z) => z.pool)
+      .filter((p) => out[p] > 0)
+      .sort((a, b) => out[b] - ideal[b] - (out[a] - ideal[a]) || cost.get(b)! - cost.get(a)! || a.localeCompare(b))[0];
+    out[from]--;
+  }
+  return out;
+}
+
 /** One account's claim on a pool's reservable capacity. */
 export interface AccountClaim {
   readonly account: string;

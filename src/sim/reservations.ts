@@ -22,7 +22,7 @@ import type { ReservationChange, ReservationSettings } from '../core/reservation
 import type { UsageRecord } from '../billing/meter.ts';
 import { nodeShare } from '../config/reservations.ts';
 import { reconcile, summingMatrix, type HierarchyNode } from '../forecast/hierarchy.ts';
-import { initialReservationState, reviewReservation, shareUnderContention, splitAcrossZones, type ReservationState } from '../optimize/reservations.ts';
+import { initialReservationState, resizeAcrossZones, reviewReservation, shareUnderContention, splitAcrossZones, type ReservationState } from '../optimize/reservations.ts';
 import type { SimulatorDriver } from '../drivers/simulator.ts';
 import type { LatestForecasts, PolicyContext, ReplayPolicy, Tick } from './policies/policy.ts';
 import { BAND_LEVELS } from './policies/predictive.ts';
@@ -211,7 +211,7 @@ export function withReservations(inner: ReplayPolicy, ctx: PolicyContext): Repla
       const d = reviewReservation(state, { timeSeconds: now, upperNodes: f.upperNodes, predictedNodes: f.predictedNodes }, rules.get(a.name)!);
       states.set(a.name, d.state);
       if (d.change) {
-        wanted.set(a.name, splitAcrossZones(d.change.toNodes, zones));
+        wanted.set(a.name, resizeAcrossZones(wanted.get(a.name)!, d.change.toNodes, zones));
         why.set(a.name, { reason: d.change.reason, detail: d.change.detail });
       }
     }
