@@ -104,6 +104,9 @@ export function accountNodeForecasts(args: {
  * Groups' forecasts from their members' (bottom-up reconciliation with joint
  * samples under independence between members: a group's upper bound is the
  * quantile of the members' summed demand, not the sum of their quantiles).
+ * Peaks are taken over the steps where a member's upper bound, the summed
+ * upper bound or the summed mean peaks (the group's peak lies at one of them
+ * unless members' spreads change sharply between steps).
  */
 export function groupNodeForecasts(
   groups: ReadonlyMap<string, readonly string[]>,
@@ -114,20 +117,27 @@ export function groupNodeForecasts(
   for (const [group, names] of groups) {
     const fcs = names.map((n) => members[n]).filter((f): f is QuantileForecast => f !== undefined && f.mean.length > 0);
     if (fcs.length === 0) continue;
-    const steps = fcs[0].mean.length;
+    const steps = Math.min(...fcs.map((f) => f.mean.length));
     const levelPath = (f: QuantileForecast, level: number) => f.quantiles.find((q) => q.level === level)!.values;
     const summed = Array.from({ length: steps }, (_, k) => fcs.reduce((s, f) => s + levelPath(f, BAND_LEVELS.upper)[k], 0));
     if (fcs.length === 1) {
       out[group] = { upperNodes: Math.max(...levelPath(fcs[0], BAND_LEVELS.upper)), predictedNodes: Math.max(...levelPath(fcs[0], 0.5)), summedUpperNodes: Math.max(...summed) };
       continue;
     }
-    const tree: HierarchyNode = { name: `group:${group}`, children: names.filter((n) => members[n]).map((n) => ({ name: n })) };
+    // Sampling every step of the horizon costs seconds per replayed week; the group's peak is
+    // looked for where it can be: at the steps where a member's upper bound, or their sum, peaks.
+    const argmax = (v: readonly number[]) => v.reduce((best, x, k) => (x > v[best] ? k : best), 0);
+    const at = [...new Set([argmax(summed), ...fcs.map((f) => argmax(levelPath(f, BAND_LEVELS.upper))), argmax(fcs.map((f) => f.mean).reduce((a, m) => a.map((x, k) => x + m[k])))])].sort((a, b) => a - b);
+    const pick = (f: QuantileForecast): QuantileForecast => ({ ...f, mean: at.map((k) => f.mean[k]), quantiles: f.quantiles.map((q) => ({ level: q.level, values: at.map((k) => q.values[k]) })) });
+    const named = names.filter((n) => members[n] && members[n].mean.length > 0);
+    const tree: HierarchyNode = { name: `group:${group}`, children: named.map((n) => ({ name: n })) };
     // The group's own base forecast is not used by bottom-up reconciliation; the comonotone sum stands in for it.
-    const base: Record<string, QuantileForecast> = Object.fromEntries(names.filter((n) => members[n]).map((n) => [n, members[n]]));
+    const base: Record<string, QuantileForecast> = Object.fromEntries(named.map((n) => [n, pick(members[n])]));
+    const picked = named.map((n) => base[n]);
     base[tree.name] = {
-      ...fcs[0],
-      mean: Array.from({ length: steps }, (_, k) => fcs.reduce((s, f) => s + f.mean[k], 0)),
-      quantiles: fcs[0].quantiles.map((q) => ({ level: q.level, values: Array.from({ length: steps }, (_, k) => fcs.reduce((s, f) => s + levelPath(f, q.level)[k], 0)) })),
+      ...picked[0],
+      mean: at.map((_, i) => picked.reduce((s, f) => s + f.mean[i], 0)),
+      quantiles: picked[0].quantiles.map((q) => ({ level: q.level, values: at.map((_, i) => picked.reduce((s, f) => s + levelPath(f, q.level)[i], 0)) })),
     };
     const rec = reconcile(summingMatrix(tree), base, { method: 'bottom-up', dependence: 'independent', samples: GROUP_SAMPLES, seed })[tree.name];
     out[group] = { upperNodes: Math.max(0, ...levelPath(rec, BAND_LEVELS.upper)), predictedNodes: Math.max(0, ...levelPath(rec, 0.5)), summedUpperNodes: Math.max(...summed) };
