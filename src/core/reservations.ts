@@ -34,7 +34,7 @@ export interface ReservationSettings {
   readonly releaseShare: number;
   /** ... for at least this long. */
   readonly releaseAfterSeconds: number;
-  /** After a change, the upper bound fills this share of the new reservation (releaseShare-independent; < raiseShare). */
+  /** After a change, the upper bound fills at most this share of the new reservation (less than raiseShare, so a raise cannot trigger the next). */
   readonly targetShare: number;
   /** Most nodes that may be reserved per pool, all accounts together (contention beyond it). */
   readonly maxReservedNodesByPool: Readonly<Record<string, number>>;
