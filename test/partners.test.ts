@@ -3,7 +3,8 @@
  * only, to keep the suite's time down): invoices per provider under their
  * agreements, and the figures reconcile — the invoices' totals add up to the
  * policy's cost, the CSV lines to the invoices, the metered usage to the
- * node-hours the replay reports.
+ * node-hours the replay reports; reservations are raised and released from
+ * the forecasts and billed at committed prices.
  */
 import { describe, expect, it, vi } from 'vitest';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -86,11 +87,51 @@ describe('examples/partners.yaml (replay of real traces under partner agreements
     for (const i of invoices) expect(i.lines.reduce((s, l) => s + l.amountMicros, 0)).toBe(i.totalMicros);
   });
 
-  it('the cloud pools are billed on demand at their costPerHour (what the replay used to charge)', () => {
+  it('the cloud pools are billed at the committed price for reserved node-hours and on demand beyond them', () => {
     const aws = invoices[0];
-    const price: Record<string, number> = { 'aws-general': 0.192, 'aws-compute': 0.34 };
-    const expected = Object.entries(aws.usageByPool).reduce((s, [pool, u]) => s + u.nodeHours * price[pool], 0);
-    expect(Math.abs(aws.total - expected)).toBeLessThan(0.01);
+    const list: Record<string, number> = { 'aws-general': 0.192, 'aws-general-b': 0.192, 'aws-compute': 0.34 };
+    const committed: Record<string, number> = { 'aws-general': 0.121, 'aws-general-b': 0.118 };
+    for (const l of aws.lines) {
+      expect(l.rate).toBe(l.kind === 'reservation' ? committed[l.pool!] : list[l.pool!]);
+      // What is paid on demand never exceeds what ran.
+      if (l.kind === 'usage') expect(l.quantity).toBeLessThanOrEqual(aws.usageByPool[l.pool!].nodeHours + 1e-6);
+    }
+    // aws-compute has no reservation: all of it on demand, as before.
+    const compute = aws.lines.find((l) => l.pool === 'aws-compute');
+    if (compute) expect(compute.quantity).toBeCloseTo(aws.usageByPool['aws-compute'].nodeHours, 5);
+    // The reserved node-hours billed are those the policy's reservation changes held.
+    const billedReserved = aws.lines.filter((l) => l.kind === 'reservation').reduce((s, l) => s + l.quantity, 0);
+    const held = (json.reservedVsUsed as { reservedNodeHours: number }[]).reduce((s, a) => s + a.reservedNodeHours, 0);
+    expect(billedReserved).toBeGreaterThan(0);
+    expect(billedReserved).toBeCloseTo(held, 4);
+  });
+
+  it('reservations follow the forecasts: raised and released over time, within the pools\' reservable capacity', () => {
+    const changes = json.reservations as { time: string; timeSeconds: number; account: string; pool: string; zone: string; from: number; to: number; reason: string }[];
+    expect(changes.some((c) => c.reason === 'raise' && c.to > c.from)).toBe(true);
+    expect(changes.some((c) => c.reason === 'release' && c.to < c.from)).toBe(true);
+    for (const c of changes) {
+      expect(['aws-general', 'aws-general-b']).toContain(c.pool);
+      expect(c.zone).toBe(c.pool === 'aws-general' ? 'us-east-1a' : 'us-east-1b');
+      expect(c.from).not.toBe(c.to);
+      expect(Number.isInteger(c.to) && c.to >= 0).toBe(true);
+    }
+    // Replaying the changes: each account's from is what it held, and no pool ever holds more than 6 reserved nodes.
+    const holding = new Map<string, number>();
+    for (const [i, c] of changes.entries()) {
+      expect(c.from).toBe(holding.get(`${c.account}/${c.pool}`) ?? 0);
+      holding.set(`${c.account}/${c.pool}`, c.to);
+      if (changes[i + 1]?.timeSeconds === c.timeSeconds) continue;
+      for (const pool of ['aws-general', 'aws-general-b']) {
+        const total = [...holding].filter(([k]) => k.endsWith(`/${pool}`)).reduce((s, [, n]) => s + n, 0);
+        expect(total).toBeLessThanOrEqual(6);
+      }
+    }
+    const accounts = json.reservedVsUsed as { account: string; reservedNodeHours: number; usedNodeHours: number }[];
+    expect(accounts.map((a) => a.account)).toEqual(['bookings', 'mobile', 'analytics', 'edge']);
+    expect(accounts.every((a) => a.usedNodeHours >= 0 && a.reservedNodeHours >= 0)).toBe(true);
+    expect(stdout).toMatch(/Reservation changes of the predictive policy's run/);
+    expect(stdout).toMatch(/Reserved vs used per account/);
   });
 
   it('the agreements apply: cost differs from list prices, and the metered node-hours are the replay\'s', () => {

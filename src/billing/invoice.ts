@@ -22,11 +22,11 @@ import type { Agreement, BilledResource, BillingPeriod, BillingSettings, RateTie
 import { BILLED_RESOURCES } from '../core/billing.ts';
 import { InvalidInputError } from '../core/errors.ts';
 import type { Pool, Provider, ProviderKind } from '../core/model.ts';
-import type { UsageRecord } from './meter.ts';
+import type { ReservationRecord, UsageRecord } from './meter.ts';
 import { lineAmountMicros, MICROS_PER_UNIT, scaleMicros, toMicros, toMicroUnits, toNanoRate } from './money.ts';
 import { periodsOver, windowIndexOf, type PeriodWindow } from './periods.ts';
 
-export type LineKind = 'usage' | 'overage' | 'surcharge' | 'commitment-shortfall';
+export type LineKind = 'usage' | 'overage' | 'surcharge' | 'commitment-shortfall' | 'reservation';
 
 export const UNIT_NAMES: Readonly<Record<BilledResource, string>> = { nodeHours: 'node-hour', vcpuHours: 'vCPU-hour', gibHours: 'GiB-hour' };
 
@@ -301,12 +301,23 @@ function capAlerts(a: Agreement, window: PeriodWindow, records: readonly UsageRe
  * provider and period for the pools no agreement covers. Invoices are
  * ordered by provider, then agreement (on-demand last), then period.
  */
-export function bill(records: readonly UsageRecord[], book: PriceBook, span: { startSeconds: number; endSeconds: number }): Billing {
+export function bill(
+  records: readonly UsageRecord[],
+  book: PriceBook,
+  span: { startSeconds: number; endSeconds: number },
+  reservations: readonly ReservationRecord[] = [],
+): Billing {
   const poolByName = new Map(book.pools.map((p) => [p.name, p]));
   const kindOf = new Map(book.providers.map((p) => [p.name, p.kind]));
   const agreementOf = new Map<string, Agreement>();
   for (const a of book.agreements) {
     for (const p of a.pools ?? book.pools.filter((q) => q.provider === a.provider).map((q) => q.name)) agreementOf.set(p, a);
+  }
+  for (const r of reservations) {
+    const pool = poolByName.get(r.pool);
+    if (!pool) throw new InvalidInputError('reservation records', `unknown pool "${r.pool}"`);
+    if (agreementOf.has(r.pool)) throw new InvalidInputError('reservation records', `pool "${r.pool}" is under agreement "${agreementOf.get(r.pool)!.name}"; reservations apply to on-demand pools only`);
+    if (r.reservedNodeHours > 0 && pool.committedCostPerHour === undefined) throw new InvalidInputError('reservation records', `pool "${r.pool}" has no committed price`);
   }
   const invoices: Invoice[] = [];
   const alerts: Alert[] = [];
@@ -324,12 +335,25 @@ export function bill(records: readonly UsageRecord[], book: PriceBook, span: { s
     const pools = book.pools.filter((p) => p.provider === provider && !agreementOf.has(p.name));
     const names = new Set(pools.map((p) => p.name));
     const mine = records.filter((r) => names.has(r.pool));
+    const windows = periodsOver(book.billing.onDemandPeriod, span.startSeconds, span.endSeconds);
     for (const g of groupByPeriod(mine, book.billing.onDemandPeriod, span)) {
       const lines: InvoiceLine[] = [];
+      const inWindow = (r: ReservationRecord) => windows[windowIndexOf(windows, Math.max(r.hourStartSeconds, span.startSeconds))]?.startSeconds === g.window.startSeconds;
       for (const p of pools) {
-        const q = toMicroUnits(g.records.reduce((s, r) => s + (r.pool === p.name ? r.nodeHours : 0), 0), `pool ${p.name} node-hours`);
+        // Reserved node-hours are paid at the committed price, used or not; the node-hours they cover are not paid again.
+        const held = reservations.filter((r) => r.pool === p.name && inWindow(r));
+        const reserved = held.reduce((s, r) => s + r.reservedNodeHours, 0);
+        const covered = held.reduce((s, r) => s + r.coveredNodeHours, 0);
+        if (reserved > 0) {
+          const rq = toMicroUnits(reserved, `pool ${p.name} reserved node-hours`);
+          const rate = p.committedCostPerHour!;
+          lines.push(line({ kind: 'reservation', description: `${p.name} (${p.nodeType.name}, ${p.zone}) node-hours reserved at ${rate}`, resource: 'nodeHours', pool: p.name, quantity: rq / 1e6, rate, amountMicros: lineAmountMicros(rq, toNanoRate(rate, `pool ${p.name} committedCostPerHour`)) }));
+        }
+        const used = g.records.reduce((s, r) => s + (r.pool === p.name ? r.nodeHours : 0), 0);
+        const q = toMicroUnits(Math.max(0, used - covered), `pool ${p.name} node-hours`);
         if (q === 0) continue;
-        lines.push(line({ kind: 'usage', description: `${p.name} (${p.nodeType.name}, ${p.zone}) node-hours on demand at ${p.costPerHour}`, resource: 'nodeHours', pool: p.name, quantity: q / 1e6, rate: p.costPerHour, amountMicros: lineAmountMicros(q, toNanoRate(p.costPerHour, `pool ${p.name} costPerHour`)) }));
+        const beyond = reserved > 0 ? ' beyond the reservation' : '';
+        lines.push(line({ kind: 'usage', description: `${p.name} (${p.nodeType.name}, ${p.zone}) node-hours${beyond} on demand at ${p.costPerHour}`, resource: 'nodeHours', pool: p.name, quantity: q / 1e6, rate: p.costPerHour, amountMicros: lineAmountMicros(q, toNanoRate(p.costPerHour, `pool ${p.name} costPerHour`)) }));
       }
       invoices.push(invoiceOf({ provider, kind: kindOf.get(provider) ?? 'cloud', currency: book.billing.currency, window: g.window, pools: pools.map((p) => p.name), lines, records: g.records }));
     }

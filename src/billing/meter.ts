@@ -37,6 +37,20 @@ export interface UsageRecord {
   readonly gibHours: number;
 }
 
+/**
+ * Reserved capacity of one pool in one clock hour: node-hours reserved (paid
+ * at the committed price whether used or not) and node-hours of billed nodes
+ * the reservation covered (min(nodes, reserved) over time); the rest of the
+ * pool's node-hours are on demand.
+ */
+export interface ReservationRecord {
+  readonly hourStartSeconds: number;
+  readonly pool: string;
+  readonly zone: string;
+  readonly reservedNodeHours: number;
+  readonly coveredNodeHours: number;
+}
+
 const HOUR = 3600;
 
 interface Accumulator {
@@ -62,6 +76,8 @@ export class HourlyMeter {
    * records are the same, the work is not.
    */
   private pending: UsageInterval | undefined;
+  /** hourStart -> pool -> reserved and covered node-hours. */
+  private readonly reservedHours = new Map<number, Map<string, { reserved: number; covered: number }>>();
 
   constructor(pools: readonly Pool[], workloads: readonly Workload[], providers: readonly Provider[]) {
     this.poolByName = new Map(pools.map((p) => [p.name, p]));
@@ -111,6 +127,9 @@ export class HourlyMeter {
       for (const [pool, nodes] of Object.entries(interval.nodesByPool)) {
         if (nodes > 0) this.addPool(hourStart, pool, nodes, held.get(pool), hours);
       }
+      for (const [pool, reserved] of Object.entries(interval.reservedNodesByPool ?? {})) {
+        if (reserved > 0) this.addReserved(hourStart, pool, reserved, interval.nodesByPool[pool] ?? 0, hours);
+      }
       t = until;
     }
   }
@@ -143,6 +162,30 @@ export class HourlyMeter {
       heldNodes += nodeShare * nodes;
     }
     credit(UNALLOCATED, (nodes - heldNodes) * hours, ((totalCpu - heldCpu) / 1000) * hours, ((totalMem - heldMem) / 1024) * hours);
+  }
+
+  private addReserved(hourStart: number, poolName: string, reserved: number, nodes: number, hours: number): void {
+    if (!this.poolByName.has(poolName)) throw new InvalidInputError('usage interval', `unknown pool "${poolName}" in reservations`);
+    let byPool = this.reservedHours.get(hourStart);
+    if (!byPool) this.reservedHours.set(hourStart, (byPool = new Map()));
+    const acc = byPool.get(poolName) ?? { reserved: 0, covered: 0 };
+    acc.reserved += reserved * hours;
+    acc.covered += Math.min(nodes, reserved) * hours;
+    byPool.set(poolName, acc);
+  }
+
+  /** Reserved capacity per hour and pool, sorted by hour and pool (empty when nothing was reserved). */
+  reservationRecords(): ReservationRecord[] {
+    this.flush();
+    const out: ReservationRecord[] = [];
+    for (const hourStart of [...this.reservedHours.keys()].sort((a, b) => a - b)) {
+      const byPool = this.reservedHours.get(hourStart)!;
+      for (const pool of [...byPool.keys()].sort()) {
+        const r = byPool.get(pool)!;
+        out.push({ hourStartSeconds: hourStart, pool, zone: this.poolByName.get(pool)!.zone, reservedNodeHours: r.reserved, coveredNodeHours: r.covered });
+      }
+    }
+    return out;
   }
 
   /** Records sorted by hour, pool and account. */
@@ -185,6 +228,7 @@ function sameCounts(a: Readonly<Record<string, number>>, b: Readonly<Record<stri
 /** Whether two intervals have the same nodes and running instances. */
 function sameState(a: UsageInterval, b: UsageInterval): boolean {
   if (!sameCounts(a.nodesByPool, b.nodesByPool)) return false;
+  if (a.reservedNodesByPool !== b.reservedNodesByPool && !sameCounts(a.reservedNodesByPool ?? {}, b.reservedNodesByPool ?? {})) return false;
   if (a.runningInstances === b.runningInstances) return true;
   const ka = Object.keys(a.runningInstances);
   if (ka.length !== Object.keys(b.runningInstances).length) return false;

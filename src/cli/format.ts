@@ -1,5 +1,6 @@
 import { alertsJson, invoicesJson } from '../billing/export.ts';
 import { invoicedPolicy } from '../sim/invoiced.ts';
+import { reservationsJson } from './reservations.ts';
 import type { PolicyMetrics, PolicyResult, SimulationResult } from '../sim/types.ts';
 
 const pct = (x: number, digits = 1) => `${(x * 100).toFixed(digits)}%`;
@@ -39,7 +40,7 @@ export function invoiceTable(policy: PolicyResult): string {
     i.providerKind,
     i.agreement ?? 'on-demand',
     `${day(i.coveredStartSeconds)} – ${day(i.coveredEndSeconds)}${i.periodShare < 1 ? ` (${pct(i.periodShare)} of period)` : ''}`,
-    i.lines.map((l) => l.kind).filter((k) => k !== 'usage').join(', ') || '-',
+    [...new Set(i.lines.map((l) => l.kind).filter((k) => k !== 'usage'))].join(', ') || '-',
     `${i.total.toFixed(2)} ${i.currency}`,
   ]);
   const total = b.invoices.reduce((s, i) => s + i.totalMicros, 0) / 1e6;
@@ -66,5 +67,7 @@ export function resultJson(result: SimulationResult): unknown {
     billing: Object.fromEntries(
       result.policies.map((p) => [p.metrics.name, { cost: p.metrics.cost, onDemandCost: p.billing?.onDemandCost ?? null, invoices: invoicesJson(p.billing?.invoices ?? []), alerts: alertsJson(p.billing?.alerts ?? []) }]),
     ),
+    // Optional: the reservations of the predictive policy's run (scenarios with `reservations:`).
+    ...reservationsJson(result.policies.find((p) => p.reservations)),
   };
 }

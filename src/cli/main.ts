@@ -16,6 +16,7 @@ import { graphReport, type GraphFlags } from './graph.ts';
 import { addServiceCommands } from './service.ts';
 import { addRequestCommands } from './requests.ts';
 import { invoicedPolicy } from '../sim/invoiced.ts';
+import { reservationTable } from './reservations.ts';
 import { alertsCsv, alertsJson, invoiceLinesCsv, invoicesCsv, invoicesJson, usageCsv } from '../billing/export.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -74,6 +75,7 @@ async function runAndReport(scenario: Scenario, flags: RunFlags, defaultReport?:
   for (const n of result.notes) process.stdout.write(`  ${n}\n`);
   const invoiced = invoicedPolicy(result);
   if (invoiced?.billing) process.stdout.write(`\n${invoiceTable(invoiced)}\n`);
+  for (const p of result.policies) if (p.reservations) process.stdout.write(`\n${reservationTable(p)}\n`);
   if (flags.invoicesDir) {
     for (const p of result.policies) {
       if (!p.billing) continue;

@@ -10,6 +10,7 @@ import { readSamplesCsv, parseTimestamp, type Sample } from '../ingest/csv.ts';
 import { medianStepSeconds, toGrid } from '../ingest/resample.ts';
 import { expandGraph } from './graphScenario.ts';
 import { toPool, toWorkload } from './domain.ts';
+import { buildReservations } from './reservations.ts';
 import { scenarioSchema, type AgreementFile, type ScenarioFile, type WorkloadFile } from './schema.ts';
 import type { Agreement, BillingSettings } from '../core/billing.ts';
 
@@ -216,6 +217,9 @@ export function buildScenario(file: ScenarioFile, baseDir: string, where = file.
     ...(expanded ? { graph: expanded.graph } : {}),
     ...(agreements ? { agreements } : {}),
     ...(file.billing || agreements ? { billing } : {}),
+    ...(file.reservations
+      ? { reservations: buildReservations(file.reservations, { pools, agreements, accounts, workloads: expanded?.workloads ?? workloads, decisionIntervalSeconds: sim.decisionIntervalSeconds }, where) }
+      : {}),
   };
 }
 

@@ -312,6 +312,39 @@ export const accountSchema = z
   })
   .strict();
 
+/** One account's reservation settings (see src/core/reservations.ts). */
+export const accountReservationSchema = z
+  .object({
+    /** Nodes reserved when the replay starts. */
+    initialNodes: z.number().int().nonnegative().default(0),
+    /** Nodes that survive any contention; default: the account's guaranteedInstances converted to nodes. */
+    guaranteedNodes: z.number().int().nonnegative().optional(),
+    /** Never released below this many nodes. */
+    minNodes: z.number().int().nonnegative().default(0),
+  })
+  .strict();
+
+/** Reservations adjusted from forecasts (src/optimize/reservations.ts); optional. */
+export const reservationsSchema = z
+  .object({
+    /** Pools that sell committed capacity: same node shape, each with a committed price, none under an agreement. */
+    pools: z.array(name).min(1, 'name at least one pool to reserve in'),
+    /** Time between reviews; a multiple of simulation.decisionIntervalSeconds (default: the decision interval). */
+    reviewIntervalSeconds: positiveSeconds.optional(),
+    /** Raise when the forecast interval's upper bound passes this share of the reservation. */
+    raiseShare: z.number().gt(0).max(1).default(0.9),
+    /** Release when predicted demand stays under this share of the reservation ... */
+    releaseShare: probability.default(0.8),
+    /** ... for this long. */
+    releaseAfterSeconds: seconds.default(6 * 3600),
+    /** After a change the upper bound fills this share of the reservation (less than raiseShare). */
+    targetShare: probability.default(0.8),
+    /** Most nodes reservable per pool, all accounts together (default: the pool's maxNodes). */
+    maxReservedNodes: z.record(z.number().int().nonnegative()).default({}),
+    accounts: z.record(accountReservationSchema).default({}),
+  })
+  .strict();
+
 export const dependencySchema = z
   .object({ from: z.string(), to: z.string(), callsPerRequest: z.number().nonnegative(), bytesPerCall: z.number().nonnegative().optional() })
   .strict();
@@ -412,6 +445,7 @@ export const scenarioSchema = z
     riskQuantiles: riskQuantilesSchema.optional(),
     billing: billingSchema.optional(),
     agreements: z.array(agreementSchema).optional(),
+    reservations: reservationsSchema.optional(),
     policies: z.object({ predictive: predictivePolicySchema.default({}) }).strict().default({}),
     events: z.array(eventSchema).optional(),
     graph: graphSchema.optional(),
@@ -425,6 +459,7 @@ export type AvailabilityConfig = z.infer<typeof availabilitySchema>;
 export type RiskQuantilesConfig = z.infer<typeof riskQuantilesSchema>;
 export type PoolFile = z.infer<typeof poolSchema>;
 export type AgreementFile = z.infer<typeof agreementSchema>;
+export type ReservationsFile = z.infer<typeof reservationsSchema>;
 export type PredictivePolicyConfig = z.infer<typeof predictivePolicySchema>;
 export type EventFile = z.infer<typeof eventSchema>;
 export type GraphConfig = z.infer<typeof graphSchema>;

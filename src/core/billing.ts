@@ -94,4 +94,6 @@ export interface UsageInterval {
   readonly nodesByPool: Readonly<Record<string, number>>;
   /** workload -> pool -> running instances. */
   readonly runningInstances: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  /** Nodes reserved (committed, paid whether used or not) per pool; absent when nothing was ever reserved. */
+  readonly reservedNodesByPool?: Readonly<Record<string, number>>;
 }

@@ -1,4 +1,5 @@
 import type { Agreement, BillingSettings, Health, ProviderRates } from './billing.ts';
+import type { ReservationSettings } from './reservations.ts';
 import type { Series } from './series.ts';
 import type { KnownEvent } from './forecast.ts';
 
@@ -220,6 +221,8 @@ export interface Scenario {
   /** Partner agreements that price some pools' usage (absent: every pool at its costPerHour). */
   readonly agreements?: readonly Agreement[];
   readonly billing?: BillingSettings;
+  /** Reservations adjusted from forecasts (absent: nothing is reserved; every node is on demand or under its agreement). */
+  readonly reservations?: ReservationSettings;
 }
 
 /** A known event of a scenario: the forecasting event, limited to some workloads when `workloads` is set. */

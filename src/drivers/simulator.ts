@@ -42,6 +42,8 @@ export class SimulatorDriver implements Driver {
   /** Per-instance requests changed by `resizeWorkload`, by workload (limits are not modelled). */
   private readonly resized = new Map<string, { cpuMillicores: number; memoryMiB: number }>();
   private readonly usageListeners: ((interval: UsageInterval) => void)[] = [];
+  /** Nodes reserved (committed) per pool; undefined until reservations are first set. */
+  private reserved: Record<string, number> | undefined;
 
   constructor(
     pools: readonly Pool[],
@@ -81,13 +83,21 @@ export class SimulatorDriver implements Driver {
     if (dt < 0) throw new Error(`simulator time cannot go back (${timeSeconds} < ${this.nowSeconds})`);
     if (dt === 0) return;
     if (this.usageListeners.length > 0) {
-      const interval: UsageInterval = { startSeconds: this.nowSeconds, endSeconds: timeSeconds, nodesByPool: this.nodeCounts(), runningInstances: this.running() };
+      const interval: UsageInterval = {
+        startSeconds: this.nowSeconds,
+        endSeconds: timeSeconds,
+        nodesByPool: this.nodeCounts(),
+        runningInstances: this.running(),
+        ...(this.reserved ? { reservedNodesByPool: this.reserved } : {}),
+      };
       for (const listener of this.usageListeners) listener(interval);
     }
     for (const [pool, list] of this.nodes) {
       const ns = list.length * dt;
       this.nodeSeconds.set(pool, (this.nodeSeconds.get(pool) ?? 0) + ns);
-      this.billedCost += (ns / 3600) * this.pool(pool).costPerHour;
+      const reserved = this.reserved?.[pool] ?? 0;
+      // Unreserved pools keep the original expression, so bills without reservations are bit-for-bit unchanged.
+      this.billedCost += reserved === 0 ? (ns / 3600) * this.pool(pool).costPerHour : (dt / 3600) * this.poolCostPerHour(pool, list.length);
     }
     const before = this.readyCounts();
     this.nowSeconds = timeSeconds;
@@ -133,11 +143,44 @@ export class SimulatorDriver implements Driver {
     return Object.fromEntries([...this.nodes].map(([p, l]) => [p, l.length]));
   }
 
-  /** Cost per hour of all nodes billed now. */
+  /** Cost per hour of all nodes billed now (reserved nodes at their committed price, used or not). */
   costPerHour(): number {
     let c = 0;
-    for (const [pool, list] of this.nodes) c += list.length * this.pool(pool).costPerHour;
+    for (const [pool, list] of this.nodes) c += (this.reserved?.[pool] ?? 0) === 0 ? list.length * this.pool(pool).costPerHour : this.poolCostPerHour(pool, list.length);
     return c;
+  }
+
+  /**
+   * A pool's cost rate with `nodes` billed: its reserved nodes at the committed
+   * price whether used or not, the nodes beyond them at the on-demand price.
+   */
+  private poolCostPerHour(name: string, nodes: number): number {
+    const pool = this.pool(name);
+    const reserved = this.reserved?.[name] ?? 0;
+    if (reserved === 0) return nodes * pool.costPerHour;
+    return reserved * (pool.committedCostPerHour ?? pool.costPerHour) + Math.max(0, nodes - reserved) * pool.costPerHour;
+  }
+
+  /**
+   * Set the nodes reserved (committed ahead) per pool from now on; pools not
+   * named keep theirs. Reservations change the bill, not the cluster: a
+   * reserved node is paid for whether it runs or not, and nodes beyond the
+   * reservation are on demand.
+   */
+  setReservedNodes(byPool: Readonly<Record<string, number>>): void {
+    const next = { ...(this.reserved ?? {}) };
+    for (const [name, n] of Object.entries(byPool)) {
+      const pool = this.pool(name);
+      if (!(Number.isInteger(n) && n >= 0)) throw new Error(`reserved nodes of pool "${name}" must be a whole number, 0 or more, got ${n}`);
+      if (n > 0 && pool.committedCostPerHour === undefined) throw new Error(`pool "${name}" has no committed price to reserve at`);
+      next[name] = n;
+    }
+    this.reserved = next;
+  }
+
+  /** Nodes reserved now, by pool (pools never reserved in are absent). */
+  reservedNodes(): Record<string, number> {
+    return { ...(this.reserved ?? {}) };
   }
 
   desiredTotal(workload: string): number {

@@ -9,6 +9,7 @@ import { HourlyMeter } from '../billing/meter.ts';
 import { MICROS_PER_UNIT } from '../billing/money.ts';
 import type { PolicyContext, ReplayPolicy, Sizer, Allocator } from './policies/policy.ts';
 import type { PolicyResult, PolicyTimeline, SimulationResult } from './types.ts';
+import { reservationSummary } from './reservations.ts';
 
 export interface ReplayProgress {
   readonly policy: string;
@@ -127,14 +128,16 @@ export async function replay(scenario: Scenario, options: ReplayOptions): Promis
     // its costPerHour, so the invoices restate the simulator's bill (checked);
     // with agreements (tiers, commitments, caps) the invoices are the cost.
     const usage = usageMeter.records();
-    const { invoices, alerts } = bill(usage, priceBookOf(scenario), { startSeconds: t0, endSeconds: t0 + evalSteps * step });
+    const { invoices, alerts } = bill(usage, priceBookOf(scenario), { startSeconds: t0, endSeconds: t0 + evalSteps * step }, usageMeter.reservationRecords());
     const invoiced = totalMicros(invoices) / MICROS_PER_UNIT;
     const hasAgreements = (scenario.agreements?.length ?? 0) > 0;
     if (!hasAgreements && Math.abs(invoiced - listed.cost) >= 0.005) {
       throw new Error(`internal: ${policy.name} invoices total ${invoiced} but the simulator billed ${listed.cost}`);
     }
     const metrics = hasAgreements ? { ...listed, cost: invoiced } : listed;
-    results.push({ metrics, timeline, billing: { usage, invoices, alerts, onDemandCost: listed.cost } });
+    const held = policy.reservations?.();
+    const reservations = held ? { ...held, accounts: reservationSummary(scenario, held.changes, usage, { startSeconds: t0, endSeconds: t0 + evalSteps * step }) } : undefined;
+    results.push({ metrics, timeline, billing: { usage, invoices, alerts, onDemandCost: listed.cost }, ...(reservations ? { reservations } : {}) });
     if (policy.forecastBands) bands = policy.forecastBands();
     notes.push(...(policy.notes?.() ?? []));
   }

@@ -12,6 +12,7 @@ import { reactivePolicy } from './policies/reactive.ts';
 import { staticPolicy } from './policies/static.ts';
 import type { Allocator, InstanceTargets, Placement, PolicyContext, ReplayPolicy, Sizer } from './policies/policy.ts';
 import { replay, type ReplayProgress } from './replay.ts';
+import { withReservations } from './reservations.ts';
 import type { PolicyName, SimulationResult } from './types.ts';
 
 export const ALL_POLICIES: readonly PolicyName[] = ['static', 'reactive', 'predictive', 'oracle'];
@@ -147,7 +148,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   const makers: Record<PolicyName, (ctx: PolicyContext) => ReplayPolicy> = {
     static: staticPolicy,
     reactive: (ctx) => reactivePolicy(ctx, { holds: sloHolds }),
-    predictive: (ctx) => predictivePolicy(ctx, { forecasterFor, windowSteps: options.windowSteps ?? 1 }),
+    // With `reservations:` in the scenario, the predictive policy also reviews reservations from its forecasts.
+    predictive: (ctx) => withReservations(predictivePolicy(ctx, { forecasterFor, windowSteps: options.windowSteps ?? 1 }), ctx),
     oracle: oraclePolicy,
   };
   const names = options.policies ?? ALL_POLICIES;

@@ -1,6 +1,7 @@
 /** Results of replaying one scenario under several policies. */
 import type { Alert, Invoice } from '../billing/invoice.ts';
 import type { UsageRecord } from '../billing/meter.ts';
+import type { ReservationChange } from '../core/reservations.ts';
 
 export type PolicyName = 'static' | 'reactive' | 'predictive' | 'oracle';
 
@@ -62,6 +63,44 @@ export interface PolicyResult {
   readonly timeline: PolicyTimeline;
   /** Metering and invoices of the run; `metrics.cost` equals the invoices' total within a cent. */
   readonly billing?: PolicyBilling;
+  /** Reservation changes and reserved vs used per account, when the scenario has `reservations:` and the policy applies them. */
+  readonly reservations?: ReservationReport;
+}
+
+/** One account's reservations over the run, against its use of the reservation pools. */
+export interface AccountReservationSummary {
+  readonly account: string;
+  readonly group?: string;
+  /** Node-hours reserved (paid at the committed price, used or not). */
+  readonly reservedNodeHours: number;
+  /** Node-hours its workloads used in the reservation pools (the meter's attribution). */
+  readonly usedNodeHours: number;
+  /** What its reservations cost at the committed prices. */
+  readonly reservedCost: number;
+  /** Changes of its reservations (raises, releases, contention). */
+  readonly changes: number;
+}
+
+/** A group's forecast at one review: reconciled from its members (not a sum of their quantiles). */
+export interface GroupForecastPoint {
+  readonly timeSeconds: number;
+  readonly group: string;
+  /** Peak over the horizon of the group's upper bound (node-equivalents), from joint samples of the members. */
+  readonly upperNodes: number;
+  /** Peak over the horizon of the sum of the members' upper bounds (what adding quantiles would claim). */
+  readonly summedUpperNodes: number;
+  /** Peak over the horizon of the group's median. */
+  readonly predictedNodes: number;
+  /** Nodes its members hold reserved after the review. */
+  readonly reservedNodes: number;
+}
+
+export interface ReservationReport {
+  readonly changes: readonly ReservationChange[];
+  readonly accounts: readonly AccountReservationSummary[];
+  readonly groups: readonly GroupForecastPoint[];
+  /** The forecast interval's upper level used to raise (e.g. 0.95). */
+  readonly upperLevel: number;
 }
 
 /** The predictive policy's forecast band for one workload, as it was at each decision (for charts). */

@@ -1,7 +1,8 @@
 import type { Scenario, Workload } from '../../core/model.ts';
 import type { Allocation } from '../../core/plan.ts';
 import type { SimulatorDriver } from '../../drivers/simulator.ts';
-import type { ForecastBand, PolicyName } from '../types.ts';
+import type { QuantileForecast } from '../../core/forecast.ts';
+import type { ForecastBand, PolicyName, ReservationReport } from '../types.ts';
 
 /** Instances per workload that a policy wants (before placement onto pools). */
 export type InstanceTargets = Readonly<Record<string, number>>;
@@ -62,4 +63,14 @@ export interface ReplayPolicy {
   /** Forecast bands for charts (predictive only). */
   forecastBands?(): Record<string, ForecastBand>;
   notes?(): string[];
+  /** The forecasts of the latest decision, per workload (predictive only; for reservations). */
+  latestForecasts?(): LatestForecasts | undefined;
+  /** Reservation changes and groups' forecasts (policies wrapped by `withReservations`). */
+  reservations?(): ReservationReport;
+}
+
+/** The forecasts a decision was made on: made at `stepIndex`, one per workload, starting at that step. */
+export interface LatestForecasts {
+  readonly stepIndex: number;
+  readonly byWorkload: ReadonlyMap<string, QuantileForecast>;
 }

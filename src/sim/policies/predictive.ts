@@ -4,7 +4,7 @@ import type { SimulatorDriver } from '../../drivers/simulator.ts';
 import type { OnlineForecaster } from '../../forecast/online.ts';
 import type { ForecastBand } from '../types.ts';
 import { Reconciler, removalGraceSeconds } from './apply.ts';
-import type { PolicyContext, ReplayPolicy, Tick } from './policy.ts';
+import type { LatestForecasts, PolicyContext, ReplayPolicy, Tick } from './policy.ts';
 
 /** Quantile levels of the band drawn in reports. */
 export const BAND_LEVELS = { lower: 0.05, upper: 0.95 } as const;
@@ -42,6 +42,7 @@ export function predictivePolicy(ctx: PolicyContext, options: PredictiveOptions)
   /** Requirements per step of the planning window; window[0] is `targets` before any guard raise. */
   let window: Record<string, number>[] = [];
   let reconciler: Reconciler | undefined;
+  let latest: LatestForecasts | undefined;
 
   const bandLower = new Map<string, number[]>();
   const bandMedian = new Map<string, number[]>();
@@ -54,9 +55,12 @@ export function predictivePolicy(ctx: PolicyContext, options: PredictiveOptions)
 
   const decide = (stepIndex: number): Record<string, number>[] => {
     const out: Record<string, number>[] = Array.from({ length: windowSteps }, () => ({}));
+    const byWorkload = new Map<string, QuantileForecast>();
+    latest = { stepIndex, byWorkload };
     for (const w of scenario.workloads) {
       const levels = [...new Set([BAND_LEVELS.lower, 0.5, w.sizingQuantile, BAND_LEVELS.upper])].sort((a, b) => a - b);
       const fc: QuantileForecast = options.forecasterFor(w.name).forecastAt(w.demand, stepIndex, horizonSteps, levels);
+      byWorkload.set(w.name, fc);
       const sized = Array.from({ length: windowSteps + lookaheadSteps - 1 }, (_, k) => ctx.sizer.instancesFor(w, quantileAt(fc, w.sizingQuantile, k)));
       for (let t = 0; t < windowSteps; t++) {
         let need = 0;
@@ -121,6 +125,7 @@ export function predictivePolicy(ctx: PolicyContext, options: PredictiveOptions)
       if (raised) await enact(driver, 'observed demand above plan');
       reconciler?.tick();
     },
+    latestForecasts: () => latest,
     forecastBands(): Record<string, ForecastBand> {
       const times = Array.from({ length: ctx.evalSteps }, (_, i) => scenario.startSeconds + (ctx.evalStartIndex + i) * step);
       return Object.fromEntries(
