@@ -1,6 +1,7 @@
 import type { Agreement, BillingSettings, Health, ProviderRates } from './billing.ts';
 import type { Series } from './series.ts';
 import type { KnownEvent } from './forecast.ts';
+import type { MaintenanceSettings } from './migration.ts';
 
 /** Resources of one instance or one node, in canonical units. */
 export interface Resources {
@@ -220,6 +221,8 @@ export interface Scenario {
   /** Partner agreements that price some pools' usage (absent: every pool at its costPerHour). */
   readonly agreements?: readonly Agreement[];
   readonly billing?: BillingSettings;
+  /** A planned change (maintenance, outage, decommission, price change) to find a window for and move workloads around (`maintenance:`). */
+  readonly maintenance?: MaintenanceSettings;
 }
 
 /** A known event of a scenario: the forecasting event, limited to some workloads when `workloads` is set. */

@@ -1,0 +1,203 @@
+/**
+ * A scenario's `maintenance:` end to end: forecast from history before the
+ * origin, propagate along the graph, rank the candidate windows, and execute
+ * the chosen window's plan through the simulator driver; plus the JSON and
+ * text the CLI prints.
+ */
+import { MemoryActionLog, type ActionLog } from '../core/actionLog.ts';
+import { InvalidInputError } from '../core/errors.ts';
+import type { Forecaster } from '../core/forecast.ts';
+import type { Scenario } from '../core/model.ts';
+import type { Action } from '../core/plan.ts';
+import type { Driver } from '../drivers/driver.ts';
+import { forecasterByName } from '../forecast/index.ts';
+import { forecastServices, scenarioGraph } from './demand.ts';
+import { executeMigration, type MigrationRun } from './execute.ts';
+import { graphLevels } from './plan.ts';
+import { phaseStarts, whatIfWindows, type Candidate, type WhatIfInput, type WhatIfReport } from './whatif.ts';
+
+/** The what-if input of a scenario with `maintenance:` (forecast made here). */
+export function whatIfInput(scenario: Scenario, forecaster?: Forecaster): WhatIfInput {
+  const settings = scenario.maintenance;
+  if (!settings) throw new InvalidInputError(scenario.name, 'the scenario has no maintenance: section');
+  const step = scenario.simulation.stepSeconds;
+  const steps = Math.ceil(settings.withinSeconds / step);
+  const model = forecaster ?? forecasterByName(scenario.predictive.model, { horizonSteps: Math.min(steps, Math.round(86_400 / step)), stepSeconds: step });
+  const forecast = forecastServices(scenario, settings.fromSeconds, steps, model);
+  const graph = scenarioGraph(scenario);
+  const names = new Set(scenario.workloads.map((w) => w.name));
+  const order = graph ? graph.order.filter((s) => names.has(s)) : scenario.workloads.map((w) => w.name);
+  const edges = scenario.dependencies.filter((e) => names.has(e.from) && names.has(e.to));
+  return { workloads: scenario.workloads, pools: scenario.pools, edges, order, levels: graphLevels(order, edges), settings, forecast };
+}
+
+export interface MaintenanceOutcome {
+  readonly input: WhatIfInput;
+  readonly whatif: WhatIfReport;
+  /** Absent when no candidate holds (the change is postponed before anything runs) or nothing has to move. */
+  readonly run?: MigrationRun;
+  readonly postponed?: string;
+}
+
+export interface MaintenanceOptions {
+  readonly injectFailurePhase?: number;
+  readonly log?: ActionLog;
+  readonly wrapDriver?: (driver: Driver) => Driver;
+  readonly forecaster?: Forecaster;
+}
+
+export async function runMaintenance(scenario: Scenario, options: MaintenanceOptions = {}): Promise<MaintenanceOutcome> {
+  const input = whatIfInput(scenario, options.forecaster);
+  const whatif = whatIfWindows(input);
+  const chosen = whatif.chosen;
+  if (!chosen) return { input, whatif, postponed: `the ${input.settings.change.kind} is postponed: ${whatif.reason}` };
+  if (options.injectFailurePhase !== undefined && (options.injectFailurePhase < 1 || options.injectFailurePhase > chosen.plan.phases.length)) {
+    throw new InvalidInputError('--inject-failure', `phase ${options.injectFailurePhase} is not in the chosen plan (phases 1..${chosen.plan.phases.length})`);
+  }
+  const run = await executeMigration({
+    workloads: scenario.workloads,
+    pools: scenario.pools,
+    settings: input.settings,
+    plan: chosen.plan,
+    planStartSeconds: chosen.planStartSeconds,
+    windowStartSeconds: chosen.startSeconds,
+    windowEndSeconds: chosen.endSeconds,
+    log: options.log ?? new MemoryActionLog(),
+    ...(options.injectFailurePhase !== undefined ? { injectFailurePhase: options.injectFailurePhase } : {}),
+    ...(options.wrapDriver ? { wrapDriver: options.wrapDriver } : {}),
+  });
+  return { input, whatif, run, ...(run.postponed ? { postponed: run.postponed } : {}) };
+}
+
+const iso = (t: number) => new Date(t * 1000).toISOString();
+const round = (v: number, digits: number) => Number(v.toFixed(digits));
+
+function candidateJson(c: Candidate, rank: number) {
+  return {
+    rank,
+    start: iso(c.startSeconds),
+    end: iso(c.endSeconds),
+    planStart: iso(c.planStartSeconds),
+    leadSeconds: c.plan.leadSeconds,
+    phases: c.plan.phases.length,
+    cost: round(c.cost, 4),
+    nodeCost: round(c.nodeCost, 4),
+    trafficCost: round(c.trafficCost, 4),
+    sloAttainment: round(c.sloAttainment, 6),
+    failingSlos: c.failingSlos.map((f) => f.service),
+    failingSteps: Object.fromEntries(c.failingSlos.map((f) => [f.service, f.steps])),
+    peakDemandRps: round(c.peakDemandRps, 2),
+    neededCpuMillicores: c.neededCpuMillicores,
+    capacityLeftCpuMillicores: c.capacityLeftCpuMillicores,
+    crossZoneGiB: round(c.crossZoneGiB, 4),
+    maxAddedLatencyMs: round(c.maxAddedLatencyMs, 3),
+    splitEdges: c.splitEdges.map((e) => ({ ...e, maxCrossShare: round(e.maxCrossShare, 4) })),
+    problems: c.problems,
+    holds: c.holds,
+  };
+}
+
+function actionJson(a: Action) {
+  const { decidedAtSeconds: _d, ...rest } = a;
+  return rest;
+}
+
+/** The JSON keys a maintenance run adds to `simulate --json` (and `whatif --json`). */
+export function maintenanceJson(outcome: MaintenanceOutcome) {
+  const { whatif, run } = outcome;
+  const chosen = whatif.chosen;
+  const starts = chosen ? phaseStarts(chosen.plan, chosen.planStartSeconds) : [];
+  const gate = outcome.input.settings.gate;
+  return {
+    whatif: {
+      change: outcome.input.settings.change,
+      forecastModel: outcome.input.forecast.model,
+      forecastOrigin: iso(outcome.input.settings.fromSeconds),
+      candidates: whatif.candidates.map((c, i) => candidateJson(c, i + 1)),
+      chosen: chosen ? candidateJson(chosen, whatif.candidates.indexOf(chosen) + 1) : null,
+      ...(whatif.reason ? { reason: whatif.reason } : {}),
+    },
+    migration: {
+      status: run ? run.status : 'postponed',
+      ...(run?.failedPhase !== undefined ? { failedPhase: run.failedPhase } : {}),
+      ...(run?.reason ? { reason: run.reason } : {}),
+      ...(outcome.postponed ? { postponed: outcome.postponed } : {}),
+      phases: (chosen?.plan.phases ?? []).map((p, i) => ({
+        number: p.number,
+        kind: p.kind,
+        description: p.description,
+        start: iso(starts[i]),
+        waitSeconds: p.waitSeconds,
+        durationSeconds: p.durationSeconds,
+        gate: { minSloAttainment: gate.minSloAttainment, soakSeconds: gate.soakSeconds },
+        actions: p.actions.map(actionJson),
+        rollback: p.rollback.map(actionJson),
+        placementAfter: p.placementAfter,
+      })),
+      gates: run?.gates ?? [],
+      log: run?.log ?? [],
+    },
+    initialPlacement: run?.initialPlacement ?? chosen?.plan.initial ?? null,
+    finalPlacement: run?.finalPlacement ?? chosen?.plan.initial ?? null,
+    steps: (run?.steps ?? []).map((s) => ({ time: s.time, service: s.service, demandRps: round(s.demandRps, 3), capacityRps: round(s.capacityRps, 3), location: s.location })),
+  };
+}
+
+function table(header: readonly string[], rows: readonly (readonly string[])[], right: ReadonlySet<number>): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r: readonly string[]) => r.map((c, i) => (right.has(i) ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+const shortTime = (t: number) => iso(t).slice(0, 16).replace('T', ' ');
+
+/** The ranked what-if table (the first `limit` rows). */
+export function whatIfTable(report: WhatIfReport, limit = 12): string {
+  const rows = report.candidates.slice(0, limit).map((c, i) => [
+    String(i + 1),
+    shortTime(c.startSeconds),
+    shortTime(c.planStartSeconds),
+    String(c.plan.phases.length),
+    c.peakDemandRps.toFixed(0),
+    `${(c.neededCpuMillicores / 1000).toFixed(1)}/${(c.capacityLeftCpuMillicores / 1000).toFixed(0)}`,
+    `${(c.sloAttainment * 100).toFixed(3)}%`,
+    c.cost.toFixed(2),
+    c.crossZoneGiB.toFixed(2),
+    c.maxAddedLatencyMs.toFixed(1),
+    c.holds ? (c === report.chosen ? 'chosen' : 'ok') : [...c.failingSlos.map((f) => `${f.service} (${f.steps})`), ...c.problems].join('; '),
+  ]);
+  return table(['rank', 'window start (UTC)', 'plan start', 'phases', 'peak req/s', 'vCPU need/left', 'SLO att.', 'extra cost', 'x-zone GiB', '+lat ms', 'failing SLOs / notes'], rows, new Set([0, 3, 4, 5, 6, 7, 8, 9]));
+}
+
+/** The chosen plan's phases: time, what each does, its gate. */
+export function phaseTable(outcome: MaintenanceOutcome): string {
+  const chosen = outcome.whatif.chosen;
+  if (!chosen) return '';
+  const starts = phaseStarts(chosen.plan, chosen.planStartSeconds);
+  const rows = chosen.plan.phases.map((p, i) => [String(p.number), shortTime(starts[i]).slice(11), p.kind, String(p.actions.length), `${p.waitSeconds.toFixed(0)}+${outcome.input.settings.gate.soakSeconds}`, p.description]);
+  return table(['phase', 'start', 'kind', 'actions', 'wait+soak s', 'what it does (undo: the same actions reversed)'], rows, new Set([0, 3, 4]));
+}
+
+export function maintenanceText(outcome: MaintenanceOutcome, limit = 12): string {
+  const s = outcome.input.settings;
+  const c = s.change;
+  const lines: string[] = [];
+  lines.push(
+    `What-if: ${c.kind} of ${c.scope} "${c.name}" (pools ${c.pools.join(', ')})${c.durationSeconds !== undefined ? ` for ${(c.durationSeconds / 3600).toFixed(1)} h` : ''}; ` +
+      `${outcome.whatif.candidates.length} candidate starts every ${(s.everySeconds / 3600).toFixed(1)} h from ${shortTime(s.fromSeconds)} UTC; forecast ${outcome.input.forecast.model}`,
+  );
+  lines.push('', whatIfTable(outcome.whatif, limit), '');
+  const chosen = outcome.whatif.chosen;
+  if (chosen) {
+    lines.push(`chosen: ${shortTime(chosen.startSeconds)} UTC (plan starts ${shortTime(chosen.planStartSeconds)}, ${chosen.plan.phases.length} phases, ${(chosen.plan.leadSeconds / 60).toFixed(0)} min); targets: ${s.targetPools.join(', ')}`);
+    lines.push('', phaseTable(outcome), '');
+  } else lines.push(outcome.whatif.reason ?? 'no candidate', '');
+  const run = outcome.run;
+  if (run) {
+    const applied = run.log.filter((e) => e.kind === 'apply').length;
+    const undone = run.log.filter((e) => e.kind === 'rollback').length;
+    lines.push(`migration: ${run.status} (${applied} actions applied, ${undone} rolled back)${run.reason ? `: ${run.reason}` : ''}`);
+  }
+  if (outcome.postponed) lines.push(outcome.postponed);
+  return lines.join('\n') + '\n';
+}
