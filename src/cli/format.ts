@@ -66,5 +66,6 @@ export function resultJson(result: SimulationResult): unknown {
     billing: Object.fromEntries(
       result.policies.map((p) => [p.metrics.name, { cost: p.metrics.cost, onDemandCost: p.billing?.onDemandCost ?? null, invoices: invoicesJson(p.billing?.invoices ?? []), alerts: alertsJson(p.billing?.alerts ?? []) }]),
     ),
+    ...(result.maintenance ?? {}),
   };
 }
