@@ -210,7 +210,8 @@ export function evaluateCandidate(input: WhatIfInput, startSeconds: number): Can
     for (const [pool, n] of Object.entries(state.nodes)) {
       const p = poolByName.get(pool)!;
       const was = plan.initialNodes[pool] ?? 0;
-      nodeCost += (n * priceFactor(pool, inWindow) - was * priceFactor(pool, inWindow)) * p.costPerHour * stepHours;
+      // Against running as before at today's prices (no change at all).
+      nodeCost += (n * priceFactor(pool, inWindow) - was) * p.costPerHour * stepHours;
     }
     const now = splitEdges(state.placement, input.edges, demand, locations, s.network);
     const before = splitEdges(plan.initial, input.edges, demand, locations, s.network);
