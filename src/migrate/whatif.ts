@@ -69,14 +69,22 @@ function sized(w: Workload, demandRps: number): number {
   return instancesForDemand(w, demandRps).instances;
 }
 
+/** Instances each step of the forecast needs at the service's risk quantile, computed once per forecast and workload. */
+const sizedSteps = new WeakMap<ServiceForecast, WeakMap<Workload, number[]>>();
+function neededAt(w: Workload, forecast: ServiceForecast): number[] {
+  let byWorkload = sizedSteps.get(forecast);
+  if (!byWorkload) sizedSteps.set(forecast, (byWorkload = new WeakMap()));
+  let out = byWorkload.get(w);
+  if (!out) byWorkload.set(w, (out = forecast.quantile.get(w.name)!.map((q) => sized(w, q))));
+  return out;
+}
+
 /** The largest instance count the forecast needs over [fromSeconds, toSeconds). */
 export function requiredOver(w: Workload, forecast: ServiceForecast, fromSeconds: number, toSeconds: number): number {
-  const q = forecast.quantile.get(w.name)!;
-  let need = sized(w, 0);
-  for (let k = stepOf(forecast, fromSeconds); k < Math.min(forecast.steps, Math.ceil((toSeconds - forecast.startSeconds) / forecast.stepSeconds)); k++) {
-    if (k >= 0) need = Math.max(need, sized(w, q[k]));
-  }
-  return need;
+  const need = neededAt(w, forecast);
+  let most = sized(w, 0);
+  for (let k = Math.max(0, stepOf(forecast, fromSeconds)); k < Math.min(forecast.steps, Math.ceil((toSeconds - forecast.startSeconds) / forecast.stepSeconds)); k++) most = Math.max(most, need[k]);
+  return most;
 }
 
 function stepOf(f: ServiceForecast, t: number): number {
@@ -196,14 +204,13 @@ export function evaluateCandidate(input: WhatIfInput, startSeconds: number): Can
       // Instances in a pool that is down do not serve.
       const n = totalOf(state.placement, w.name) - (inWindow ? countIn(state.placement, w.name, [...down]) : 0);
       const d = demand.get(w.name)!;
-      const q = f.quantile.get(w.name)![k];
-      total += inWindow ? q : 0;
+      total += inWindow ? f.quantile.get(w.name)![k] : 0;
       let a = attainmentAt(w, n, d);
       if (state.cutovers.includes(w.name)) a *= Math.max(0, 1 - s.cutoverPauseSeconds / f.stepSeconds);
       served += a * d;
       offered += d;
       // A cutover's stated pause costs attainment (above) but is an accepted disruption, not a failed SLO.
-      const holds = n >= sized(w, q);
+      const holds = n >= neededAt(w, f)[k];
       if (!holds) failing.set(w.name, (failing.get(w.name) ?? 0) + 1);
     }
     peakDemandRps = Math.max(peakDemandRps, total);
