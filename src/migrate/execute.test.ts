@@ -50,8 +50,11 @@ function input(extra: Partial<ExecuteMigrationInput> = {}): ExecuteMigrationInpu
 
 describe('executeMigration', () => {
   it('completes: every action applied once, nothing in the maintained pool during the window, capacity above demand at every step', async () => {
-    const run = await executeMigration(input());
+    const sim = initialSimulator(input());
+    expect(sim.placement()).toEqual(initial);
+    const run = await executeMigration(input({ simulator: sim }));
     expect(run.status).toBe('completed');
+    expect(sim.placement()).toEqual(plan.final);
     expect(run.log.filter((e) => e.kind === 'rollback')).toEqual([]);
     expect(run.log.map((e) => e.id)).toEqual(plan.phases.flatMap((p) => p.actions.map((a) => a.id)));
     expect(run.gates.every((g) => g.ok)).toBe(true);

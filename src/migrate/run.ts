@@ -14,7 +14,8 @@ import { forecasterByName } from '../forecast/index.ts';
 import { forecastServices, scenarioGraph } from './demand.ts';
 import { executeMigration, type MigrationRun } from './execute.ts';
 import { graphLevels } from './plan.ts';
-import { phaseStarts, whatIfWindows, type Candidate, type WhatIfInput, type WhatIfReport } from './whatif.ts';
+import { countIn, splitEdges, totalOf, type Location } from './placement.ts';
+import { phaseStarts, requiredOver, whatIfWindows, type Candidate, type WhatIfInput, type WhatIfReport } from './whatif.ts';
 
 /** The what-if input of a scenario with `maintenance:` (forecast made here). */
 export function whatIfInput(scenario: Scenario, forecaster?: Forecaster): WhatIfInput {
@@ -133,6 +134,7 @@ export function maintenanceJson(outcome: MaintenanceOutcome) {
         actions: p.actions.map(actionJson),
         rollback: p.rollback.map(actionJson),
         placementAfter: p.placementAfter,
+        ...phaseChecks(outcome.input, chosen!, i, starts),
       })),
       gates: run?.gates ?? [],
       log: run?.log ?? [],
@@ -141,6 +143,41 @@ export function maintenanceJson(outcome: MaintenanceOutcome) {
     finalPlacement: run?.finalPlacement ?? chosen?.plan.initial ?? null,
     steps: (run?.steps ?? []).map((s) => ({ time: s.time, service: s.service, demandRps: round(s.demandRps, 3), capacityRps: round(s.capacityRps, 3), location: s.location })),
   };
+}
+
+/**
+ * What one phase means for the services it touches: instances they keep
+ * through it (the lower of before and after) against what the forecast at
+ * their risk quantile needs over the phase, and the edges its placement
+ * splits across zones (traffic the plan accepts while callers run at the
+ * target and callees still at the source), at the forecast mean at its start.
+ */
+function phaseChecks(input: WhatIfInput, chosen: Candidate, index: number, starts: readonly number[]) {
+  const plan = chosen.plan;
+  const phase = plan.phases[index];
+  const before = index === 0 ? plan.initial : plan.phases[index - 1].placementAfter;
+  const from = starts[index];
+  const to = from + phase.durationSeconds;
+  const touched = [...new Set(phase.actions.flatMap((a) => (a.kind === 'scaleWorkload' || a.kind === 'migrate' ? [a.workload] : [])))];
+  const sloChecks = touched.map((service) => {
+    const w = input.workloads.find((x) => x.name === service)!;
+    const availableInstances = Math.min(totalOf(before, service), totalOf(phase.placementAfter, service));
+    const requiredInstances = requiredOver(w, input.forecast, from, to);
+    return { service, availableInstances, requiredInstances, holds: availableInstances >= requiredInstances };
+  });
+  const f = input.forecast;
+  const k = Math.max(0, Math.min(f.steps - 1, Math.floor((from - f.startSeconds) / f.stepSeconds)));
+  const demand = new Map(input.workloads.map((w) => [w.name, f.mean.get(w.name)![k]]));
+  const locations = new Map<string, Location>(input.pools.map((p) => [p.name, { zone: p.zone, provider: p.provider }]));
+  const split = splitEdges(phase.placementAfter, input.edges, demand, locations, input.settings.network).map((e) => ({
+    from: e.from,
+    to: e.to,
+    crossZoneShare: round(e.crossZoneShare, 4),
+    callsPerSecond: round(e.callsPerSecond, 2),
+    addedLatencyMs: round(e.addedLatencySeconds * 1000, 3),
+  }));
+  const leftAtSource = Object.keys(phase.placementAfter).reduce((a, s) => a + countIn(phase.placementAfter, s, input.settings.change.pools), 0);
+  return { sloChecks, acceptedCrossZoneEdges: split, instancesLeftAtSource: leftAtSource };
 }
 
 function table(header: readonly string[], rows: readonly (readonly string[])[], right: ReadonlySet<number>): string {
