@@ -2,9 +2,9 @@ import type { Command } from 'commander';
 import { InvalidInputError } from '../core/errors.ts';
 import type { Scenario } from '../core/model.ts';
 import { loadScenarioFile } from '../config/load.ts';
-import { maintenanceJson, maintenanceText, runMaintenance } from '../migrate/run.ts';
-import { whatIfWindows } from '../migrate/whatif.ts';
-import { whatIfInput } from '../migrate/run.ts';
+import { maintenanceJson, runMaintenance, whatIfInput, type MaintenanceOutcome } from '../migrate/run.ts';
+import { phaseStarts, whatIfWindows, type WhatIfReport } from '../migrate/whatif.ts';
+import { table } from './format.ts';
 
 /** `--inject-failure phase=N` as a phase number; only for scenarios with `maintenance:`. */
 export function parseInjectFailure(text: string | undefined, scenario: Scenario): number | undefined {
@@ -53,4 +53,59 @@ export function maintenanceCommand(program: Command, writeOut: (path: string, te
         process.stderr.write(`wrote ${flags.json}\n`);
       }
     });
+}
+
+const iso = (t: number) => new Date(t * 1000).toISOString();
+
+const shortTime = (t: number) => iso(t).slice(0, 16).replace('T', ' ');
+
+/** The ranked what-if table (the first `limit` rows). */
+export function whatIfTable(report: WhatIfReport, limit = 12): string {
+  const rows = report.candidates.slice(0, limit).map((c, i) => [
+    String(i + 1),
+    shortTime(c.startSeconds),
+    shortTime(c.planStartSeconds),
+    String(c.plan.phases.length),
+    c.peakDemandRps.toFixed(0),
+    `${(c.neededCpuMillicores / 1000).toFixed(1)}/${(c.capacityLeftCpuMillicores / 1000).toFixed(0)}`,
+    `${(c.sloAttainment * 100).toFixed(3)}%`,
+    c.cost.toFixed(2),
+    c.crossZoneGiB.toFixed(2),
+    c.maxAddedLatencyMs.toFixed(1),
+    c.holds ? (c === report.chosen ? 'chosen' : 'ok') : [...c.failingSlos.map((f) => `${f.service} (${f.steps})`), ...c.problems].join('; '),
+  ]);
+  return table(['rank', 'window start (UTC)', 'plan start', 'phases', 'peak req/s', 'vCPU need/left', 'SLO att.', 'extra cost', 'x-zone GiB', '+lat ms', 'failing SLOs / notes'], rows, [1, 2, 10]);
+}
+
+/** The chosen plan's phases: time, what each does, its gate. */
+export function phaseTable(outcome: MaintenanceOutcome): string {
+  const chosen = outcome.whatif.chosen;
+  if (!chosen) return '';
+  const starts = phaseStarts(chosen.plan, chosen.planStartSeconds);
+  const rows = chosen.plan.phases.map((p, i) => [String(p.number), shortTime(starts[i]).slice(11), p.kind, String(p.actions.length), `${p.waitSeconds.toFixed(0)}+${outcome.input.settings.gate.soakSeconds}`, p.description]);
+  return table(['phase', 'start', 'kind', 'actions', 'wait+soak s', 'what it does (undo: the same actions reversed)'], rows, [1, 2, 5]);
+}
+
+export function maintenanceText(outcome: MaintenanceOutcome, limit = 12): string {
+  const s = outcome.input.settings;
+  const c = s.change;
+  const lines: string[] = [];
+  lines.push(
+    `What-if: ${c.kind} of ${c.scope} "${c.name}" (pools ${c.pools.join(', ')})${c.durationSeconds !== undefined ? ` for ${(c.durationSeconds / 3600).toFixed(1)} h` : ''}; ` +
+      `${outcome.whatif.candidates.length} candidate starts every ${(s.everySeconds / 3600).toFixed(1)} h from ${shortTime(s.fromSeconds)} UTC; forecast ${outcome.input.forecast.model}`,
+  );
+  lines.push('', whatIfTable(outcome.whatif, limit), '');
+  const chosen = outcome.whatif.chosen;
+  if (chosen) {
+    lines.push(`chosen: ${shortTime(chosen.startSeconds)} UTC (plan starts ${shortTime(chosen.planStartSeconds)}, ${chosen.plan.phases.length} phases, ${(chosen.plan.leadSeconds / 60).toFixed(0)} min); targets: ${s.targetPools.join(', ')}`);
+    lines.push('', phaseTable(outcome), '');
+  } else lines.push(outcome.whatif.reason ?? 'no candidate', '');
+  const run = outcome.run;
+  if (run) {
+    const applied = run.log.filter((e) => e.kind === 'apply').length;
+    const undone = run.log.filter((e) => e.kind === 'rollback').length;
+    lines.push(`migration: ${run.status} (${applied} actions applied, ${undone} rolled back)${run.reason ? `: ${run.reason}` : ''}`);
+  }
+  if (outcome.postponed) lines.push(outcome.postponed);
+  return lines.join('\n') + '\n';
 }

@@ -56,24 +56,34 @@ export function countIn(p: Placement, service: string, pools: readonly string[])
  * made for.
  */
 export function applyToPlacement(p: Placement, action: Action): Record<string, Record<string, number>> {
-  const out: Record<string, Record<string, number>> = Object.fromEntries(Object.entries(p).map(([s, pools]) => [s, { ...pools }]));
-  if (action.kind === 'scaleWorkload') {
-    const have = out[action.workload]?.[action.pool] ?? 0;
-    if (have !== action.fromInstances) throw new InvalidInputError(`action ${action.id}`, `expects ${action.fromInstances} instances of "${action.workload}" in "${action.pool}", the placement has ${have}`);
-    out[action.workload] ??= {};
-    out[action.workload][action.pool] = action.toInstances;
-  } else if (action.kind === 'migrate') {
-    const have = out[action.workload]?.[action.fromPool] ?? 0;
-    if (have < action.instances) throw new InvalidInputError(`action ${action.id}`, `moves ${action.instances} instances of "${action.workload}" from "${action.fromPool}", which has ${have}`);
-    out[action.workload][action.fromPool] = have - action.instances;
-    out[action.workload][action.toPool] = (out[action.workload][action.toPool] ?? 0) + action.instances;
-  }
-  // Drop the zero counts the action left (cheaper than a full normalize: plans apply thousands of actions).
-  if (action.kind === 'scaleWorkload' || action.kind === 'migrate') {
-    const pools = out[action.workload];
-    for (const pool of Object.keys(pools)) if (pools[pool] === 0) delete pools[pool];
-  }
+  const out = copyPlacement(p);
+  applyInPlace(out, action);
   return out;
+}
+
+/**
+ * `applyToPlacement` in place, for planners that apply thousands of actions
+ * (a copy per action would make them quadratic). Same checks, same result.
+ */
+export function applyInPlace(p: Record<string, Record<string, number>>, action: Action): void {
+  if (action.kind === 'scaleWorkload') {
+    const have = p[action.workload]?.[action.pool] ?? 0;
+    if (have !== action.fromInstances) throw new InvalidInputError(`action ${action.id}`, `expects ${action.fromInstances} instances of "${action.workload}" in "${action.pool}", the placement has ${have}`);
+    p[action.workload] ??= {};
+    if (action.toInstances === 0) delete p[action.workload][action.pool];
+    else p[action.workload][action.pool] = action.toInstances;
+  } else if (action.kind === 'migrate') {
+    const have = p[action.workload]?.[action.fromPool] ?? 0;
+    if (have < action.instances) throw new InvalidInputError(`action ${action.id}`, `moves ${action.instances} instances of "${action.workload}" from "${action.fromPool}", which has ${have}`);
+    if (have === action.instances) delete p[action.workload][action.fromPool];
+    else p[action.workload][action.fromPool] = have - action.instances;
+    p[action.workload][action.toPool] = (p[action.workload][action.toPool] ?? 0) + action.instances;
+  }
+}
+
+/** A deep copy of a placement that may then be changed in place. */
+export function copyPlacement(p: Placement): Record<string, Record<string, number>> {
+  return Object.fromEntries(Object.entries(p).map(([s, pools]) => [s, { ...pools }]));
 }
 
 /** CPU (millicores) and memory (MiB) the placement uses in each pool. */

@@ -27,7 +27,7 @@ import type { BudgetAmount, MaintenanceSettings, Placement } from '../core/migra
 import type { Pool, Workload } from '../core/model.ts';
 import { inverse, type Action, type ScaleNodesAction, type ScaleWorkloadAction } from '../core/plan.ts';
 import { rollbackId } from '../drivers/executor.ts';
-import { applyToPlacement, countIn, nodesFor, normalize, totalOf, usageByPool } from './placement.ts';
+import { applyInPlace, copyPlacement, countIn, nodesFor, normalize, totalOf, usageByPool } from './placement.ts';
 
 export type PhaseKind = 'addCapacity' | 'shift' | 'releaseCapacity';
 
@@ -164,14 +164,13 @@ export function buildMigrationPlan(input: PlanInput): MigrationPlan {
   }
 
   const phases: Phase[] = [];
-  let placement: Placement = normalize(input.initial);
+  /** The placement as the plan has left it so far, changed in place as actions are made; each phase keeps a copy. */
+  const placement: Record<string, Record<string, number>> = copyPlacement(normalize(input.initial));
   let nodes: Record<string, number> = { ...input.initialNodes };
   const soak = settings.gate.soakSeconds;
+  /** Close a phase whose actions are already applied to `placement` (node counts are applied here). */
   const addPhase = (kind: PhaseKind, description: string, actions: Action[], waitSeconds: number, cutovers: string[]) => {
-    for (const a of actions) {
-      placement = applyToPlacement(placement, a);
-      if (a.kind === 'scaleNodes') nodes = { ...nodes, [a.pool]: a.toNodes };
-    }
+    for (const a of actions) if (a.kind === 'scaleNodes') nodes = { ...nodes, [a.pool]: a.toNodes };
     phases.push({
       number: phases.length + 1,
       kind,
@@ -181,7 +180,7 @@ export function buildMigrationPlan(input: PlanInput): MigrationPlan {
       waitSeconds,
       durationSeconds: waitSeconds + soak,
       cutovers,
-      placementAfter: placement,
+      placementAfter: normalize(placement),
       nodesAfter: nodes,
     });
   };
@@ -200,7 +199,7 @@ export function buildMigrationPlan(input: PlanInput): MigrationPlan {
   });
 
   // 1. Capacity at the targets for the final placement (the target only grows during the move).
-  let final: Record<string, Record<string, number>> = Object.fromEntries(Object.entries(placement).map(([s, p]) => [s, { ...p }]));
+  let final: Record<string, Record<string, number>> = copyPlacement(placement);
   for (const m of moves) {
     for (const pool of m.source.keys()) delete final[m.service][pool];
     for (const [pool, n] of m.target) final[m.service][pool] = (final[m.service][pool] ?? 0) + n;
@@ -262,7 +261,7 @@ export function buildMigrationPlan(input: PlanInput): MigrationPlan {
               const have = placement[s]?.[pool] ?? 0;
               const a: ScaleWorkloadAction = { ...base(next(), m.stateful ? `copy ${s} to ${pool}` : `start ${s} in ${pool}`), kind: 'scaleWorkload', workload: s, pool, fromInstances: have, toInstances: have + n };
               actions.push(a);
-              placement = applyToPlacement(placement, a);
+              applyInPlace(placement, a);
               started += n;
               if (m.stateful) {
                 wait = Math.max(wait, copySeconds(s));
@@ -282,7 +281,7 @@ export function buildMigrationPlan(input: PlanInput): MigrationPlan {
               const have = placement[s]?.[pool] ?? 0;
               const a: ScaleWorkloadAction = { ...base(next(), m.stateful ? `cut ${s} over from ${pool}` : `stop ${s} in ${pool}`), kind: 'scaleWorkload', workload: s, pool, fromInstances: have, toInstances: have - n };
               actions.push(a);
-              placement = applyToPlacement(placement, a);
+              applyInPlace(placement, a);
               if (m.stateful) {
                 wait = Math.max(wait, settings.cutoverPauseSeconds);
                 cutovers.push(s);
@@ -292,8 +291,6 @@ export function buildMigrationPlan(input: PlanInput): MigrationPlan {
           }
         }
         if (actions.length === 0) continue;
-        // Replay the placement from the phase's start through addPhase (it applies the actions itself).
-        placement = phases.length ? phases[phases.length - 1].placementAfter : normalize(input.initial);
         addPhase('shift', words.join('; '), actions, wait, cutovers);
       }
       startedThisRound = new Map();
@@ -313,7 +310,7 @@ export function buildMigrationPlan(input: PlanInput): MigrationPlan {
   return {
     initial: normalize(input.initial),
     initialNodes: { ...input.initialNodes },
-    final: placement,
+    final: normalize(placement),
     finalNodes: nodes,
     phases,
     leadSeconds: phases.reduce((a, p) => a + p.durationSeconds, 0),
@@ -343,15 +340,25 @@ export function checkPlan(plan: MigrationPlan, workloads: readonly Workload[], p
   const byName = new Map(workloads.map((w) => [w.name, w]));
   const poolByName = new Map(pools.map((p) => [p.name, p]));
   const out: PlanViolation[] = [];
-  let placement: Placement = plan.initial;
+  const placement = copyPlacement(plan.initial);
   const nodes: Record<string, number> = { ...plan.initialNodes };
+  const usage = usageByPool(placement, byName);
   const before = (s: string) => totalOf(plan.initial, s);
   const after = (s: string) => totalOf(plan.final, s);
+  const overCapacity = (phase: number, action: string, pool: string) => {
+    const p = poolByName.get(pool)!;
+    const u = usage.get(pool) ?? { cpuMillicores: 0, memoryMiB: 0 };
+    const have = Math.min(nodes[pool] ?? 0, p.maxNodes);
+    if (u.cpuMillicores > have * p.nodeType.capacity.cpuMillicores + 1e-6 || u.memoryMiB > have * p.nodeType.capacity.memoryMiB + 1e-6) {
+      out.push({ phase, action, problem: `${pool} holds ${u.cpuMillicores}m CPU and ${u.memoryMiB} MiB on ${have} nodes: over its capacity` });
+    }
+  };
+  // Checked after every action, but only what the action changed: its service's count and its pools' capacity.
   for (const phase of plan.phases) {
     for (const a of phase.actions) {
       if (a.phase !== phase.number) out.push({ phase: phase.number, action: a.id, problem: `action is labelled phase ${a.phase}` });
       try {
-        placement = applyToPlacement(placement, a);
+        applyInPlace(placement, a);
       } catch (e) {
         out.push({ phase: phase.number, action: a.id, problem: (e as Error).message });
         continue;
@@ -359,20 +366,23 @@ export function checkPlan(plan: MigrationPlan, workloads: readonly Workload[], p
       if (a.kind === 'scaleNodes') {
         if ((nodes[a.pool] ?? 0) !== a.fromNodes) out.push({ phase: phase.number, action: a.id, problem: `expects ${a.fromNodes} nodes in ${a.pool}, there are ${nodes[a.pool] ?? 0}` });
         nodes[a.pool] = a.toNodes;
+        overCapacity(phase.number, a.id, a.pool);
       }
-      for (const s of Object.keys(plan.limits)) {
-        const n = totalOf(placement, s);
-        const { maxSurge, maxUnavailable } = plan.limits[s];
-        if (n > Math.max(before(s), after(s)) + maxSurge) out.push({ phase: phase.number, action: a.id, problem: `${s} has ${n} instances, above ${Math.max(before(s), after(s))} + maxSurge ${maxSurge}` });
-        if (n < Math.min(before(s), after(s)) - maxUnavailable) out.push({ phase: phase.number, action: a.id, problem: `${s} has ${n} instances, below ${Math.min(before(s), after(s))} − maxUnavailable ${maxUnavailable}` });
-      }
-      const usage = usageByPool(placement, byName);
-      for (const [pool, u] of usage) {
-        const p = poolByName.get(pool)!;
-        const have = Math.min(nodes[pool] ?? 0, p.maxNodes);
-        if (u.cpuMillicores > have * p.nodeType.capacity.cpuMillicores + 1e-6 || u.memoryMiB > have * p.nodeType.capacity.memoryMiB + 1e-6) {
-          out.push({ phase: phase.number, action: a.id, problem: `${pool} holds ${u.cpuMillicores}m CPU and ${u.memoryMiB} MiB on ${have} nodes: over its capacity` });
+      if (a.kind === 'scaleWorkload' || a.kind === 'migrate') {
+        const s = a.workload;
+        const w = byName.get(s)!;
+        const changes: [string, number][] = a.kind === 'scaleWorkload' ? [[a.pool, a.toInstances - a.fromInstances]] : [[a.fromPool, -a.instances], [a.toPool, a.instances]];
+        for (const [pool, d] of changes) {
+          const u = usage.get(pool) ?? { cpuMillicores: 0, memoryMiB: 0 };
+          u.cpuMillicores += d * w.perInstance.cpuMillicores;
+          u.memoryMiB += d * w.perInstance.memoryMiB;
+          usage.set(pool, u);
+          overCapacity(phase.number, a.id, pool);
         }
+        const n = totalOf(placement, s);
+        const limit = plan.limits[s] ?? { maxSurge: 0, maxUnavailable: 0 };
+        if (n > Math.max(before(s), after(s)) + limit.maxSurge) out.push({ phase: phase.number, action: a.id, problem: `${s} has ${n} instances, above ${Math.max(before(s), after(s))} + maxSurge ${limit.maxSurge}` });
+        if (n < Math.min(before(s), after(s)) - limit.maxUnavailable) out.push({ phase: phase.number, action: a.id, problem: `${s} has ${n} instances, below ${Math.min(before(s), after(s))} − maxUnavailable ${limit.maxUnavailable}` });
       }
     }
   }

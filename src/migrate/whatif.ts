@@ -32,7 +32,7 @@ export interface Candidate {
   readonly planStartSeconds: number;
   /** Peak of the forecast (at each service's risk quantile) during the window, summed over services, in requests per second. */
   readonly peakDemandRps: number;
-  /** CPU the moved services need at the window's peak, and what the target pools have left at their quotas (millicores). */
+  /** CPU the moved services need through the plan and the window (sized at the span's peak), and what the target pools have left at their quotas (millicores). */
   readonly neededCpuMillicores: number;
   readonly capacityLeftCpuMillicores: number;
   /** Share of forecast requests served within their SLO, through the phases and the window (0..1). */
@@ -236,7 +236,7 @@ export function evaluateCandidate(input: WhatIfInput, startSeconds: number): Can
 
   // Peak need of the moved services against what the targets have left.
   const moved = input.workloads.filter((w) => countIn(plan.initial, w.name, change.pools) > 0);
-  const neededCpuMillicores = moved.reduce((a, w) => a + requiredOver(w, f, startSeconds, endSeconds) * w.perInstance.cpuMillicores, 0);
+  const neededCpuMillicores = moved.reduce((a, w) => a + totalOf(plan.initial, w.name) * w.perInstance.cpuMillicores, 0);
   const staying: Record<string, Record<string, number>> = {};
   for (const [svc, pools] of Object.entries(plan.initial)) for (const [pool, n] of Object.entries(pools)) if (!change.pools.includes(pool)) (staying[svc] ??= {})[pool] = n;
   const stayUsage = usageByPool(staying, byName);
