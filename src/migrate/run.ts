@@ -5,7 +5,7 @@
  * text the CLI prints.
  */
 import { MemoryActionLog, type ActionLog } from '../core/actionLog.ts';
-import { InvalidInputError } from '../core/errors.ts';
+import { InfeasibleError, InvalidInputError } from '../core/errors.ts';
 import type { Forecaster } from '../core/forecast.ts';
 import type { Scenario } from '../core/model.ts';
 import type { Action } from '../core/plan.ts';
@@ -13,7 +13,7 @@ import type { Driver } from '../drivers/driver.ts';
 import { forecasterByName } from '../forecast/index.ts';
 import { forecastServices, scenarioGraph } from './demand.ts';
 import { executeMigration, type MigrationRun } from './execute.ts';
-import { graphLevels } from './plan.ts';
+import { checkPlan, graphLevels } from './plan.ts';
 import { countIn, splitEdges, totalOf, type Location } from './placement.ts';
 import { phaseStarts, requiredOver, whatIfWindows, type Candidate, type WhatIfInput, type WhatIfReport } from './whatif.ts';
 
@@ -55,6 +55,9 @@ export async function runMaintenance(scenario: Scenario, options: MaintenanceOpt
   if (options.injectFailurePhase !== undefined && (options.injectFailurePhase < 1 || options.injectFailurePhase > chosen.plan.phases.length)) {
     throw new InvalidInputError('--inject-failure', `phase ${options.injectFailurePhase} is not in the chosen plan (phases 1..${chosen.plan.phases.length})`);
   }
+  // Decide, check, then act: a plan that breaks a limit never reaches a driver.
+  const violations = checkPlan(chosen.plan, scenario.workloads, scenario.pools, input.settings.change.kind === 'priceChange' ? [] : input.settings.change.pools);
+  if (violations.length) throw new InfeasibleError('the chosen migration plan breaks its limits', violations.slice(0, 10).map((v) => `phase ${v.phase}, ${v.action}: ${v.problem}`));
   const run = await executeMigration({
     workloads: scenario.workloads,
     pools: scenario.pools,
