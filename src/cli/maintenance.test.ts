@@ -82,7 +82,18 @@ describe('headroom simulate examples/maintenance.yaml', () => {
     const services = Object.keys(out.initialPlacement);
     expect(services).toHaveLength(11);
     for (const s of services) expect(Object.keys(out.initialPlacement[s])).toEqual(['a-general']);
-    for (const s of services) expect(Object.keys(out.finalPlacement[s])).toEqual(['b-general']);
+    // After the move (its last phase) everything runs in zone b; after the window it moves back.
+    const moved = out.migration.phases.filter((p: { stage: string }) => p.stage === 'move');
+    for (const s of services) expect(Object.keys(moved[moved.length - 1].placementAfter[s])).toEqual(['b-general']);
+    expect(out.migration.returnStatus).toBe('completed');
+    expect(out.finalPlacement).toEqual(out.initialPlacement);
+    const back = out.migration.phases.filter((p: { stage: string }) => p.stage === 'return');
+    expect(back.length).toBe(moved.length);
+    expect(back[0].number).toBe(moved.length + 1);
+    for (const p of [...moved, ...back]) for (const c of p.sloChecks) expect(c.holds, `phase ${p.number} ${c.service}`).toBe(true);
+    // Every return action ran after the window.
+    const returnIds = new Set(back.flatMap((p: { actions: { id: string }[] }) => p.actions.map((a) => a.id)));
+    expect(out.migration.log.filter((e: LogEntry) => returnIds.has(e.id))).toHaveLength(returnIds.size);
 
     const start = Date.parse(chosen.start);
     const end = Date.parse(chosen.end);
@@ -96,6 +107,7 @@ describe('headroom simulate examples/maintenance.yaml', () => {
       expect(Object.keys(s)).toEqual(['time', 'service', 'demandRps', 'capacityRps', 'location']);
     }
     expect(stdout).toContain('migration: completed');
+    expect(stdout).toContain('move back after the window: completed');
   }, 120_000);
 
   it('with --inject-failure phase=2 rolls back in reverse order and returns to the initial placement', async () => {
@@ -115,6 +127,7 @@ describe('headroom simulate examples/maintenance.yaml', () => {
       expect([u.service, u.from, u.to, u.instances, u.pool, u.fromNodes, u.toNodes]).toEqual([a.service, a.to, a.from, a.instances, a.pool, a.toNodes, a.fromNodes]);
     });
     expect(out.finalPlacement).toEqual(out.initialPlacement);
+    expect(out.migration.returnStatus).toBeUndefined();
     expect(stdout).toContain('migration: rolledBack');
   }, 120_000);
 

@@ -4,6 +4,7 @@ import type { Scenario } from '../core/model.ts';
 import { loadScenarioFile } from '../config/load.ts';
 import { maintenanceJson, runMaintenance, whatIfInput, type MaintenanceOutcome } from '../migrate/run.ts';
 import { phaseStarts, whatIfWindows, type WhatIfReport } from '../migrate/whatif.ts';
+import type { MigrationPlan } from '../migrate/plan.ts';
 import { table } from './format.ts';
 
 /** `--inject-failure phase=N` as a phase number; only for scenarios with `maintenance:`. */
@@ -40,9 +41,11 @@ export function maintenanceCommand(program: Command, writeOut: (path: string, te
       const scenario = loadScenarioFile(file);
       if (!scenario.maintenance) throw new InvalidInputError(file, 'the scenario has no maintenance: section (see examples/maintenance.yaml)');
       const input = whatIfInput(scenario);
-      const outcome = { input, whatif: whatIfWindows(input) };
-      const { whatif, migration, initialPlacement } = maintenanceJson(outcome);
-      const json = { scenario: scenario.name, whatif, migration: { phases: migration.phases }, initialPlacement };
+      const whatif = whatIfWindows(input);
+      const returnPlan = whatif.chosen?.returnPlan;
+      const outcome: MaintenanceOutcome = { input, whatif, ...(returnPlan ? { returnPlan } : {}) };
+      const { whatif: ranked, migration, initialPlacement } = maintenanceJson(outcome);
+      const json = { scenario: scenario.name, whatif: ranked, migration: { phases: migration.phases }, initialPlacement };
       if (flags.json === '-') {
         process.stdout.write(JSON.stringify(json, null, 2) + '\n');
         return;
@@ -81,8 +84,15 @@ export function whatIfTable(report: WhatIfReport, limit = 12): string {
 export function phaseTable(outcome: MaintenanceOutcome): string {
   const chosen = outcome.whatif.chosen;
   if (!chosen) return '';
-  const starts = phaseStarts(chosen.plan, chosen.planStartSeconds);
-  const rows = chosen.plan.phases.map((p, i) => [String(p.number), shortTime(starts[i]).slice(11), p.kind, String(p.actions.length), `${p.waitSeconds.toFixed(0)}+${outcome.input.settings.gate.soakSeconds}`, p.description]);
+  const soak = outcome.input.settings.gate.soakSeconds;
+  const rowsOf = (phases: MigrationPlan['phases'], starts: readonly number[]) =>
+    phases.map((p, i) => [String(p.number), shortTime(starts[i]).slice(11), p.kind, String(p.actions.length), `${p.waitSeconds.toFixed(0)}+${soak}`, p.description]);
+  const rows = rowsOf(chosen.plan.phases, phaseStarts(chosen.plan, chosen.planStartSeconds));
+  const back = outcome.returnPlan;
+  if (back && back.phases.length) {
+    rows.push(['', '', '', '', '', `window ${shortTime(chosen.startSeconds).slice(11)}–${shortTime(chosen.endSeconds).slice(11)}: ${outcome.input.settings.change.pools.join(', ')} down; then the move back`]);
+    rows.push(...rowsOf(back.phases, phaseStarts(back, chosen.endSeconds)));
+  }
   return table(['phase', 'start', 'kind', 'actions', 'wait+soak s', 'what it does (undo: the same actions reversed)'], rows, [1, 2, 5]);
 }
 
@@ -105,6 +115,7 @@ export function maintenanceText(outcome: MaintenanceOutcome, limit = 12): string
     const applied = run.log.filter((e) => e.kind === 'apply').length;
     const undone = run.log.filter((e) => e.kind === 'rollback').length;
     lines.push(`migration: ${run.status} (${applied} actions applied, ${undone} rolled back)${run.reason ? `: ${run.reason}` : ''}`);
+    if (run.returnStatus) lines.push(`move back after the window: ${run.returnStatus}${run.returnReason ? `: ${run.returnReason}` : ''}`);
   }
   if (outcome.postponed) lines.push(outcome.postponed);
   return lines.join('\n') + '\n';

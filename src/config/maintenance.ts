@@ -51,6 +51,7 @@ export function resolveMaintenance(file: MaintenanceFile, ctx: MaintenanceContex
   }
   if (c.kind === 'decommission' && c.duration !== undefined) throw new InvalidInputError(at('change.duration'), 'a decommission lasts to the end of the horizon: leave out duration');
   if (c.kind !== 'decommission' && c.duration === undefined) throw new InvalidInputError(at('change.duration'), `a ${c.kind} needs a duration (e.g. "4h")`);
+  if (file.returnAfter && (c.kind === 'decommission' || c.kind === 'priceChange')) throw new InvalidInputError(at('returnAfter'), `a ${c.kind} has nothing to return to`);
   if (c.kind === 'priceChange' && c.priceFactor === undefined) throw new InvalidInputError(at('change.priceFactor'), 'a price change needs priceFactor (e.g. 1.5 for +50%)');
   if (c.kind !== 'priceChange' && c.priceFactor !== undefined) throw new InvalidInputError(at('change.priceFactor'), `only a priceChange takes priceFactor, not a ${c.kind}`);
   const change: MaintenanceChange = {
@@ -130,6 +131,7 @@ export function resolveMaintenance(file: MaintenanceFile, ctx: MaintenanceContex
     targetPools,
     gate: { minSloAttainment: file.gate.minSloAttainment, soakSeconds: file.gate.soak },
     services,
+    returnAfter: file.returnAfter ?? (c.kind === 'maintenance' || c.kind === 'outage'),
     copyBandwidthMbps: file.copyBandwidthMbps,
     cutoverPauseSeconds: file.cutoverPause,
     network: { ...file.network },

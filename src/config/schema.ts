@@ -466,6 +466,8 @@ export const maintenanceSchema = z
           .strict(),
       )
       .default({}),
+    /** Move the services back once the window is over (default: yes for a maintenance or an outage, no for a decommission or a price change). */
+    returnAfter: z.boolean().optional(),
     copyBandwidthMbps: z.number().positive().default(1000),
     cutoverPause: seconds.default(30),
     /** Data size of a stateful service without its own dataMiB. */

@@ -81,6 +81,8 @@ export interface MaintenanceSettings {
   readonly gate: HealthGate;
   /** Settings by service (every workload of the scenario has one). */
   readonly services: Readonly<Record<string, MigrationServiceSettings>>;
+  /** Move the services back to their initial pools once the window is over. */
+  readonly returnAfter: boolean;
   readonly copyBandwidthMbps: number;
   /** Time a stateful service is unavailable while clients switch to the copy. */
   readonly cutoverPauseSeconds: number;

@@ -6,7 +6,8 @@
  * driver error or injected fault rolled back in reverse order to the initial
  * placement, postponing the change. The replay drives the simulator driver's
  * clock: a phase takes its wait plus its soak, and the change takes the
- * affected pools down for its window once the move is complete.
+ * affected pools down for its window once the move is complete; after the
+ * window, the move back (when planned) runs the same way.
  */
 import { attainmentAt } from '../capacity/sizing.ts';
 import type { ActionLog } from '../core/actionLog.ts';
@@ -72,6 +73,9 @@ export interface MigrationRun {
   readonly initialPlacement: Placement;
   readonly finalPlacement: Placement;
   readonly steps: readonly MigrationStep[];
+  /** The move back after the window, when there was one to run. */
+  readonly returnStatus?: PhasedOutcome['status'];
+  readonly returnReason?: string;
 }
 
 export interface ExecuteMigrationInput {
@@ -79,6 +83,8 @@ export interface ExecuteMigrationInput {
   readonly pools: readonly Pool[];
   readonly settings: MaintenanceSettings;
   readonly plan: MigrationPlan;
+  /** The move back, run once the window is over (when the move completed). */
+  readonly returnPlan?: MigrationPlan;
   readonly planStartSeconds: number;
   readonly windowStartSeconds: number;
   readonly windowEndSeconds: number;
@@ -149,7 +155,7 @@ export async function executeMigration(input: ExecuteMigrationInput): Promise<Mi
 
   const gates: GateVerdict[] = [];
   const gate: PhaseGate = async (phaseNumber) => {
-    const phase = plan.phases.find((p) => p.number === phaseNumber)!;
+    const phase = [...plan.phases, ...(input.returnPlan?.phases ?? [])].find((p) => p.number === phaseNumber)!;
     // The phase's wait (provisioning, copy, cutover pause) then its soak: the gate judges the soak.
     advanceTo(sim.timeSeconds + phase.waitSeconds);
     const attainment = advanceTo(sim.timeSeconds + settings.gate.soakSeconds);
@@ -182,7 +188,13 @@ export async function executeMigration(input: ExecuteMigrationInput): Promise<Mi
   } else {
     postponed = `the ${settings.change.kind} of ${settings.change.pools.join(', ')} is postponed: ${outcome.reason ?? 'the move was rolled back'}`;
   }
-  advanceTo(input.windowEndSeconds + (input.tailSeconds ?? 3600));
+  advanceTo(input.windowEndSeconds);
+  // The pools are back (empty): move back, behind the same gates; a failed return rolls back to the target, where the services keep running.
+  let back: PhasedOutcome | undefined;
+  if (outcome.status === 'completed' && input.returnPlan && input.returnPlan.phases.length > 0) {
+    back = await executePhases(input.returnPlan.phases.flatMap((p) => p.actions), driver, input.log, { now: () => sim.timeSeconds, sleep: async () => {}, gate });
+  }
+  advanceTo(Math.max(sim.timeSeconds, input.windowEndSeconds) + (input.tailSeconds ?? 3600));
 
   return {
     status: outcome.status,
@@ -194,5 +206,6 @@ export async function executeMigration(input: ExecuteMigrationInput): Promise<Mi
     initialPlacement: plan.initial,
     finalPlacement: normalize(sim.observeSync().desiredInstances),
     steps,
+    ...(back ? { returnStatus: back.status, ...(back.reason ? { returnReason: back.reason } : {}) } : {}),
   };
 }

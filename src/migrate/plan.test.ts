@@ -11,7 +11,7 @@ import type { Pool, Workload } from '../core/model.ts';
 import { inverse } from '../core/plan.ts';
 import { rollbackId } from '../drivers/executor.ts';
 import { applyToPlacement, countIn, placementEquals } from './placement.ts';
-import { budgetInstances, buildMigrationPlan, checkPlan, graphLevels, type MigrationPlan } from './plan.ts';
+import { budgetInstances, buildMigrationPlan, buildReturnPlan, checkPlan, graphLevels, type MigrationPlan } from './plan.ts';
 import { pool, settings, workload } from './testFixtures.ts';
 
 function plan(
@@ -80,6 +80,30 @@ describe('buildMigrationPlan: a hand-computed plan', () => {
       expect(phase.rollback).toEqual([...phase.actions].reverse().map((a) => inverse(a, rollbackId(a.id))));
       for (const a of phase.actions) expect(a.phase).toBe(phase.number);
     }
+  });
+});
+
+describe('buildReturnPlan', () => {
+  it('moves back exactly what was moved, by the same rules, numbering on from the move', () => {
+    const ws = [workload('fe'), workload('api'), workload('db', { maxInstances: 1 }), workload('stay')];
+    const order = ['fe', 'api', 'db', 'stay'];
+    const edges = [{ from: 'fe', to: 'api' }, { from: 'api', to: 'db' }];
+    const pools = [pool('a', 'z1'), pool('b', 'z2')];
+    const st = settings(order, { perService: { db: { stateful: true, dataMiB: 800 } } });
+    const initial = { fe: { a: 4 }, api: { a: 6 }, db: { a: 1 }, stay: { b: 3 } };
+    const common = { workloads: ws, pools, order, levels: graphLevels(order, edges), settings: st, decidedAtSeconds: 0, idPrefix: 'm' };
+    const move = buildMigrationPlan({ ...common, initial, initialNodes: { a: 2, b: 1 }, finalInstances: { fe: 4, api: 6, db: 1, stay: 3 } });
+    const back = buildReturnPlan(move, { ...common, idPrefix: 'm/return' });
+    expect(back.phases[0].number).toBe(move.phases.length + 1);
+    expect(back.final).toEqual(initial); // "stay" never moved and is not touched
+    expect(back.phases.flatMap((p) => p.actions).some((a) => 'workload' in a && a.workload === 'stay')).toBe(false);
+    expect(checkPlan(back, ws, pools, ['b']).filter((v) => !v.problem.startsWith('stay still has'))).toEqual([]);
+    // Capacity back at a first (11 × 500m → 2 nodes); b (14 × 500m = 7 vCPU on 2 nodes) is released down to the node "stay" needs.
+    expect(back.phases[0].description).toBe('add nodes to a (0 → 2)');
+    expect(back.phases[back.phases.length - 1].description).toBe('release nodes of b (2 → 1)');
+    // Callers first again, and the stateful db copies before its cutover.
+    expect(back.phases[1].description).toBe('start 1 fe in a');
+    expect(back.phases.findIndex((p) => p.description.startsWith('copy db to a'))).toBe(back.phases.findIndex((p) => p.cutovers.includes('db')) - 1);
   });
 });
 

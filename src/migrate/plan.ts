@@ -79,6 +79,10 @@ export interface PlanInput {
   readonly decidedAtSeconds: number;
   /** Prefix of every action id (unique per plan: a restart finds its actions by id). */
   readonly idPrefix: string;
+  /** Phases are numbered from `phaseOffset + 1` (a return plan continues the move's numbering). */
+  readonly phaseOffset?: number;
+  /** Move only these services (a return moves back what was moved); others stay where they are. */
+  readonly only?: ReadonlySet<string>;
 }
 
 /** Whole instances of a budget amount for a service of `n` instances: surge rounds up, unavailability down (as Kubernetes). */
@@ -142,7 +146,7 @@ export function buildMigrationPlan(input: PlanInput): MigrationPlan {
     const surge = budgetInstances(svc.budget.maxSurge, Math.max(total, finalTotal), 'up');
     const unavailable = budgetInstances(svc.budget.maxUnavailable, Math.max(total, finalTotal), 'down');
     limits[s] = { maxUnavailable: unavailable, maxSurge: surge };
-    if (atSource === 0) continue;
+    if (atSource === 0 || (input.only && !input.only.has(s))) continue;
     if (surge === 0 && unavailable === 0) throw new InfeasibleError(`service "${s}" cannot move`, [`maxSurge and maxUnavailable both round to 0 instances of ${total}`]);
     let want = Math.max(0, finalTotal - (total - atSource));
     const target = new Map<string, number>();
@@ -164,6 +168,7 @@ export function buildMigrationPlan(input: PlanInput): MigrationPlan {
   }
 
   const phases: Phase[] = [];
+  const offset = input.phaseOffset ?? 0;
   /** The placement as the plan has left it so far, changed in place as actions are made; each phase keeps a copy. */
   const placement: Record<string, Record<string, number>> = copyPlacement(normalize(input.initial));
   let nodes: Record<string, number> = { ...input.initialNodes };
@@ -172,7 +177,7 @@ export function buildMigrationPlan(input: PlanInput): MigrationPlan {
   const addPhase = (kind: PhaseKind, description: string, actions: Action[], waitSeconds: number, cutovers: string[]) => {
     for (const a of actions) if (a.kind === 'scaleNodes') nodes = { ...nodes, [a.pool]: a.toNodes };
     phases.push({
-      number: phases.length + 1,
+      number: offset + phases.length + 1,
       kind,
       description,
       actions,
@@ -186,10 +191,10 @@ export function buildMigrationPlan(input: PlanInput): MigrationPlan {
   };
   const ids = () => {
     let i = 0;
-    const phase = phases.length + 1;
+    const phase = offset + phases.length + 1;
     return () => `${input.idPrefix}/p${phase}/a${++i}`;
   };
-  const base = (id: string, reason: string) => ({ id, decidedAtSeconds: input.decidedAtSeconds, phase: phases.length + 1, reason });
+  const base = (id: string, reason: string) => ({ id, decidedAtSeconds: input.decidedAtSeconds, phase: offset + phases.length + 1, reason });
   const scaleNodes = (id: string, pool: string, to: number, reason: string): ScaleNodesAction => ({
     ...base(id, reason),
     kind: 'scaleNodes',
@@ -303,7 +308,7 @@ export function buildMigrationPlan(input: PlanInput): MigrationPlan {
     const usage = usageByPool(placement, byName);
     const actions = affected
       .filter((pool) => (nodes[pool] ?? 0) > nodesFor(poolByName.get(pool)!, usage.get(pool)))
-      .map((pool) => scaleNodes(next(), pool, nodesFor(poolByName.get(pool)!, usage.get(pool)), `drain ${pool} before the ${settings.change.kind}`));
+      .map((pool) => scaleNodes(next(), pool, nodesFor(poolByName.get(pool)!, usage.get(pool)), `drain ${pool}`));
     if (actions.length) addPhase('releaseCapacity', actions.map((a) => `release nodes of ${a.pool} (${a.fromNodes} → ${a.toNodes})`).join('; '), actions, 0, []);
   }
 
@@ -391,4 +396,27 @@ export function checkPlan(plan: MigrationPlan, workloads: readonly Workload[], p
     if (left > 0) out.push({ phase: plan.phases.length, action: '(end)', problem: `${s} still has ${left} instances in ${affected.join(', ')}` });
   }
   return out;
+}
+
+/**
+ * The move back once the window is over: the services the move took out of
+ * the change's pools go back to the pools they came from, by the same rules
+ * (capacity first, callers first, start before stop, copy then cutover,
+ * budgets), and the nodes they used at the target are released. Phases
+ * continue the move's numbering.
+ */
+export function buildReturnPlan(move: MigrationPlan, input: Omit<PlanInput, 'initial' | 'initialNodes' | 'finalInstances' | 'phaseOffset' | 'only'>): MigrationPlan {
+  const s = input.settings;
+  const moved = Object.keys(move.initial).filter((svc) => countIn(move.initial, svc, s.change.pools) > 0);
+  const holding = s.targetPools.filter((p) => moved.some((svc) => (move.final[svc]?.[p] ?? 0) > 0));
+  const back = [...new Set([s.initialPool, ...moved.flatMap((svc) => s.change.pools.filter((p) => (move.initial[svc]?.[p] ?? 0) > 0))])].filter((p) => s.change.pools.includes(p));
+  return buildMigrationPlan({
+    ...input,
+    settings: { ...s, change: { ...s.change, pools: holding }, targetPools: back },
+    initial: move.final,
+    initialNodes: move.finalNodes,
+    finalInstances: Object.fromEntries(moved.map((svc) => [svc, totalOf(move.initial, svc)])),
+    phaseOffset: move.phases.length,
+    only: new Set(moved),
+  });
 }

@@ -13,7 +13,7 @@ import type { Driver } from '../drivers/driver.ts';
 import { forecasterByName } from '../forecast/index.ts';
 import { forecastServices, scenarioGraph } from './demand.ts';
 import { executeMigration, type MigrationRun } from './execute.ts';
-import { checkPlan, graphLevels } from './plan.ts';
+import { checkPlan, graphLevels, type MigrationPlan } from './plan.ts';
 import { countIn, splitEdges, totalOf, type Location } from './placement.ts';
 import { phaseStarts, requiredOver, whatIfWindows, type Candidate, type WhatIfInput, type WhatIfReport } from './whatif.ts';
 
@@ -37,6 +37,8 @@ export interface MaintenanceOutcome {
   readonly whatif: WhatIfReport;
   /** Absent when no candidate holds (the change is postponed before anything runs) or nothing has to move. */
   readonly run?: MigrationRun;
+  /** The move back after the window (settings.returnAfter), planned for the chosen window. */
+  readonly returnPlan?: MigrationPlan;
   readonly postponed?: string;
 }
 
@@ -58,7 +60,13 @@ export async function runMaintenance(scenario: Scenario, options: MaintenanceOpt
   // Decide, check, then act: a plan that breaks a limit never reaches a driver.
   const violations = checkPlan(chosen.plan, scenario.workloads, scenario.pools, input.settings.change.kind === 'priceChange' ? [] : input.settings.change.pools);
   if (violations.length) throw new InfeasibleError('the chosen migration plan breaks its limits', violations.slice(0, 10).map((v) => `phase ${v.phase}, ${v.action}: ${v.problem}`));
+  const returnPlan = chosen.returnPlan;
+  if (returnPlan) {
+    const back = checkPlan(returnPlan, scenario.workloads, scenario.pools, input.settings.targetPools);
+    if (back.length) throw new InfeasibleError('the planned move back breaks its limits', back.slice(0, 10).map((v) => `phase ${v.phase}, ${v.action}: ${v.problem}`));
+  }
   const run = await executeMigration({
+    ...(returnPlan ? { returnPlan } : {}),
     workloads: scenario.workloads,
     pools: scenario.pools,
     settings: input.settings,
@@ -70,7 +78,7 @@ export async function runMaintenance(scenario: Scenario, options: MaintenanceOpt
     ...(options.injectFailurePhase !== undefined ? { injectFailurePhase: options.injectFailurePhase } : {}),
     ...(options.wrapDriver ? { wrapDriver: options.wrapDriver } : {}),
   });
-  return { input, whatif, run, ...(run.postponed ? { postponed: run.postponed } : {}) };
+  return { input, whatif, run, ...(returnPlan ? { returnPlan } : {}), ...(run.postponed ? { postponed: run.postponed } : {}) };
 }
 
 const iso = (t: number) => new Date(t * 1000).toISOString();
@@ -111,6 +119,7 @@ export function maintenanceJson(outcome: MaintenanceOutcome) {
   const { whatif, run } = outcome;
   const chosen = whatif.chosen;
   const starts = chosen ? phaseStarts(chosen.plan, chosen.planStartSeconds) : [];
+  const returnStarts = chosen && outcome.returnPlan ? phaseStarts(outcome.returnPlan, chosen.endSeconds) : [];
   const gate = outcome.input.settings.gate;
   return {
     whatif: {
@@ -126,8 +135,14 @@ export function maintenanceJson(outcome: MaintenanceOutcome) {
       ...(run?.failedPhase !== undefined ? { failedPhase: run.failedPhase } : {}),
       ...(run?.reason ? { reason: run.reason } : {}),
       ...(outcome.postponed ? { postponed: outcome.postponed } : {}),
-      phases: (chosen?.plan.phases ?? []).map((p, i) => ({
+      ...(run?.returnStatus ? { returnStatus: run.returnStatus } : {}),
+      ...(run?.returnReason ? { returnReason: run.returnReason } : {}),
+      phases: [
+        ...(chosen?.plan.phases ?? []).map((p, i) => ({ p, i, plan: chosen!.plan, stage: 'move' as const, starts })),
+        ...(outcome.returnPlan?.phases ?? []).map((p, i) => ({ p, i, plan: outcome.returnPlan!, stage: 'return' as const, starts: returnStarts })),
+      ].map(({ p, i, plan, stage, starts }) => ({
         number: p.number,
+        stage,
         kind: p.kind,
         description: p.description,
         start: iso(starts[i]),
@@ -137,7 +152,7 @@ export function maintenanceJson(outcome: MaintenanceOutcome) {
         actions: p.actions.map(actionJson),
         rollback: p.rollback.map(actionJson),
         placementAfter: p.placementAfter,
-        ...phaseChecks(outcome.input, chosen!, i, starts),
+        ...phaseChecks(outcome.input, plan, i, starts),
       })),
       gates: run?.gates ?? [],
       log: run?.log ?? [],
@@ -155,8 +170,7 @@ export function maintenanceJson(outcome: MaintenanceOutcome) {
  * splits across zones (traffic the plan accepts while callers run at the
  * target and callees still at the source), at the forecast mean at its start.
  */
-function phaseChecks(input: WhatIfInput, chosen: Candidate, index: number, starts: readonly number[]) {
-  const plan = chosen.plan;
+function phaseChecks(input: WhatIfInput, plan: MigrationPlan, index: number, starts: readonly number[]) {
   const phase = plan.phases[index];
   const before = index === 0 ? plan.initial : plan.phases[index - 1].placementAfter;
   const from = starts[index];
@@ -179,6 +193,6 @@ function phaseChecks(input: WhatIfInput, chosen: Candidate, index: number, start
     callsPerSecond: round(e.callsPerSecond, 2),
     addedLatencyMs: round(e.addedLatencySeconds * 1000, 3),
   }));
-  const leftAtSource = Object.keys(phase.placementAfter).reduce((a, s) => a + countIn(phase.placementAfter, s, input.settings.change.pools), 0);
-  return { sloChecks, acceptedCrossZoneEdges: split, instancesLeftAtSource: leftAtSource };
+  const inChanged = Object.keys(phase.placementAfter).reduce((a, s) => a + countIn(phase.placementAfter, s, input.settings.change.pools), 0);
+  return { sloChecks, acceptedCrossZoneEdges: split, instancesInChangedPools: inChanged };
 }

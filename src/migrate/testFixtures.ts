@@ -54,6 +54,7 @@ export function settings(
     targetPools: options.targets ?? ['b'],
     gate: { minSloAttainment: 0.99, soakSeconds: options.soakSeconds ?? 300 },
     services: Object.fromEntries(services.map((s) => [s, { budget, stateful: false, dataMiB: 1024, ...(options.perService?.[s] ?? {}) }])),
+    returnAfter: false,
     copyBandwidthMbps: 800,
     cutoverPauseSeconds: 30,
     network: { crossZoneLatencySeconds: 0.001, crossProviderLatencySeconds: 0.02, crossZoneCostPerGiB: 0.01, crossProviderCostPerGiB: 0.08, defaultBytesPerCall: 1024 },

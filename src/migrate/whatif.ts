@@ -10,7 +10,7 @@ import { attainmentAt, instancesForDemand } from '../capacity/sizing.ts';
 import type { MaintenanceSettings, Placement } from '../core/migration.ts';
 import type { DependencyEdge, Pool, Workload } from '../core/model.ts';
 import type { ServiceForecast } from './demand.ts';
-import { buildMigrationPlan, type MigrationPlan } from './plan.ts';
+import { buildMigrationPlan, buildReturnPlan, type MigrationPlan } from './plan.ts';
 import { countIn, nodesFor, splitEdges, totalOf, usageByPool, type Location } from './placement.ts';
 
 export interface WhatIfInput {
@@ -54,6 +54,8 @@ export interface Candidate {
   /** Usable and every SLO held. */
   readonly holds: boolean;
   readonly plan: MigrationPlan;
+  /** The move back once the window is over (settings.returnAfter); scored with the rest. */
+  readonly returnPlan?: MigrationPlan;
 }
 
 export interface WhatIfReport {
@@ -107,11 +109,12 @@ export function initialState(input: WhatIfInput, fromSeconds: number, toSeconds:
 }
 
 /** Plan a move for a window starting at `startSeconds`: the lead time decides the span the initial sizing covers, so iterate until it settles. */
-export function planFor(input: WhatIfInput, startSeconds: number, endSeconds: number): { plan: MigrationPlan; planStartSeconds: number } {
+export function planFor(input: WhatIfInput, startSeconds: number, endSeconds: number): { plan: MigrationPlan; planStartSeconds: number; returnPlan?: MigrationPlan } {
   let lead = 0;
   for (let i = 0; ; i++) {
     const from = startSeconds - lead;
-    const init = initialState(input, from, endSeconds);
+    // With a move back, the instances must also hold through it (it mirrors the move, so it takes about as long).
+    const init = initialState(input, from, endSeconds + (input.settings.returnAfter ? lead : 0));
     const plan = buildMigrationPlan({
       workloads: input.workloads,
       pools: input.pools,
@@ -124,7 +127,12 @@ export function planFor(input: WhatIfInput, startSeconds: number, endSeconds: nu
       decidedAtSeconds: input.settings.fromSeconds,
       idPrefix: `migration/${new Date(startSeconds * 1000).toISOString()}`,
     });
-    if (plan.leadSeconds <= lead || i >= 5) return { plan, planStartSeconds: startSeconds - plan.leadSeconds };
+    if (plan.leadSeconds <= lead || i >= 5) {
+      const returnPlan = input.settings.returnAfter
+        ? buildReturnPlan(plan, { workloads: input.workloads, pools: input.pools, order: input.order, levels: input.levels, settings: input.settings, decidedAtSeconds: input.settings.fromSeconds, idPrefix: `migration/${new Date(startSeconds * 1000).toISOString()}/return` })
+        : undefined;
+      return { plan, planStartSeconds: startSeconds - plan.leadSeconds, ...(returnPlan ? { returnPlan } : {}) };
+    }
     lead = plan.leadSeconds;
   }
 }
@@ -147,14 +155,15 @@ export function evaluateCandidate(input: WhatIfInput, startSeconds: number): Can
   const horizonEnd = s.fromSeconds + s.withinSeconds;
   const endSeconds = change.durationSeconds === undefined ? horizonEnd : startSeconds + change.durationSeconds;
   const moves = change.kind !== 'priceChange';
-  const { plan, planStartSeconds } = moves
+  const { plan, planStartSeconds, returnPlan } = moves
     ? planFor(input, startSeconds, endSeconds)
     : (() => {
         const init = initialState(input, startSeconds, endSeconds);
         const empty: MigrationPlan = { initial: init.placement, initialNodes: init.nodes, final: init.placement, finalNodes: init.nodes, phases: [], leadSeconds: 0, unplaced: {}, limits: {} };
-        return { plan: empty, planStartSeconds: startSeconds };
+        return { plan: empty, planStartSeconds: startSeconds, returnPlan: undefined };
       })();
   const problems: string[] = [];
+  if (returnPlan) for (const [svc, n] of Object.entries(returnPlan.unplaced)) problems.push(`no room to move ${n} instance(s) of ${svc} back to ${returnPlan.phases.length ? s.change.pools.join(', ') : '-'} (quota)`);
   if (planStartSeconds < s.fromSeconds) problems.push(`the plan needs ${(plan.leadSeconds / 3600).toFixed(2)} h before the window and would start before the forecast origin`);
   for (const [svc, n] of Object.entries(plan.unplaced)) problems.push(`no room for ${n} instance(s) of ${svc} in ${s.targetPools.join(', ')} (quota)`);
 
@@ -162,22 +171,24 @@ export function evaluateCandidate(input: WhatIfInput, startSeconds: number): Can
   const poolByName = new Map(input.pools.map((p) => [p.name, p]));
   const locations = new Map<string, Location>(input.pools.map((p) => [p.name, { zone: p.zone, provider: p.provider }]));
   const starts = phaseStarts(plan, planStartSeconds);
-  // Placement and nodes in effect at time t: during a phase, the lower of each service's counts before and after it (stops bite at once, starts take time); nodes as after (billed from the request).
-  const stateAt = (t: number): { placement: Placement; nodes: Readonly<Record<string, number>>; cutovers: readonly string[] } => {
-    if (t >= startSeconds || plan.phases.length === 0) return { placement: plan.final, nodes: plan.finalNodes, cutovers: [] };
-    for (let i = plan.phases.length - 1; i >= 0; i--) {
-      if (t >= starts[i]) {
-        const before = i === 0 ? plan.initial : plan.phases[i - 1].placementAfter;
-        const after = plan.phases[i].placementAfter;
-        const during: Record<string, Record<string, number>> = {};
-        for (const svc of new Set([...Object.keys(before), ...Object.keys(after)])) {
-          if (totalOf(before, svc) <= totalOf(after, svc)) during[svc] = { ...before[svc] };
-          else during[svc] = { ...after[svc] };
-        }
-        return { placement: during, nodes: plan.phases[i].nodesAfter, cutovers: plan.phases[i].cutovers };
-      }
+  const backStarts = returnPlan ? phaseStarts(returnPlan, endSeconds) : [];
+  const backEnd = endSeconds + (returnPlan?.leadSeconds ?? 0);
+  // Placement and nodes in effect at time t in a plan's phases: during a phase, the lower of each service's counts before and after it (stops bite at once, starts take time); nodes as after (billed from the request).
+  const inPhases = (p: MigrationPlan, phaseStart: readonly number[], t: number) => {
+    for (let i = p.phases.length - 1; i >= 0; i--) {
+      if (t < phaseStart[i]) continue;
+      const before = i === 0 ? p.initial : p.phases[i - 1].placementAfter;
+      const after = p.phases[i].placementAfter;
+      const during: Record<string, Record<string, number>> = {};
+      for (const svc of new Set([...Object.keys(before), ...Object.keys(after)])) during[svc] = { ...(totalOf(before, svc) <= totalOf(after, svc) ? before[svc] : after[svc]) };
+      return { placement: during as Placement, nodes: p.phases[i].nodesAfter, cutovers: p.phases[i].cutovers };
     }
-    return { placement: plan.initial, nodes: plan.initialNodes, cutovers: [] };
+    return { placement: p.initial, nodes: p.initialNodes, cutovers: [] as readonly string[] };
+  };
+  const stateAt = (t: number): { placement: Placement; nodes: Readonly<Record<string, number>>; cutovers: readonly string[] } => {
+    if (returnPlan && t >= endSeconds) return t >= backEnd ? { placement: returnPlan.final, nodes: returnPlan.finalNodes, cutovers: [] } : inPhases(returnPlan, backStarts, t);
+    if (t >= startSeconds || plan.phases.length === 0) return { placement: plan.final, nodes: plan.finalNodes, cutovers: [] };
+    return inPhases(plan, starts, t);
   };
 
   const stepHours = f.stepSeconds / 3600;
@@ -193,10 +204,10 @@ export function evaluateCandidate(input: WhatIfInput, startSeconds: number): Can
   const down = new Set(moves ? change.pools : []);
   const priceFactor = (pool: string, inWindow: boolean) => (change.kind === 'priceChange' && inWindow && change.pools.includes(pool) ? change.priceFactor! : 1);
   const firstStep = Math.max(0, stepOf(f, Math.min(planStartSeconds, startSeconds)));
-  const lastStep = Math.min(f.steps, Math.ceil((endSeconds - f.startSeconds) / f.stepSeconds));
+  const lastStep = Math.min(f.steps, Math.ceil((backEnd - f.startSeconds) / f.stepSeconds));
   for (let k = firstStep; k < lastStep; k++) {
     const t = f.startSeconds + k * f.stepSeconds;
-    const inWindow = t >= startSeconds;
+    const inWindow = t >= startSeconds && t < endSeconds;
     const state = stateAt(t);
     const demand = new Map(input.workloads.map((w) => [w.name, f.mean.get(w.name)![k]]));
     let total = 0;
@@ -264,6 +275,7 @@ export function evaluateCandidate(input: WhatIfInput, startSeconds: number): Can
     problems,
     holds: problems.length === 0 && failingSlos.length === 0,
     plan,
+    ...(returnPlan ? { returnPlan } : {}),
   };
 }
 
