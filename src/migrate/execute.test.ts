@@ -18,7 +18,7 @@ import { SqliteDb } from '../store/db.ts';
 import { SqlStore } from '../store/sqlStore.ts';
 import { executeMigration, initialSimulator, type ExecuteMigrationInput } from './execute.ts';
 import { placementEquals } from './placement.ts';
-import { buildMigrationPlan, graphLevels } from './plan.ts';
+import { buildMigrationPlan, buildReturnPlan, graphLevels } from './plan.ts';
 import { pool, settings, workload } from './testFixtures.ts';
 
 const STEP = 300;
@@ -117,6 +117,33 @@ describe('executeMigration', () => {
     expect(run.status).toBe('rolledBack');
     expect(run.failedPhase).toBe(1);
     expect(run.reason).toMatch(/SLO attainment below 0.99 over the soak: web/);
+  });
+});
+
+describe('the move back after the window', () => {
+  const returnPlan = buildReturnPlan(plan, { workloads: ws, pools, order, levels: graphLevels(order, [{ from: 'web', to: 'api' }, { from: 'api', to: 'cache' }]), settings: st, decidedAtSeconds: 0, idPrefix: 'exec/return' });
+  const windowEnd = windowStart + 4 * 3600;
+
+  it('runs after the window and ends where the services started', async () => {
+    const run = await executeMigration(input({ returnPlan }));
+    expect(run.status).toBe('completed');
+    expect(run.returnStatus).toBe('completed');
+    expect(placementEquals(run.finalPlacement, initial)).toBe(true);
+    for (const s of run.steps.filter((x) => x.timeSeconds >= windowStart && x.timeSeconds < windowEnd)) expect(s.location.a ?? 0).toBe(0);
+    const backIds = returnPlan.phases.flatMap((p) => p.actions.map((a) => a.id));
+    expect(run.log.slice(-backIds.length).map((e) => e.id)).toEqual(backIds);
+    for (const s of run.steps) expect(s.capacityRps).toBeGreaterThanOrEqual(s.demandRps);
+  });
+
+  it('a failed gate in the move back rolls the return back: the services stay at the target, running', async () => {
+    const failAt = returnPlan.phases[1].number;
+    const run = await executeMigration(input({ returnPlan, injectFailurePhase: failAt }));
+    expect(run.status).toBe('completed');
+    expect(run.returnStatus).toBe('rolledBack');
+    expect(run.returnReason).toContain(`injected failure at phase ${failAt}`);
+    expect(run.finalPlacement).toEqual(plan.final);
+    const last = run.steps.slice(-3);
+    for (const s of last) expect(s.capacityRps).toBeGreaterThanOrEqual(s.demandRps);
   });
 });
 
