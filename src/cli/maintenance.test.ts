@@ -137,6 +137,11 @@ describe('headroom simulate examples/maintenance.yaml', () => {
     expect(await main(['simulate', SCENARIO, '--inject-failure', 'two', '--quiet'])).toBe(2);
     expect(stderr).toContain('--inject-failure: expected phase=N');
   });
+
+  it('refuses a phase the chosen plan does not have (26 phases to move, 26 to move back)', async () => {
+    expect(await main(['simulate', SCENARIO, '--policies', 'static', '--inject-failure', 'phase=53', '--quiet'])).toBe(2);
+    expect(stderr).toContain('--inject-failure: phase 53 is not in the chosen plan (phases 1..52)');
+  });
 });
 
 describe('headroom whatif', () => {

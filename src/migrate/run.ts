@@ -54,8 +54,10 @@ export async function runMaintenance(scenario: Scenario, options: MaintenanceOpt
   const whatif = whatIfWindows(input);
   const chosen = whatif.chosen;
   if (!chosen) return { input, whatif, postponed: `the ${input.settings.change.kind} is postponed: ${whatif.reason}` };
-  if (options.injectFailurePhase !== undefined && (options.injectFailurePhase < 1 || options.injectFailurePhase > chosen.plan.phases.length)) {
-    throw new InvalidInputError('--inject-failure', `phase ${options.injectFailurePhase} is not in the chosen plan (phases 1..${chosen.plan.phases.length})`);
+  // Phases of the move, then of the move back (numbered on).
+  const lastPhase = chosen.plan.phases.length + (chosen.returnPlan?.phases.length ?? 0);
+  if (options.injectFailurePhase !== undefined && (options.injectFailurePhase < 1 || options.injectFailurePhase > lastPhase)) {
+    throw new InvalidInputError('--inject-failure', `phase ${options.injectFailurePhase} is not in the chosen plan (phases 1..${lastPhase})`);
   }
   // Decide, check, then act: a plan that breaks a limit never reaches a driver.
   const violations = checkPlan(chosen.plan, scenario.workloads, scenario.pools, input.settings.change.kind === 'priceChange' ? [] : input.settings.change.pools);
