@@ -69,5 +69,6 @@ export function resultJson(result: SimulationResult): unknown {
     ),
     // Optional: the reservations of the predictive policy's run (scenarios with `reservations:`).
     ...reservationsJson(result.policies.find((p) => p.reservations)),
+    ...(result.maintenance ?? {}),
   };
 }

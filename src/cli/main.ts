@@ -17,6 +17,7 @@ import { addServiceCommands } from './service.ts';
 import { addRequestCommands } from './requests.ts';
 import { invoicedPolicy } from '../sim/invoiced.ts';
 import { reservationTable } from './reservations.ts';
+import { maintenanceCommand, parseInjectFailure, runMaintenanceForSimulate } from './maintenance.ts';
 import { alertsCsv, alertsJson, invoiceLinesCsv, invoicesCsv, invoicesJson, usageCsv } from '../billing/export.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -28,6 +29,7 @@ interface RunFlags {
   policies?: string;
   quiet?: boolean;
   invoicesDir?: string;
+  injectFailure?: string;
 }
 
 function writeOut(path: string, text: string): void {
@@ -48,6 +50,7 @@ function parsePolicies(text: string | undefined): PolicyName[] | undefined {
 async function runAndReport(scenario: Scenario, flags: RunFlags, defaultReport?: string): Promise<SimulationResult> {
   checkScenario(scenario);
   const policies = parsePolicies(flags.policies);
+  const injectFailurePhase = parseInjectFailure(flags.injectFailure, scenario);
   const sim = scenario.simulation;
   const log = (s: string) => {
     if (!flags.quiet) process.stderr.write(s);
@@ -57,7 +60,7 @@ async function runAndReport(scenario: Scenario, flags: RunFlags, defaultReport?:
       `${(sim.warmupSeconds / 86400).toFixed(1)} days of history then ${(sim.durationSeconds / 86400).toFixed(1)} days evaluated at ${sim.stepSeconds}s steps\n`,
   );
   const started = Date.now();
-  const result = await runScenario(scenario, {
+  const replayed = await runScenario(scenario, {
     policies,
     onProgress: (p) => {
       const done = p.doneSteps === p.totalSteps;
@@ -70,9 +73,12 @@ async function runAndReport(scenario: Scenario, flags: RunFlags, defaultReport?:
     },
   });
   log(`  done in ${((Date.now() - started) / 1000).toFixed(1)} s\n\n`);
+  const maintenance = scenario.maintenance ? await runMaintenanceForSimulate(scenario, injectFailurePhase, log) : undefined;
+  const result: SimulationResult = maintenance ? { ...replayed, maintenance: maintenance.json } : replayed;
   process.stdout.write(`Replay of real traces, scenario "${scenario.name}" (${result.evaluatedSteps} steps of ${sim.stepSeconds} s)\n\n`);
   process.stdout.write(comparisonTable(result) + '\n\n');
   for (const n of result.notes) process.stdout.write(`  ${n}\n`);
+  if (maintenance) process.stdout.write(`\n${maintenance.text}`);
   const invoiced = invoicedPolicy(result);
   if (invoiced?.billing) process.stdout.write(`\n${invoiceTable(invoiced)}\n`);
   for (const p of result.policies) if (p.reservations) process.stdout.write(`\n${reservationTable(p)}\n`);
@@ -129,7 +135,8 @@ export function buildProgram(): Command {
       .description('replay a scenario file, or a default scenario built around trace CSVs, through every policy')
       .argument('[scenario]', 'scenario YAML file')
       .addOption(new Option('--trace <file...>', 'timestamp,value CSV(s) to build a default scenario around (instead of a scenario file)'))
-      .option('--write-scenario <file>', 'with --trace: also write the generated scenario as YAML to FILE, to edit and reuse'),
+      .option('--write-scenario <file>', 'with --trace: also write the generated scenario as YAML to FILE, to edit and reuse')
+      .option('--inject-failure <phase=N>', 'with maintenance: make phase N\'s health gate fail (the move rolls back)'),
   ).action(async (file: string | undefined, flags: RunFlags & { trace?: string[]; writeScenario?: string }) => {
     if (file && flags.trace) throw new InvalidInputError('simulate', 'give a scenario file or --trace, not both');
     if (!file && !flags.trace) throw new InvalidInputError('simulate', 'give a scenario file or at least one --trace FILE.csv');
@@ -165,6 +172,7 @@ export function buildProgram(): Command {
       }
     });
 
+  maintenanceCommand(program, writeOut);
   addServiceCommands(program);
   addRequestCommands(program);
   return program;

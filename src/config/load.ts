@@ -9,6 +9,7 @@ import type { Series } from '../core/series.ts';
 import { readSamplesCsv, parseTimestamp, type Sample } from '../ingest/csv.ts';
 import { medianStepSeconds, toGrid } from '../ingest/resample.ts';
 import { expandGraph } from './graphScenario.ts';
+import { resolveMaintenance } from './maintenance.ts';
 import { toPool, toWorkload } from './domain.ts';
 import { buildReservations } from './reservations.ts';
 import { scenarioSchema, type AgreementFile, type ScenarioFile, type WorkloadFile } from './schema.ts';
@@ -194,6 +195,13 @@ export function buildScenario(file: ScenarioFile, baseDir: string, where = file.
   );
   // With a graph, every service of it gets its demand by propagation from the entry workloads' traces.
   const expanded = file.graph ? expandGraph(file, file.graph, workloads, baseDir, where) : undefined;
+  const maintenance = file.maintenance
+    ? resolveMaintenance(
+        file.maintenance,
+        { pools, workloads: expanded?.workloads ?? workloads, graph: expanded?.graph, gridStartSeconds: gridStart, evalStartSeconds: gridStart + warmupSteps * step, gridEndSeconds: gridStart + steps * step },
+        where,
+      )
+    : undefined;
   return {
     name: file.name,
     description: file.description,
@@ -220,6 +228,7 @@ export function buildScenario(file: ScenarioFile, baseDir: string, where = file.
     ...(file.reservations
       ? { reservations: buildReservations(file.reservations, { pools, agreements, accounts, workloads: expanded?.workloads ?? workloads, decisionIntervalSeconds: sim.decisionIntervalSeconds }, where) }
       : {}),
+    ...(maintenance ? { maintenance } : {}),
   };
 }
 

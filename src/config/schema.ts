@@ -432,6 +432,92 @@ export const graphSchema = z
   })
   .strict();
 
+/** A Kubernetes-style budget amount: whole instances (0 or more) or a percentage string such as "25%". */
+const budgetAmount = z.union([
+  z.number().int().nonnegative(),
+  z.string().regex(/^\d+(\.\d+)?%$/, 'use whole instances or a percentage such as "25%"'),
+]);
+
+const budgetSchema = z.object({ maxUnavailable: budgetAmount, maxSurge: budgetAmount }).partial().strict();
+
+/**
+ * A planned change and how to move workloads around it (src/migrate/):
+ * which pools go down (or change price) and for how long, the candidate
+ * starts to compare, health gates, disruption budgets and surge, and what a
+ * copy or a split edge costs. Cross-checks against pools and services are in
+ * src/config/maintenance.ts.
+ */
+export const maintenanceSchema = z
+  .object({
+    change: z
+      .object({
+        kind: z.enum(['maintenance', 'outage', 'decommission', 'priceChange']).default('maintenance'),
+        pool: z.string().min(1).optional(),
+        zone: z.string().min(1).optional(),
+        provider: z.string().min(1).optional(),
+        /** Length of the window (not for a decommission). */
+        duration: positiveSeconds.optional(),
+        /** Price multiplier (priceChange only). */
+        priceFactor: z.number().positive().optional(),
+      })
+      .strict(),
+    candidates: z
+      .object({
+        /** When the forecast is made and candidates begin; default: the first evaluated step (after warm-up). */
+        from: timestamp.optional(),
+        every: positiveSeconds.default(3600),
+        within: positiveSeconds.default(7 * 86400),
+      })
+      .strict()
+      .default({}),
+    /** Where services run before the change: one pool for all, with per-service overrides. */
+    initialPool: z.string().min(1).optional(),
+    initialPools: z.record(z.string().min(1)).default({}),
+    /** Pools a move may use, in order of preference; default: every pool the change leaves up, same provider first, then cheapest per vCPU. */
+    targetPools: z.array(z.string().min(1)).min(1).optional(),
+    gate: z
+      .object({
+        /** Share of each service's requests within its SLO over the soak. */
+        minSloAttainment: z.number().gt(0).max(1).default(0.99),
+        soak: positiveSeconds.default(300),
+      })
+      .strict()
+      .default({}),
+    /** Defaults for every service (Kubernetes' rolling-update defaults: 25% each). */
+    budget: budgetSchema.default({}),
+    services: z
+      .record(
+        z
+          .object({
+            maxUnavailable: budgetAmount.optional(),
+            maxSurge: budgetAmount.optional(),
+            /** Move by copy then cutover; default from the manifests (databases, caches, volumes). */
+            stateful: z.boolean().optional(),
+            /** Data a stateful service copies before its cutover. */
+            dataMiB: z.number().nonnegative().optional(),
+          })
+          .strict(),
+      )
+      .default({}),
+    /** Move the services back once the window is over (default: yes for a maintenance or an outage, no for a decommission or a price change). */
+    returnAfter: z.boolean().optional(),
+    copyBandwidthMbps: z.number().positive().default(1000),
+    cutoverPause: seconds.default(30),
+    /** Data size of a stateful service without its own dataMiB. */
+    defaultDataMiB: z.number().nonnegative().default(1024),
+    network: z
+      .object({
+        crossZoneLatencySeconds: z.number().nonnegative().default(0.001),
+        crossProviderLatencySeconds: z.number().nonnegative().default(0.02),
+        crossZoneCostPerGiB: z.number().nonnegative().default(0.01),
+        crossProviderCostPerGiB: z.number().nonnegative().default(0.08),
+        defaultBytesPerCall: z.number().nonnegative().default(2048),
+      })
+      .strict()
+      .default({}),
+  })
+  .strict();
+
 export const scenarioSchema = z
   .object({
     name,
@@ -449,6 +535,7 @@ export const scenarioSchema = z
     policies: z.object({ predictive: predictivePolicySchema.default({}) }).strict().default({}),
     events: z.array(eventSchema).optional(),
     graph: graphSchema.optional(),
+    maintenance: maintenanceSchema.optional(),
   })
   .strict();
 
@@ -464,3 +551,4 @@ export type PredictivePolicyConfig = z.infer<typeof predictivePolicySchema>;
 export type EventFile = z.infer<typeof eventSchema>;
 export type GraphConfig = z.infer<typeof graphSchema>;
 export type GraphWorkloadOptions = z.infer<typeof graphWorkloadOptionsSchema>;
+export type MaintenanceFile = z.infer<typeof maintenanceSchema>;

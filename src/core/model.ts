@@ -2,6 +2,7 @@ import type { Agreement, BillingSettings, Health, ProviderRates } from './billin
 import type { ReservationSettings } from './reservations.ts';
 import type { Series } from './series.ts';
 import type { KnownEvent } from './forecast.ts';
+import type { MaintenanceSettings } from './migration.ts';
 
 /** Resources of one instance or one node, in canonical units. */
 export interface Resources {
@@ -223,6 +224,8 @@ export interface Scenario {
   readonly billing?: BillingSettings;
   /** Reservations adjusted from forecasts (absent: nothing is reserved; every node is on demand or under its agreement). */
   readonly reservations?: ReservationSettings;
+  /** A planned change (maintenance, outage, decommission, price change) to find a window for and move workloads around (`maintenance:`). */
+  readonly maintenance?: MaintenanceSettings;
 }
 
 /** A known event of a scenario: the forecasting event, limited to some workloads when `workloads` is set. */

@@ -1,6 +1,7 @@
 import type { UsageInterval } from '../core/billing.ts';
 import type { Pool, Workload } from '../core/model.ts';
 import type { Action, ActionRecord } from '../core/plan.ts';
+import type { Placement } from '../core/migration.ts';
 import type { ActionResult, Driver, ObservedState } from './driver.ts';
 
 export type { UsageInterval };
@@ -255,6 +256,11 @@ export class SimulatorDriver implements Driver {
     freeMem.set(pool, (freeMem.get(pool) ?? 0) - n * mem);
     if (netFree !== undefined) freeNet.set(pool, netFree - n * net);
     return n;
+  }
+
+  /** Where instances run now: service -> pool -> running instances (pools name their zone and provider). */
+  placement(): Placement {
+    return this.running();
   }
 
   runningTotal(workload: string): number {

@@ -125,4 +125,6 @@ export interface SimulationResult {
   readonly forecastBands: Readonly<Record<string, ForecastBand>>;
   readonly policies: readonly PolicyResult[];
   readonly notes: readonly string[];
+  /** With a `maintenance:` section: the what-if windows, the migration run, placements and steps (the keys `maintenanceJson` gives). */
+  readonly maintenance?: Readonly<Record<string, unknown>>;
 }
