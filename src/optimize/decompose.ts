@@ -33,6 +33,7 @@ import { ModelBuilder } from './lp.ts';
 import { type HorizonContext, type HorizonPlan, networkOf, perNode } from './horizon.ts';
 import { type RowInfo, addNodeSide } from './horizonModel.ts';
 import { solveModel } from './solver.ts';
+import { alignTraffic } from './alignTraffic.ts';
 
 export interface DecomposeOptions {
   /** Time for the aggregated LP and MIP together, seconds (the LP must finish: its bound is the guarantee). */
@@ -48,6 +49,17 @@ export interface DecomposeOptions {
   readonly aggregateMipMaxVariables?: number;
   /** Time for the aggregated MIP when it runs, seconds (default 5). */
   readonly aggregateMipSeconds?: number;
+  /**
+   * λ ∈ [0, 1]: weight of the group-move bound against the start bound in the
+   * migration part of the bound (default 0 = start bound only; see docs: valid but it slows the LP).
+   */
+  readonly moveWeight?: number;
+  /**
+   * Disaggregate sticky: at each step every workload first keeps its
+   * instances in the pool groups it ran in before, as far as those groups'
+   * nodes hold them; the rest follows the LP (default off, see docs).
+   */
+  readonly stickyGroups?: boolean;
 }
 
 export interface Decomposed {
@@ -82,6 +94,8 @@ interface WorkloadClass {
   /** Smallest member instance, vCPU and GiB: no member runs on nodes smaller than this. */
   readonly minCpu: number;
   readonly minMem: number;
+  /** Largest member instance, vCPU: a CPU amount moved between groups is at least this many vCPU per instance moved. */
+  readonly maxCpu: number;
 }
 
 const log2 = Math.log2;
@@ -167,6 +181,7 @@ function workloadClasses(ctx: HorizonContext, groupOf: Int32Array, binsPerOctave
       providerSpread: members.some((wi) => ctx.workloads[wi].spread?.domain === 'provider'),
       minCpu: Math.min(...shapes.map((r) => r.cpuMillicores)) / CPU_UNIT,
       minMem: Math.min(...shapes.map((r) => r.memoryMiB)) / MEM_UNIT,
+      maxCpu: Math.max(...shapes.map((r) => r.cpuMillicores)) / CPU_UNIT,
     };
   });
 }
@@ -176,6 +191,8 @@ export async function solveDecomposed(ctx: HorizonContext, options: DecomposeOpt
   const { groups, groupOf } = poolGroups(ctx);
   const classes = workloadClasses(ctx, groupOf, options.binsPerOctave ?? 2);
   const T = ctx.steps;
+  // Weight of the group-move bound against the start bound (see `groupMoves`).
+  const moveWeight = ctx.migrationPerInstance > 0 ? Math.min(1, Math.max(0, options.moveWeight ?? 0)) : 0;
   const b = new ModelBuilder();
   const rows: RowInfo[] = [];
   const row = (info: RowInfo, label: string, idx: number[], coef: number[], sense: '<=' | '>=' | '=', rhs: number) => {
@@ -212,7 +229,7 @@ export async function solveDecomposed(ctx: HorizonContext, options: DecomposeOpt
         guaranteedCpu += ctx.guaranteed[t][wi] * vcpu;
         if (ctx.workloads[wi].spread?.domain === 'provider') spreadCpu += ctx.spreadTarget[t][wi] * vcpu;
         // Less the migration price: the start bound below credits each missing instance with one start.
-        price = Math.min(price, (Math.min(ctx.penalty[t][wi], ctx.basePenalty * ((rank.get(ctx.priority[t][wi]) ?? 0) + 1)) - ctx.migrationPerInstance) / vcpu);
+        price = Math.min(price, (Math.min(ctx.penalty[t][wi], ctx.basePenalty * ((rank.get(ctx.priority[t][wi]) ?? 0) + 1)) - (1 - moveWeight) * ctx.migrationPerInstance) / vcpu);
       }
       const perGroup: number[][] = [];
       flowT.push(perGroup);
@@ -291,6 +308,7 @@ export async function solveDecomposed(ctx: HorizonContext, options: DecomposeOpt
     });
     flow.push(flowT);
   }
+  if (moveWeight > 0) groupMoves(b, row, ctx, classes, groupOf, flow, moveWeight);
   const model = b.build();
   const timeLimit = options.aggregateTimeLimitSeconds ?? 600;
   const relaxed = await solveModel(model, { via: 'arrays', relax: true, timeLimitSeconds: timeLimit, highsOptions: options.lpOptions });
@@ -305,7 +323,7 @@ export async function solveDecomposed(ctx: HorizonContext, options: DecomposeOpt
   const mip = useMip ? await solveModel(model, { via: 'arrays', timeLimitSeconds: remaining, mipRelGap: options.aggregateGap ?? 0.003 }) : undefined;
   if (mip?.status === 'infeasible') return undefined;
   const mipSolved = mip !== undefined && (mip.status === 'optimal' || mip.status === 'timeLimit') && mip.objective <= 1.5 * relaxed.objective + 1;
-  const lowerBound = Math.max(relaxed.objective, mip && (mip.status === 'optimal' || mip.status === 'timeLimit') ? mip.lowerBound : -Infinity) + unavoidableStarts(ctx) * ctx.migrationPerInstance;
+  const lowerBound = Math.max(relaxed.objective, mip && (mip.status === 'optimal' || mip.status === 'timeLimit') ? mip.lowerBound : -Infinity) + (1 - moveWeight) * unavoidableStarts(ctx) * ctx.migrationPerInstance;
   const values = mipSolved ? mip.values : relaxed.values;
   // From the MIP: its integral counts. From the LP: round up where the
   // provider quota and budget allow (largest fractions first), down elsewhere;
@@ -334,12 +352,61 @@ export async function solveDecomposed(ctx: HorizonContext, options: DecomposeOpt
       })
       .filter((x) => x.cpu > 1e-6)
       .sort((a, b) => a.ratio - b.ratio);
-  const plan = disaggregate(ctx, groups, classes, share, nodeCounts, openAgg, reserved);
+  const plan = disaggregate(ctx, groups, groupOf, classes, share, nodeCounts, openAgg, reserved, options.stickyGroups ?? false);
   return {
     plan,
     lowerBound,
     aggregate: { classes: classes.length, groups: groups.length, variables: model.variables.length, rows: model.constraints.length, solveSeconds: relaxed.seconds + (mip?.seconds ?? 0), seconds: (performance.now() - started) / 1000, status: mip ? `MIP ${mip.statusText}` : `LP ${relaxed.statusText}` },
   };
+}
+
+/**
+ * Group-move bound. A workload's starts are Σ_t Σ_p (x_wpt − x_wp,t−1)⁺, and
+ * since the positive part of a sum is at most the sum of positive parts,
+ * at least Σ_t Σ_g (X_wgt − X_wg,t−1)⁺ with X_wg its instances in pool group g
+ * (X_wg,−1: running now). Over a class, Σ_w (ΔX_wg)⁺ ≥ Σ_w cpu_w (ΔX_wg)⁺ / cpuMax
+ * ≥ (Σ_w cpu_w ΔX_wg)⁺ / cpuMax = (ΔF_kg)⁺ / cpuMax with F_kg the class's CPU in g,
+ * so d_kgt ≥ F_kgt − F_kg,t−1, d ≥ 0, priced μ / cpuMax per vCPU, is a lower
+ * bound on the plan's migration cost. The start bound (`unavoidableStarts`) is
+ * another; starts ≥ both implies starts ≥ (1 − λ)·start bound + λ·group-move
+ * bound for λ ∈ [0, 1], so the model charges λ·μ/cpuMax on d and the start
+ * bound at (1 − λ)·μ (and the shortfall credit at (1 − λ)·μ per instance).
+ * Besides tightening the bound, d makes the LP keep a class's CPU in the same
+ * groups across steps where several splits cost the same, which is what lets
+ * the disaggregation keep instances where they are.
+ */
+function groupMoves(
+  b: ModelBuilder,
+  row: (info: RowInfo, label: string, idx: number[], coef: number[], sense: '<=' | '>=' | '=', rhs: number) => number,
+  ctx: HorizonContext,
+  classes: readonly WorkloadClass[],
+  groupOf: Int32Array,
+  flow: readonly (readonly (readonly (readonly number[])[])[])[],
+  weight: number,
+): void {
+  classes.forEach((k, ki) => {
+    // CPU running now per group (vCPU), from the current placement.
+    const initial = new Map<number, number>();
+    for (const wi of k.members) {
+      const w = ctx.workloads[wi];
+      for (const [pool, n] of Object.entries(ctx.input.current?.instances[w.name] ?? {})) {
+        const p = ctx.poolIndex.get(pool);
+        if (p === undefined || !ctx.eligible[wi].includes(p)) continue;
+        initial.set(groupOf[p], (initial.get(groupOf[p]) ?? 0) + (n * w.perInstance.cpuMillicores) / CPU_UNIT);
+      }
+    }
+    const price = (weight * ctx.migrationPerInstance) / k.maxCpu;
+    k.groups.forEach((g, gi) => {
+      for (let t = 0; t < ctx.steps; t++) {
+        const now = flow[t][ki][gi] ?? [];
+        if (now.length === 0) continue;
+        const before = t > 0 ? flow[t - 1][ki][gi] ?? [] : [];
+        const d = b.addVariable(`move_${ki}_${g}_${t}`, 0, Infinity, price, false);
+        // d − F_t + F_{t−1} ≥ −(CPU running now, at t = 0)
+        row({ kind: 'migration', t }, `move_${ki}_${g}_${t}`, [d, ...now, ...before], [1, ...now.map(() => -1), ...before.map(() => 1)], '>=', t === 0 ? -(initial.get(g) ?? 0) : 0);
+      }
+    });
+  });
 }
 
 /**
@@ -368,11 +435,13 @@ export function unavoidableStarts(ctx: HorizonContext): number {
 function disaggregate(
   ctx: HorizonContext,
   groups: readonly PoolGroup[],
+  groupOf: Int32Array,
   classes: readonly WorkloadClass[],
   share: (t: number, k: number) => { group: number; cpu: number; ratio: number }[],
   nodeCounts: Int32Array[],
   openAgg: boolean[][],
   reservedAgg: Int32Array,
+  sticky: boolean,
 ): HorizonPlan {
   const { pools, workloads, steps: T } = ctx;
   const placement: Map<number, number>[][] = [];
@@ -398,10 +467,45 @@ function disaggregate(
     const n = nodeCounts[t];
     const used = pools.map(() => [0, 0, 0]);
     const rows = workloads.map(() => new Map<number, number>());
-    // Intended split: member → group → instances, in ratio order.
-    const chunks: { w: number; group: number; count: number }[] = [];
+    // Intended split: member → group → instances.
+    const chunks: { w: number; group: number; count: number; sticky: boolean }[] = [];
+    const need = Int32Array.from(workloads, (_, wi) => ctx.req[t][wi]);
+    // CPU (vCPU) kept per group by the sticky pass.
+    const keptCpu = groups.map(() => 0);
+    if (t > 0 && sticky) {
+      // Sticky pass: the LP's flows are degenerate (many class-to-group
+      // splits cost the same) and change from step to step, while its node
+      // counts per group do not; so first every workload keeps, in each group
+      // it ran in the step before, as many instances as it still needs and
+      // the group's nodes at this step hold (CPU and memory). Moving an
+      // instance to another group is a migration; keeping it is free.
+      const capCpu = groups.map((g) => g.pools.reduce((sum, p) => sum + n[p] * pools[p].nodeType.capacity.cpuMillicores, 0));
+      const capMem = groups.map((g) => g.pools.reduce((sum, p) => sum + n[p] * pools[p].nodeType.capacity.memoryMiB, 0));
+      const byOrder = workloads.map((_, wi) => wi).sort((a, b) => ctx.priority[t][b] - ctx.priority[t][a] || workloads[b].perInstance.cpuMillicores - workloads[a].perInstance.cpuMillicores || a - b);
+      for (const wi of byOrder) {
+        const r = workloads[wi].perInstance;
+        const before = new Map<number, number>();
+        for (const [p, x] of placement[t - 1][wi]) before.set(groupOf[p], (before.get(groupOf[p]) ?? 0) + x);
+        for (const [g, x] of [...before].sort((a, b) => b[1] - a[1] || a[0] - b[0])) {
+          const take = Math.min(need[wi], x, Math.floor(capCpu[g] / r.cpuMillicores), r.memoryMiB > 0 ? Math.floor(capMem[g] / r.memoryMiB) : Infinity);
+          if (take <= 0) continue;
+          chunks.push({ w: wi, group: g, count: take, sticky: true });
+          capCpu[g] -= take * r.cpuMillicores;
+          capMem[g] -= take * r.memoryMiB;
+          need[wi] -= take;
+          keptCpu[g] += (take * r.cpuMillicores) / CPU_UNIT;
+        }
+      }
+    }
+    // Share of each group's LP flow still free after the sticky pass.
+    const roomShare: number[] = [];
+    if (keptCpu.some((x) => x > 0)) {
+      const lpCpu = groups.map(() => 0);
+      classes.forEach((_, ki) => share(t, ki).forEach((x) => (lpCpu[x.group] += x.cpu)));
+      groups.forEach((_, g) => (roomShare[g] = lpCpu[g] > 0 ? Math.max(0, lpCpu[g] - keptCpu[g]) / lpCpu[g] : 0));
+    }
     classes.forEach((k, ki) => {
-      const members = k.members.filter((wi) => ctx.req[t][wi] > 0);
+      const members = k.members.filter((wi) => need[wi] > 0);
       if (members.length === 0) return;
       const parts = share(t, ki);
       const sorted = [...members].sort((a, b) => {
@@ -409,32 +513,36 @@ function disaggregate(
         const rb = workloads[b].perInstance.memoryMiB / workloads[b].perInstance.cpuMillicores;
         return ra - rb || a - b;
       });
+      // The class's LP CPU per group, scaled by the share of the group's
+      // LP flow the sticky pass left free; the rest splits in ratio order.
+      const budget = parts.map((x) => x.cpu * (roomShare[x.group] ?? 1));
       let g = 0;
-      let left = parts[0]?.cpu ?? 0;
+      let left = budget[0] ?? 0;
       for (const wi of sorted) {
         const cpu = workloads[wi].perInstance.cpuMillicores / CPU_UNIT;
-        let need = ctx.req[t][wi];
-        while (need > 0) {
+        let need_ = need[wi];
+        while (need_ > 0) {
           if (g >= parts.length) {
-            chunks.push({ w: wi, group: -1, count: need });
+            chunks.push({ w: wi, group: -1, count: need_, sticky: false });
             break;
           }
           const room = Math.round(left / cpu);
           if (room <= 0 && g < parts.length - 1) {
             g++;
-            left = parts[g].cpu;
+            left = budget[g];
             continue;
           }
-          const take = g === parts.length - 1 ? need : Math.min(need, room);
-          chunks.push({ w: wi, group: parts[g].group, count: take });
-          need -= take;
+          const take = g === parts.length - 1 ? need_ : Math.min(need_, room);
+          chunks.push({ w: wi, group: parts[g].group, count: take, sticky: false });
+          need_ -= take;
           left -= take * cpu;
         }
       }
     });
     // Higher effective priority first (contention), then largest instances first (packing).
     const order = (a: number, b: number) => ctx.priority[t][b] - ctx.priority[t][a] || workloads[b].perInstance.cpuMillicores - workloads[a].perInstance.cpuMillicores || a - b;
-    chunks.sort((a, b) => order(a.w, b.w));
+    // Kept instances go first so that what stays where it was is not crowded out.
+    chunks.sort((a, b) => ctx.priority[t][b.w] - ctx.priority[t][a.w] || Number(b.sticky) - Number(a.sticky) || order(a.w, b.w));
     const fitsIn = (wi: number, p: number, count: number): boolean => {
       const r = workloads[wi].perInstance;
       const c = pools[p].nodeType.capacity;
@@ -573,33 +681,43 @@ function disaggregate(
     placement.push(rows);
   }
   // Trim nodes to what placements need; keep pools' minimums and lifecycle.
-  const nodesOut = nodeCounts.map((n, t) => {
-    const need = new Float64Array(pools.length);
-    const cpu = new Float64Array(pools.length);
-    const mem = new Float64Array(pools.length);
-    const net = new Float64Array(pools.length);
-    workloads.forEach((w, wi) => {
-      for (const [p, x] of placement[t][wi]) {
-        cpu[p] += x * w.perInstance.cpuMillicores;
-        mem[p] += x * w.perInstance.memoryMiB;
-        net[p] += x * networkOf(pools[p], w.perInstance);
-        need[p] = Math.max(need[p], Math.ceil(x / perNode(pools[p], w.perInstance)));
-      }
-    });
-    return Int32Array.from(n, (count, p) => {
-      const c = pools[p].nodeType.capacity;
-      const needed = Math.max(need[p], Math.ceil(cpu[p] / c.cpuMillicores - 1e-9), Math.ceil(mem[p] / c.memoryMiB - 1e-9), c.networkMbps ? Math.ceil(net[p] / c.networkMbps - 1e-9) : 0);
-      const open = !ctx.lifecycle[p] || openAgg[t][p] || needed > 0;
-      const floor = open ? Math.min(ctx.minNodes[p], ctx.avail[t][p]) : 0;
-      return Math.min(count, Math.max(needed, floor));
-    });
-  });
+  const nodesOut = nodeCounts.map((n, t) => trimNodes(ctx, t, n, placement[t], openAgg[t]));
   const partnersOf: number[][] = workloads.map(() => []);
   for (const e of ctx.traffic) if (e.gibPerHour > 0 && e.a !== e.b) partnersOf[e.a].push(e.b), partnersOf[e.b].push(e.a);
   for (let t = 0; t < T; t++) consolidate(ctx, t, nodesOut[t], placement[t], t > 0 ? placement[t - 1] : undefined, partnersOf, openAgg[t]);
+  if (ctx.traffic.length > 0) {
+    for (let t = 0; t < T; t++) {
+      const moved = alignTraffic(ctx, t, { nodes: nodesOut[t], rows: placement[t], reserved: reservedAgg, previous: t > 0 ? placement[t - 1] : undefined, next: t + 1 < T ? placement[t + 1] : undefined });
+      if (moved.moves > 0) nodesOut[t] = trimNodes(ctx, t, nodesOut[t], placement[t], openAgg[t]);
+    }
+  }
   const open = nodesOut.map((n, t) => pools.map((_, p) => !ctx.lifecycle[p] || n[p] > 0 || openAgg[t][p]));
   const base: HorizonPlan = { nodes: nodesOut, open, reserved: reservedAgg, placement };
   return { ...base, reserved: chooseReserved(ctx, base) };
+}
+
+/** Nodes per pool cut to what the placements need (capacity and per-node packing), keeping pools' minimums and open pools. */
+function trimNodes(ctx: HorizonContext, t: number, n: Int32Array, rows: readonly ReadonlyMap<number, number>[], openAgg: readonly boolean[]): Int32Array {
+  const { pools, workloads } = ctx;
+  const need = new Float64Array(pools.length);
+  const cpu = new Float64Array(pools.length);
+  const mem = new Float64Array(pools.length);
+  const net = new Float64Array(pools.length);
+  workloads.forEach((w, wi) => {
+    for (const [p, x] of rows[wi]) {
+      cpu[p] += x * w.perInstance.cpuMillicores;
+      mem[p] += x * w.perInstance.memoryMiB;
+      net[p] += x * networkOf(pools[p], w.perInstance);
+      need[p] = Math.max(need[p], Math.ceil(x / perNode(pools[p], w.perInstance)));
+    }
+  });
+  return Int32Array.from(n, (count, p) => {
+    const c = pools[p].nodeType.capacity;
+    const needed = Math.max(need[p], Math.ceil(cpu[p] / c.cpuMillicores - 1e-9), Math.ceil(mem[p] / c.memoryMiB - 1e-9), c.networkMbps ? Math.ceil(net[p] / c.networkMbps - 1e-9) : 0);
+    const open = !ctx.lifecycle[p] || openAgg[p] || needed > 0;
+    const floor = open ? Math.min(ctx.minNodes[p], ctx.avail[t][p]) : 0;
+    return Math.min(count, Math.max(needed, floor));
+  });
 }
 
 /**
