@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { generateInstance } from '../../bench/instances.ts';
-import { alignTraffic, edgeCost } from './alignTraffic.ts';
+import { alignTraffic, edgeCost, keepInPlace } from './alignTraffic.ts';
 import { type HorizonInput, buildContext, checkPlan, evaluatePlan } from './horizon.ts';
 import { optimizeHorizon } from './optimizeHorizon.ts';
 import { hpool, hwork } from './testFixtures.ts';
@@ -76,6 +76,35 @@ describe('alignTraffic: hand-solved cases', () => {
     expect(alignTraffic(ctx, 0, step)).toEqual({ moves: 0, nodesAdded: 0 });
   });
 });
+describe('keepInPlace: instances go back where they ran when there is room', () => {
+  const input: HorizonInput = {
+    steps: 2,
+    stepHours: 1,
+    pools: [hpool('pa', 4, 16, 0.2), hpool('pb', 4, 16, 0.2)],
+    workloads: [hwork('w', 1000, 1024, [2, 3])],
+    costs: { migrationPerInstance: 0.001 },
+  };
+  const ctx = buildContext(input);
+  const previous = [new Map([[0, 2]])];
+
+  it('moves the 2 instances that started in pb back to pa (one start left: the third instance)', () => {
+    const rows = [new Map([[1, 3]])];
+    const moved = keepInPlace(ctx, 1, { nodes: Int32Array.from([1, 1]), rows, reserved: new Int32Array(2), previous });
+    expect(moved).toBe(2);
+    expect([...rows[0]].sort()).toEqual([
+      [0, 2],
+      [1, 1],
+    ]);
+  });
+
+  it('moves nothing when pa has no node left at that step, nor at step 0', () => {
+    const rows = [new Map([[1, 3]])];
+    expect(keepInPlace(ctx, 1, { nodes: Int32Array.from([0, 1]), rows, reserved: new Int32Array(2), previous })).toBe(0);
+    expect(keepInPlace(ctx, 0, { nodes: Int32Array.from([1, 1]), rows, reserved: new Int32Array(2) })).toBe(0);
+    expect([...rows[0]]).toEqual([[1, 3]]);
+  });
+});
+
 describe('alignTraffic inside the decomposition (generated instance with traffic edges)', () => {
   it('the plan stays valid and no single move lowers its cost further', async () => {
     const input = generateInstance({ workloads: 300, seed: 7, steps: 12 });

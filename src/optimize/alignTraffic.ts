@@ -55,7 +55,8 @@ export function edgeCost(ctx: HorizonContext, t: number, rows: readonly Readonly
   return cost;
 }
 
-export function alignTraffic(ctx: HorizonContext, t: number, step: AlignStep): AlignResult {
+/** Helpers over one step's rows and nodes, shared by the local searches below. */
+function stepState(ctx: HorizonContext, t: number, step: AlignStep) {
   const { pools, workloads } = ctx;
   const { nodes: n, rows } = step;
   const edgesOf: { a: number; b: number; gibPerHour: number }[][] = workloads.map(() => []);
@@ -146,6 +147,11 @@ export function alignTraffic(ctx: HorizonContext, t: number, step: AlignStep): A
     return true;
   };
 
+  return { n, rows, edgesOf, fits, spreadOk, move, startsAt, trafficOf, nodePrice, canGrow };
+}
+
+export function alignTraffic(ctx: HorizonContext, t: number, step: AlignStep): AlignResult {
+  const { n, rows, edgesOf, fits, spreadOk, move, startsAt, trafficOf, nodePrice, canGrow } = stepState(ctx, t, step);
   let moves = 0;
   let nodesAdded = 0;
   const involved = [...new Set(ctx.traffic.flatMap((e) => (e.gibPerHour > 0 && e.a !== e.b ? [e.a, e.b] : [])))].sort((a, b) => a - b);
@@ -192,4 +198,43 @@ export function alignTraffic(ctx: HorizonContext, t: number, step: AlignStep): A
     if (!improved) break;
   }
   return { moves, nodesAdded };
+}
+
+/**
+ * Keep in place: at step t, an instance of w that starts in pool q while w
+ * has fewer instances than the step before in pool p is moved back to p when
+ * p's nodes have room (no node is added), its spread holds, and the
+ * migrations at t and t + 1 plus traffic fall. Node counts are unchanged;
+ * the caller trims nodes the moves emptied. Returns instances moved.
+ */
+export function keepInPlace(ctx: HorizonContext, t: number, step: AlignStep): number {
+  if (t === 0 || !step.previous || ctx.migrationPerInstance === 0) return 0;
+  const { n, rows, edgesOf, fits, spreadOk, move, startsAt, trafficOf } = stepState(ctx, t, step);
+  const previous = step.previous;
+  let moves = 0;
+  ctx.workloads.forEach((_, wi) => {
+    for (;;) {
+      const grown = [...rows[wi]].filter(([q, x]) => x > (previous[wi].get(q) ?? 0)).map(([q]) => q);
+      const shrunk = [...previous[wi]].filter(([p, x]) => (rows[wi].get(p) ?? 0) < x && ctx.avail[t][p] > 0).map(([p]) => p);
+      let done = false;
+      for (const q of grown) {
+        for (const p of shrunk) {
+          if (!fits(wi, p, n[p]) || !spreadOk(wi, q, p)) continue;
+          const traffic = edgesOf[wi].length ? trafficOf(wi) : 0;
+          const starts = startsAt(wi, q) + startsAt(wi, p);
+          move(wi, q, p);
+          const delta = (startsAt(wi, q) + startsAt(wi, p) - starts) * ctx.migrationPerInstance + (edgesOf[wi].length ? trafficOf(wi) - traffic : 0);
+          if (delta < -1e-12) {
+            moves++;
+            done = true;
+            break;
+          }
+          move(wi, p, q);
+        }
+        if (done) break;
+      }
+      if (!done) break;
+    }
+  });
+  return moves;
 }

@@ -29,11 +29,12 @@
  *    pool; the caller recomputes the plan's true cost with `evaluatePlan`.
  */
 import { InvalidInputError } from '../core/errors.ts';
+import { lcg } from '../forecast/random.ts';
 import { ModelBuilder } from './lp.ts';
 import { type HorizonContext, type HorizonPlan, networkOf, perNode } from './horizon.ts';
 import { type RowInfo, addNodeSide } from './horizonModel.ts';
 import { solveModel } from './solver.ts';
-import { alignTraffic } from './alignTraffic.ts';
+import { alignTraffic, keepInPlace } from './alignTraffic.ts';
 
 export interface DecomposeOptions {
   /** Time for the aggregated LP and MIP together, seconds (the LP must finish: its bound is the guarantee). */
@@ -55,11 +56,10 @@ export interface DecomposeOptions {
    */
   readonly moveWeight?: number;
   /**
-   * Disaggregate sticky: at each step every workload first keeps its
-   * instances in the pool groups it ran in before, as far as those groups'
-   * nodes hold them; the rest follows the LP (default off, see docs).
+   * Largest tie-break price per vCPU and step on class flows, $ (default 1e-5;
+   * 0 = none). The bound subtracts the most it can add: a valid bound at any value.
    */
-  readonly stickyGroups?: boolean;
+  readonly tieBreak?: number;
 }
 
 export interface Decomposed {
@@ -193,6 +193,15 @@ export async function solveDecomposed(ctx: HorizonContext, options: DecomposeOpt
   const T = ctx.steps;
   // Weight of the group-move bound against the start bound (see `groupMoves`).
   const moveWeight = ctx.migrationPerInstance > 0 ? Math.min(1, Math.max(0, options.moveWeight ?? 0)) : 0;
+  // Tie-break: a small, seeded price per vCPU of class k in group g, the same
+  // at every step. The LP's flows are degenerate (many class-to-group splits
+  // cost the same); with these prices it picks the same split at every step
+  // where demand allows, so the disaggregation keeps instances where they
+  // are. The bound subtracts the most these prices can add (below).
+  const tieBreak = options.tieBreak ?? 1e-5;
+  const rand = lcg(1);
+  const preference = classes.map(() => groups.map(() => tieBreak * (0.5 + 0.5 * rand())));
+  let tieBreakMax = 0;
   const b = new ModelBuilder();
   const rows: RowInfo[] = [];
   const row = (info: RowInfo, label: string, idx: number[], coef: number[], sense: '<=' | '>=' | '=', rhs: number) => {
@@ -234,13 +243,15 @@ export async function solveDecomposed(ctx: HorizonContext, options: DecomposeOpt
       const perGroup: number[][] = [];
       flowT.push(perGroup);
       if (cpu === 0) return;
+      // Flows never exceed demand (Σ flows + shortfall = CPU), so the tie-break adds at most this.
+      tieBreakMax += cpu * Math.max(0, ...k.groups.map((g) => preference[ki][g]));
       const demandIdx: number[] = [];
       const memCoef: number[] = [];
       const netCoef: number[] = [];
       for (const g of k.groups) {
         const vars: number[] = [];
         k.rays.forEach(([m, n]) => {
-          const f = b.addVariable(`f_${ki}_${g}_${t}`, 0, cpu, 0, false);
+          const f = b.addVariable(`f_${ki}_${g}_${t}`, 0, cpu, preference[ki][g], false);
           vars.push(f);
           demandIdx.push(f);
           memCoef.push(m);
@@ -323,7 +334,7 @@ export async function solveDecomposed(ctx: HorizonContext, options: DecomposeOpt
   const mip = useMip ? await solveModel(model, { via: 'arrays', timeLimitSeconds: remaining, mipRelGap: options.aggregateGap ?? 0.003 }) : undefined;
   if (mip?.status === 'infeasible') return undefined;
   const mipSolved = mip !== undefined && (mip.status === 'optimal' || mip.status === 'timeLimit') && mip.objective <= 1.5 * relaxed.objective + 1;
-  const lowerBound = Math.max(relaxed.objective, mip && (mip.status === 'optimal' || mip.status === 'timeLimit') ? mip.lowerBound : -Infinity) + (1 - moveWeight) * unavoidableStarts(ctx) * ctx.migrationPerInstance;
+  const lowerBound = Math.max(relaxed.objective, mip && (mip.status === 'optimal' || mip.status === 'timeLimit') ? mip.lowerBound : -Infinity) + (1 - moveWeight) * unavoidableStarts(ctx) * ctx.migrationPerInstance - tieBreakMax;
   const values = mipSolved ? mip.values : relaxed.values;
   // From the MIP: its integral counts. From the LP: round up where the
   // provider quota and budget allow (largest fractions first), down elsewhere;
@@ -352,7 +363,7 @@ export async function solveDecomposed(ctx: HorizonContext, options: DecomposeOpt
       })
       .filter((x) => x.cpu > 1e-6)
       .sort((a, b) => a.ratio - b.ratio);
-  const plan = disaggregate(ctx, groups, groupOf, classes, share, nodeCounts, openAgg, reserved, options.stickyGroups ?? false);
+  const plan = disaggregate(ctx, groups, classes, share, nodeCounts, openAgg, reserved);
   return {
     plan,
     lowerBound,
@@ -435,13 +446,11 @@ export function unavoidableStarts(ctx: HorizonContext): number {
 function disaggregate(
   ctx: HorizonContext,
   groups: readonly PoolGroup[],
-  groupOf: Int32Array,
   classes: readonly WorkloadClass[],
   share: (t: number, k: number) => { group: number; cpu: number; ratio: number }[],
   nodeCounts: Int32Array[],
   openAgg: boolean[][],
   reservedAgg: Int32Array,
-  sticky: boolean,
 ): HorizonPlan {
   const { pools, workloads, steps: T } = ctx;
   const placement: Map<number, number>[][] = [];
@@ -468,44 +477,9 @@ function disaggregate(
     const used = pools.map(() => [0, 0, 0]);
     const rows = workloads.map(() => new Map<number, number>());
     // Intended split: member → group → instances.
-    const chunks: { w: number; group: number; count: number; sticky: boolean }[] = [];
-    const need = Int32Array.from(workloads, (_, wi) => ctx.req[t][wi]);
-    // CPU (vCPU) kept per group by the sticky pass.
-    const keptCpu = groups.map(() => 0);
-    if (t > 0 && sticky) {
-      // Sticky pass: the LP's flows are degenerate (many class-to-group
-      // splits cost the same) and change from step to step, while its node
-      // counts per group do not; so first every workload keeps, in each group
-      // it ran in the step before, as many instances as it still needs and
-      // the group's nodes at this step hold (CPU and memory). Moving an
-      // instance to another group is a migration; keeping it is free.
-      const capCpu = groups.map((g) => g.pools.reduce((sum, p) => sum + n[p] * pools[p].nodeType.capacity.cpuMillicores, 0));
-      const capMem = groups.map((g) => g.pools.reduce((sum, p) => sum + n[p] * pools[p].nodeType.capacity.memoryMiB, 0));
-      const byOrder = workloads.map((_, wi) => wi).sort((a, b) => ctx.priority[t][b] - ctx.priority[t][a] || workloads[b].perInstance.cpuMillicores - workloads[a].perInstance.cpuMillicores || a - b);
-      for (const wi of byOrder) {
-        const r = workloads[wi].perInstance;
-        const before = new Map<number, number>();
-        for (const [p, x] of placement[t - 1][wi]) before.set(groupOf[p], (before.get(groupOf[p]) ?? 0) + x);
-        for (const [g, x] of [...before].sort((a, b) => b[1] - a[1] || a[0] - b[0])) {
-          const take = Math.min(need[wi], x, Math.floor(capCpu[g] / r.cpuMillicores), r.memoryMiB > 0 ? Math.floor(capMem[g] / r.memoryMiB) : Infinity);
-          if (take <= 0) continue;
-          chunks.push({ w: wi, group: g, count: take, sticky: true });
-          capCpu[g] -= take * r.cpuMillicores;
-          capMem[g] -= take * r.memoryMiB;
-          need[wi] -= take;
-          keptCpu[g] += (take * r.cpuMillicores) / CPU_UNIT;
-        }
-      }
-    }
-    // Share of each group's LP flow still free after the sticky pass.
-    const roomShare: number[] = [];
-    if (keptCpu.some((x) => x > 0)) {
-      const lpCpu = groups.map(() => 0);
-      classes.forEach((_, ki) => share(t, ki).forEach((x) => (lpCpu[x.group] += x.cpu)));
-      groups.forEach((_, g) => (roomShare[g] = lpCpu[g] > 0 ? Math.max(0, lpCpu[g] - keptCpu[g]) / lpCpu[g] : 0));
-    }
+    const chunks: { w: number; group: number; count: number }[] = [];
     classes.forEach((k, ki) => {
-      const members = k.members.filter((wi) => need[wi] > 0);
+      const members = k.members.filter((wi) => ctx.req[t][wi] > 0);
       if (members.length === 0) return;
       const parts = share(t, ki);
       const sorted = [...members].sort((a, b) => {
@@ -513,17 +487,15 @@ function disaggregate(
         const rb = workloads[b].perInstance.memoryMiB / workloads[b].perInstance.cpuMillicores;
         return ra - rb || a - b;
       });
-      // The class's LP CPU per group, scaled by the share of the group's
-      // LP flow the sticky pass left free; the rest splits in ratio order.
-      const budget = parts.map((x) => x.cpu * (roomShare[x.group] ?? 1));
+      const budget = parts.map((x) => x.cpu);
       let g = 0;
       let left = budget[0] ?? 0;
       for (const wi of sorted) {
         const cpu = workloads[wi].perInstance.cpuMillicores / CPU_UNIT;
-        let need_ = need[wi];
-        while (need_ > 0) {
+        let rest = ctx.req[t][wi];
+        while (rest > 0) {
           if (g >= parts.length) {
-            chunks.push({ w: wi, group: -1, count: need_, sticky: false });
+            chunks.push({ w: wi, group: -1, count: rest });
             break;
           }
           const room = Math.round(left / cpu);
@@ -532,17 +504,16 @@ function disaggregate(
             left = budget[g];
             continue;
           }
-          const take = g === parts.length - 1 ? need_ : Math.min(need_, room);
-          chunks.push({ w: wi, group: parts[g].group, count: take, sticky: false });
-          need_ -= take;
+          const take = g === parts.length - 1 ? rest : Math.min(rest, room);
+          chunks.push({ w: wi, group: parts[g].group, count: take });
+          rest -= take;
           left -= take * cpu;
         }
       }
     });
     // Higher effective priority first (contention), then largest instances first (packing).
     const order = (a: number, b: number) => ctx.priority[t][b] - ctx.priority[t][a] || workloads[b].perInstance.cpuMillicores - workloads[a].perInstance.cpuMillicores || a - b;
-    // Kept instances go first so that what stays where it was is not crowded out.
-    chunks.sort((a, b) => ctx.priority[t][b.w] - ctx.priority[t][a.w] || Number(b.sticky) - Number(a.sticky) || order(a.w, b.w));
+    chunks.sort((a, b) => order(a.w, b.w));
     const fitsIn = (wi: number, p: number, count: number): boolean => {
       const r = workloads[wi].perInstance;
       const c = pools[p].nodeType.capacity;
@@ -685,11 +656,10 @@ function disaggregate(
   const partnersOf: number[][] = workloads.map(() => []);
   for (const e of ctx.traffic) if (e.gibPerHour > 0 && e.a !== e.b) partnersOf[e.a].push(e.b), partnersOf[e.b].push(e.a);
   for (let t = 0; t < T; t++) consolidate(ctx, t, nodesOut[t], placement[t], t > 0 ? placement[t - 1] : undefined, partnersOf, openAgg[t]);
-  if (ctx.traffic.length > 0) {
-    for (let t = 0; t < T; t++) {
-      const moved = alignTraffic(ctx, t, { nodes: nodesOut[t], rows: placement[t], reserved: reservedAgg, previous: t > 0 ? placement[t - 1] : undefined, next: t + 1 < T ? placement[t + 1] : undefined });
-      if (moved.moves > 0) nodesOut[t] = trimNodes(ctx, t, nodesOut[t], placement[t], openAgg[t]);
-    }
+  for (let t = 0; t < T; t++) {
+    const step = { nodes: nodesOut[t], rows: placement[t], reserved: reservedAgg, previous: t > 0 ? placement[t - 1] : undefined, next: t + 1 < T ? placement[t + 1] : undefined };
+    const moved = (ctx.traffic.length > 0 ? alignTraffic(ctx, t, step).moves : 0) + keepInPlace(ctx, t, step);
+    if (moved > 0) nodesOut[t] = trimNodes(ctx, t, nodesOut[t], placement[t], openAgg[t]);
   }
   const open = nodesOut.map((n, t) => pools.map((_, p) => !ctx.lifecycle[p] || n[p] > 0 || openAgg[t][p]));
   const base: HorizonPlan = { nodes: nodesOut, open, reserved: reservedAgg, placement };
