@@ -19,14 +19,18 @@
  *    costs (≥ 0) and packing cuts are dropped, zone spread is dropped and provider spread summed; size cuts
  *    (members larger than a node size only use larger nodes) stay valid. So
  *    the aggregated MIP's dual bound (and its LP bound) is a valid lower bound.
+ *    Small seeded tie-break prices on class flows (the same every step) make
+ *    the degenerate LP keep a class in the same groups across steps; the bound
+ *    subtracts the most they can add.
  * 3. Disaggregate. Per step, members are split over the groups in ratio order
  *    matching the class's CPU per group, then placed into pools (highest
  *    effective priority, then largest instances first; previous pool and
  *    traffic partners' zones first; zone spread respected); what does not fit
  *    is repaired by adding nodes where quota, maintenance and budget allow.
  * 4. Polish. Nodes are trimmed to what placements need, consolidated (a node
- *    emptied when its instances fit elsewhere), reservations re-chosen per
- *    pool; the caller recomputes the plan's true cost with `evaluatePlan`.
+ *    emptied when its instances fit elsewhere), traffic partners aligned and
+ *    instances moved back where they ran (alignTraffic.ts), reservations
+ *    re-chosen per pool; the caller recomputes the plan's true cost with `evaluatePlan`.
  */
 import { InvalidInputError } from '../core/errors.ts';
 import { lcg } from '../forecast/random.ts';
