@@ -222,6 +222,20 @@ describe('group-move bound (moveWeight)', () => {
     }
   });
 
+  it('both roundings of the LP nodes (per group, per pool) give valid plans ≥ the exact bound', async () => {
+    for (let seed = 81; seed <= 83; seed++) {
+      await yieldToRunner();
+      const input = randomInstance(seed, 5, 2);
+      const exact = await optimizeHorizon(input, { method: 'exact', mipRelGap: 1e-4 });
+      for (const rounding of ['group', 'pool'] as const) {
+        // No aggregated MIP, so the LP's fractional nodes are rounded (optimizeHorizon checks every hard constraint).
+        const dec = await optimizeHorizon(input, { method: 'decomposition', aggregateMip: false, rounding });
+        expect(dec.cost.objective, `seed ${seed} ${rounding}`).toBeGreaterThanOrEqual(exact.lowerBound * (1 - 1e-6) - 1e-6);
+        expect(dec.lowerBound, `seed ${seed} ${rounding}`).toBeLessThanOrEqual(exact.cost.objective * (1 + 1e-6) + 1e-6);
+      }
+    }
+  });
+
   it('counts a forced change of provider the start bound cannot see (by hand)', async () => {
     // One instance at both steps; provider x is down at step 1, provider y at step 0:
     // every plan starts it twice (at 0 in x, at 1 in y). Start bound: 1 start; group moves: 2.

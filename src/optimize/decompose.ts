@@ -64,6 +64,8 @@ export interface DecomposeOptions {
    * 0 = none). The bound subtracts the most it can add: a valid bound at any value.
    */
   readonly tieBreak?: number;
+  /** How the LP's fractional nodes become whole when the aggregated MIP is not solved: per group (default) or every fractional pool up. */
+  readonly rounding?: 'group' | 'pool';
 }
 
 export interface Decomposed {
@@ -343,10 +345,37 @@ export async function solveDecomposed(ctx: HorizonContext, options: DecomposeOpt
   // From the MIP: its integral counts. From the LP: round up where the
   // provider quota and budget allow (largest fractions first), down elsewhere;
   // disaggregation then adds nodes where placements still need them.
+  const reservedLp = Int32Array.from(nodes.reservedVar, (v) => (v < 0 ? 0 : Math.max(0, Math.round(values[v]))));
   const nodeCounts = Array.from({ length: T }, (_, t) => {
     const lp = Float64Array.from(nodes.nodeVar[t], (v) => values[v]);
     const n = Int32Array.from(lp, (x, p) => Math.min(ctx.avail[t][p], Math.max(0, mipSolved ? Math.round(x) : Math.floor(x + 1e-6))));
-    if (!mipSolved) {
+    if (!mipSolved && (options.rounding ?? 'group') === 'group') {
+      // Per group: cover the CPU and memory the LP's fractional node parts
+      // give the group with whole nodes, each time the cheapest node that
+      // covers what is left (or the largest when none does), instead of
+      // rounding every fractional pool up (up to one idle node per pool).
+      for (const g of groups) {
+        const open = g.pools.filter((p) => lp[p] - n[p] > 1e-6);
+        let cpu = 0;
+        let mem = 0;
+        for (const p of open) {
+          cpu += (lp[p] - n[p]) * ctx.pools[p].nodeType.capacity.cpuMillicores;
+          mem += (lp[p] - n[p]) * ctx.pools[p].nodeType.capacity.memoryMiB;
+        }
+        while (cpu > 1e-3 || mem > 1e-3) {
+          const growable = open.filter((p) => n[p] < ctx.avail[t][p] && quotaAllows(ctx, t, n, p) && budgetAllows(ctx, t, n, p, values, nodes.reservedVar));
+          if (growable.length === 0) break;
+          const price = (p: number) => (n[p] < reservedLp[p] ? 0 : ctx.pools[p].costPerHour);
+          const covers = growable.filter((p) => ctx.pools[p].nodeType.capacity.cpuMillicores >= cpu - 1e-3 && ctx.pools[p].nodeType.capacity.memoryMiB >= mem - 1e-3);
+          const pick = covers.length
+            ? covers.reduce((a, b) => (price(b) < price(a) - 1e-12 ? b : a))
+            : growable.reduce((a, b) => (ctx.pools[b].nodeType.capacity.cpuMillicores > ctx.pools[a].nodeType.capacity.cpuMillicores ? b : a));
+          n[pick]++;
+          cpu -= ctx.pools[pick].nodeType.capacity.cpuMillicores;
+          mem -= ctx.pools[pick].nodeType.capacity.memoryMiB;
+        }
+      }
+    } else if (!mipSolved) {
       const order = ctx.pools.map((_, p) => p).filter((p) => lp[p] - n[p] > 1e-6).sort((a, b) => lp[b] - n[b] - (lp[a] - n[a]) || a - b);
       for (const p of order) if (n[p] < ctx.avail[t][p] && quotaAllows(ctx, t, n, p) && budgetAllows(ctx, t, n, p, values, nodes.reservedVar)) n[p]++;
     }
