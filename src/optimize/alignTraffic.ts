@@ -1,5 +1,7 @@
 /**
- * Traffic alignment: a local search on one step of a plan that moves single
+ * Local searches on one step of a plan, after disaggregation.
+ *
+ * Traffic alignment (`alignTraffic`): a local search on one step of a plan that moves single
  * instances of workloads with traffic partners between pools so that each
  * pair's zone (and provider) shares match, as long as the traffic it saves
  * exceeds what it adds: the migration of the moved instance and, when the
@@ -12,6 +14,10 @@
  * stops. Every move keeps eligibility (tags, size), zone or provider spread,
  * per-node packing and pool capacity; a node is added only where the pool's
  * quota, maintenance, the provider quota and the budget leave room.
+ *
+ * Keep in place (`keepInPlace`): instances that started in a pool go back to
+ * a pool where the workload ran more instances the step before, when that
+ * pool's nodes have room (no node added).
  */
 import { type HorizonContext, networkOf, perNode } from './horizon.ts';
 
