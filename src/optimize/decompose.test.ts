@@ -190,3 +190,71 @@ describe('decomposition under contention (classes keep priorities apart)', () =>
     expect(short).toBeGreaterThan(0);
   });
 });
+
+describe('group-move bound (moveWeight)', () => {
+  it('with any weight λ the bound stays ≤ the exact optimum and the plan ≥ the exact bound', async () => {
+    for (let seed = 61; seed <= 64; seed++) {
+      await yieldToRunner();
+      const base = randomInstance(seed, 3, 3);
+      // A dear migration price so that the migration part of the bound matters.
+      const input: HorizonInput = { ...base, costs: { churnPerNode: 0.01, migrationPerInstance: 0.05 } };
+      const exact = await optimizeHorizon(input, { method: 'exact', mipRelGap: 1e-4 });
+      const bounds: number[] = [];
+      for (const moveWeight of [0, 0.5, 1]) {
+        await yieldToRunner();
+        const dec = await optimizeHorizon(input, { method: 'decomposition', moveWeight });
+        expect(dec.lowerBound, `seed ${seed} λ ${moveWeight}`).toBeLessThanOrEqual(exact.cost.objective * (1 + 1e-6) + 1e-6);
+        expect(dec.cost.objective, `seed ${seed} λ ${moveWeight}`).toBeGreaterThanOrEqual(exact.lowerBound * (1 - 1e-6) - 1e-6);
+        bounds.push(dec.lowerBound);
+      }
+    }
+  });
+
+  it('a large LP tie-break (0.05 $ per vCPU-step) still leaves a valid bound: its most is subtracted', async () => {
+    for (let seed = 71; seed <= 73; seed++) {
+      await yieldToRunner();
+      const input = randomInstance(seed, 3, 2);
+      const exact = await optimizeHorizon(input, { method: 'exact', mipRelGap: 1e-4 });
+      const plain = await optimizeHorizon(input, { method: 'decomposition', tieBreak: 0 });
+      const tilted = await optimizeHorizon(input, { method: 'decomposition', tieBreak: 0.05 });
+      expect(tilted.lowerBound, `seed ${seed}`).toBeLessThanOrEqual(exact.cost.objective * (1 + 1e-6) + 1e-6);
+      expect(tilted.lowerBound, `seed ${seed}`).toBeLessThanOrEqual(plain.lowerBound + 1e-9);
+    }
+  });
+
+  it('both roundings of the LP nodes (per group, per pool) give valid plans ≥ the exact bound', async () => {
+    for (let seed = 81; seed <= 83; seed++) {
+      await yieldToRunner();
+      const input = randomInstance(seed, 5, 2);
+      const exact = await optimizeHorizon(input, { method: 'exact', mipRelGap: 1e-4 });
+      for (const rounding of ['group', 'pool'] as const) {
+        // No aggregated MIP, so the LP's fractional nodes are rounded (optimizeHorizon checks every hard constraint).
+        const dec = await optimizeHorizon(input, { method: 'decomposition', aggregateMip: false, rounding });
+        expect(dec.cost.objective, `seed ${seed} ${rounding}`).toBeGreaterThanOrEqual(exact.lowerBound * (1 - 1e-6) - 1e-6);
+        expect(dec.lowerBound, `seed ${seed} ${rounding}`).toBeLessThanOrEqual(exact.cost.objective * (1 + 1e-6) + 1e-6);
+      }
+    }
+  });
+
+  it('counts a forced change of provider the start bound cannot see (by hand)', async () => {
+    // One instance at both steps; provider x is down at step 1, provider y at step 0:
+    // every plan starts it twice (at 0 in x, at 1 in y). Start bound: 1 start; group moves: 2.
+    const input: HorizonInput = {
+      steps: 2,
+      stepHours: 1,
+      workloads: [hwork('w', 1000, 1024, [1, 1])],
+      pools: [hpool('x', 4, 16, 0.2, { provider: 'x' }), hpool('y', 4, 16, 0.2, { provider: 'y' })],
+      maintenance: [
+        { name: 'x-down', pool: 'x', fromStep: 1, toStep: 2 },
+        { name: 'y-down', pool: 'y', fromStep: 0, toStep: 1 },
+      ],
+      costs: { migrationPerInstance: 1 },
+    };
+    const exact = await optimizeHorizon(input, { method: 'exact' });
+    expect(exact.cost.total).toBeCloseTo(0.2 + 0.2 + 2, 9);
+    const startOnly = await optimizeHorizon(input, { method: 'decomposition', moveWeight: 0 });
+    const moves = await optimizeHorizon(input, { method: 'decomposition', moveWeight: 1 });
+    expect(moves.lowerBound).toBeLessThanOrEqual(exact.cost.total + 1e-9);
+    expect(moves.lowerBound - startOnly.lowerBound).toBeCloseTo(1, 6);
+  });
+});

@@ -19,20 +19,26 @@
  *    costs (≥ 0) and packing cuts are dropped, zone spread is dropped and provider spread summed; size cuts
  *    (members larger than a node size only use larger nodes) stay valid. So
  *    the aggregated MIP's dual bound (and its LP bound) is a valid lower bound.
+ *    Small seeded tie-break prices on class flows (the same every step) make
+ *    the degenerate LP keep a class in the same groups across steps; the bound
+ *    subtracts the most they can add.
  * 3. Disaggregate. Per step, members are split over the groups in ratio order
  *    matching the class's CPU per group, then placed into pools (highest
  *    effective priority, then largest instances first; previous pool and
  *    traffic partners' zones first; zone spread respected); what does not fit
  *    is repaired by adding nodes where quota, maintenance and budget allow.
  * 4. Polish. Nodes are trimmed to what placements need, consolidated (a node
- *    emptied when its instances fit elsewhere), reservations re-chosen per
- *    pool; the caller recomputes the plan's true cost with `evaluatePlan`.
+ *    emptied when its instances fit elsewhere), traffic partners aligned and
+ *    instances moved back where they ran (alignTraffic.ts), reservations
+ *    re-chosen per pool; the caller recomputes the plan's true cost with `evaluatePlan`.
  */
 import { InvalidInputError } from '../core/errors.ts';
+import { lcg } from '../forecast/random.ts';
 import { ModelBuilder } from './lp.ts';
 import { type HorizonContext, type HorizonPlan, networkOf, perNode } from './horizon.ts';
 import { type RowInfo, addNodeSide } from './horizonModel.ts';
 import { solveModel } from './solver.ts';
+import { alignTraffic, keepInPlace } from './alignTraffic.ts';
 
 export interface DecomposeOptions {
   /** Time for the aggregated LP and MIP together, seconds (the LP must finish: its bound is the guarantee). */
@@ -48,6 +54,18 @@ export interface DecomposeOptions {
   readonly aggregateMipMaxVariables?: number;
   /** Time for the aggregated MIP when it runs, seconds (default 5). */
   readonly aggregateMipSeconds?: number;
+  /**
+   * λ ∈ [0, 1]: weight of the group-move bound against the start bound in the
+   * migration part of the bound (default 0 = start bound only; see docs: valid but it slows the LP).
+   */
+  readonly moveWeight?: number;
+  /**
+   * Largest tie-break price per vCPU and step on class flows, $ (default 1e-5;
+   * 0 = none). The bound subtracts the most it can add: a valid bound at any value.
+   */
+  readonly tieBreak?: number;
+  /** How the LP's fractional nodes become whole when the aggregated MIP is not solved: per group (default) or every fractional pool up. */
+  readonly rounding?: 'group' | 'pool';
 }
 
 export interface Decomposed {
@@ -82,6 +100,8 @@ interface WorkloadClass {
   /** Smallest member instance, vCPU and GiB: no member runs on nodes smaller than this. */
   readonly minCpu: number;
   readonly minMem: number;
+  /** Largest member instance, vCPU: a CPU amount moved between groups is at least this many vCPU per instance moved. */
+  readonly maxCpu: number;
 }
 
 const log2 = Math.log2;
@@ -167,6 +187,7 @@ function workloadClasses(ctx: HorizonContext, groupOf: Int32Array, binsPerOctave
       providerSpread: members.some((wi) => ctx.workloads[wi].spread?.domain === 'provider'),
       minCpu: Math.min(...shapes.map((r) => r.cpuMillicores)) / CPU_UNIT,
       minMem: Math.min(...shapes.map((r) => r.memoryMiB)) / MEM_UNIT,
+      maxCpu: Math.max(...shapes.map((r) => r.cpuMillicores)) / CPU_UNIT,
     };
   });
 }
@@ -176,6 +197,17 @@ export async function solveDecomposed(ctx: HorizonContext, options: DecomposeOpt
   const { groups, groupOf } = poolGroups(ctx);
   const classes = workloadClasses(ctx, groupOf, options.binsPerOctave ?? 2);
   const T = ctx.steps;
+  // Weight of the group-move bound against the start bound (see `groupMoves`).
+  const moveWeight = ctx.migrationPerInstance > 0 ? Math.min(1, Math.max(0, options.moveWeight ?? 0)) : 0;
+  // Tie-break: a small, seeded price per vCPU of class k in group g, the same
+  // at every step. The LP's flows are degenerate (many class-to-group splits
+  // cost the same); with these prices it picks the same split at every step
+  // where demand allows, so the disaggregation keeps instances where they
+  // are. The bound subtracts the most these prices can add (below).
+  const tieBreak = options.tieBreak ?? 1e-5;
+  const rand = lcg(1);
+  const preference = classes.map(() => groups.map(() => tieBreak * (0.5 + 0.5 * rand())));
+  let tieBreakMax = 0;
   const b = new ModelBuilder();
   const rows: RowInfo[] = [];
   const row = (info: RowInfo, label: string, idx: number[], coef: number[], sense: '<=' | '>=' | '=', rhs: number) => {
@@ -212,18 +244,20 @@ export async function solveDecomposed(ctx: HorizonContext, options: DecomposeOpt
         guaranteedCpu += ctx.guaranteed[t][wi] * vcpu;
         if (ctx.workloads[wi].spread?.domain === 'provider') spreadCpu += ctx.spreadTarget[t][wi] * vcpu;
         // Less the migration price: the start bound below credits each missing instance with one start.
-        price = Math.min(price, (Math.min(ctx.penalty[t][wi], ctx.basePenalty * ((rank.get(ctx.priority[t][wi]) ?? 0) + 1)) - ctx.migrationPerInstance) / vcpu);
+        price = Math.min(price, (Math.min(ctx.penalty[t][wi], ctx.basePenalty * ((rank.get(ctx.priority[t][wi]) ?? 0) + 1)) - (1 - moveWeight) * ctx.migrationPerInstance) / vcpu);
       }
       const perGroup: number[][] = [];
       flowT.push(perGroup);
       if (cpu === 0) return;
+      // Flows never exceed demand (Σ flows + shortfall = CPU), so the tie-break adds at most this.
+      tieBreakMax += cpu * Math.max(0, ...k.groups.map((g) => preference[ki][g]));
       const demandIdx: number[] = [];
       const memCoef: number[] = [];
       const netCoef: number[] = [];
       for (const g of k.groups) {
         const vars: number[] = [];
         k.rays.forEach(([m, n]) => {
-          const f = b.addVariable(`f_${ki}_${g}_${t}`, 0, cpu, 0, false);
+          const f = b.addVariable(`f_${ki}_${g}_${t}`, 0, cpu, preference[ki][g], false);
           vars.push(f);
           demandIdx.push(f);
           memCoef.push(m);
@@ -291,6 +325,7 @@ export async function solveDecomposed(ctx: HorizonContext, options: DecomposeOpt
     });
     flow.push(flowT);
   }
+  if (moveWeight > 0) groupMoves(b, row, ctx, classes, groupOf, flow, moveWeight);
   const model = b.build();
   const timeLimit = options.aggregateTimeLimitSeconds ?? 600;
   const relaxed = await solveModel(model, { via: 'arrays', relax: true, timeLimitSeconds: timeLimit, highsOptions: options.lpOptions });
@@ -305,15 +340,42 @@ export async function solveDecomposed(ctx: HorizonContext, options: DecomposeOpt
   const mip = useMip ? await solveModel(model, { via: 'arrays', timeLimitSeconds: remaining, mipRelGap: options.aggregateGap ?? 0.003 }) : undefined;
   if (mip?.status === 'infeasible') return undefined;
   const mipSolved = mip !== undefined && (mip.status === 'optimal' || mip.status === 'timeLimit') && mip.objective <= 1.5 * relaxed.objective + 1;
-  const lowerBound = Math.max(relaxed.objective, mip && (mip.status === 'optimal' || mip.status === 'timeLimit') ? mip.lowerBound : -Infinity) + unavoidableStarts(ctx) * ctx.migrationPerInstance;
+  const lowerBound = Math.max(relaxed.objective, mip && (mip.status === 'optimal' || mip.status === 'timeLimit') ? mip.lowerBound : -Infinity) + (1 - moveWeight) * unavoidableStarts(ctx) * ctx.migrationPerInstance - tieBreakMax;
   const values = mipSolved ? mip.values : relaxed.values;
   // From the MIP: its integral counts. From the LP: round up where the
   // provider quota and budget allow (largest fractions first), down elsewhere;
   // disaggregation then adds nodes where placements still need them.
+  const reservedLp = Int32Array.from(nodes.reservedVar, (v) => (v < 0 ? 0 : Math.max(0, Math.round(values[v]))));
   const nodeCounts = Array.from({ length: T }, (_, t) => {
     const lp = Float64Array.from(nodes.nodeVar[t], (v) => values[v]);
     const n = Int32Array.from(lp, (x, p) => Math.min(ctx.avail[t][p], Math.max(0, mipSolved ? Math.round(x) : Math.floor(x + 1e-6))));
-    if (!mipSolved) {
+    if (!mipSolved && (options.rounding ?? 'group') === 'group') {
+      // Per group: cover the CPU and memory the LP's fractional node parts
+      // give the group with whole nodes, each time the cheapest node that
+      // covers what is left (or the largest when none does), instead of
+      // rounding every fractional pool up (up to one idle node per pool).
+      for (const g of groups) {
+        const open = g.pools.filter((p) => lp[p] - n[p] > 1e-6);
+        let cpu = 0;
+        let mem = 0;
+        for (const p of open) {
+          cpu += (lp[p] - n[p]) * ctx.pools[p].nodeType.capacity.cpuMillicores;
+          mem += (lp[p] - n[p]) * ctx.pools[p].nodeType.capacity.memoryMiB;
+        }
+        while (cpu > 1e-3 || mem > 1e-3) {
+          const growable = open.filter((p) => n[p] < ctx.avail[t][p] && quotaAllows(ctx, t, n, p) && budgetAllows(ctx, t, n, p, values, nodes.reservedVar));
+          if (growable.length === 0) break;
+          const price = (p: number) => (n[p] < reservedLp[p] ? 0 : ctx.pools[p].costPerHour);
+          const covers = growable.filter((p) => ctx.pools[p].nodeType.capacity.cpuMillicores >= cpu - 1e-3 && ctx.pools[p].nodeType.capacity.memoryMiB >= mem - 1e-3);
+          const pick = covers.length
+            ? covers.reduce((a, b) => (price(b) < price(a) - 1e-12 ? b : a))
+            : growable.reduce((a, b) => (ctx.pools[b].nodeType.capacity.cpuMillicores > ctx.pools[a].nodeType.capacity.cpuMillicores ? b : a));
+          n[pick]++;
+          cpu -= ctx.pools[pick].nodeType.capacity.cpuMillicores;
+          mem -= ctx.pools[pick].nodeType.capacity.memoryMiB;
+        }
+      }
+    } else if (!mipSolved) {
       const order = ctx.pools.map((_, p) => p).filter((p) => lp[p] - n[p] > 1e-6).sort((a, b) => lp[b] - n[b] - (lp[a] - n[a]) || a - b);
       for (const p of order) if (n[p] < ctx.avail[t][p] && quotaAllows(ctx, t, n, p) && budgetAllows(ctx, t, n, p, values, nodes.reservedVar)) n[p]++;
     }
@@ -340,6 +402,55 @@ export async function solveDecomposed(ctx: HorizonContext, options: DecomposeOpt
     lowerBound,
     aggregate: { classes: classes.length, groups: groups.length, variables: model.variables.length, rows: model.constraints.length, solveSeconds: relaxed.seconds + (mip?.seconds ?? 0), seconds: (performance.now() - started) / 1000, status: mip ? `MIP ${mip.statusText}` : `LP ${relaxed.statusText}` },
   };
+}
+
+/**
+ * Group-move bound. A workload's starts are Σ_t Σ_p (x_wpt − x_wp,t−1)⁺, and
+ * since the positive part of a sum is at most the sum of positive parts,
+ * at least Σ_t Σ_g (X_wgt − X_wg,t−1)⁺ with X_wg its instances in pool group g
+ * (X_wg,−1: running now). Over a class, Σ_w (ΔX_wg)⁺ ≥ Σ_w cpu_w (ΔX_wg)⁺ / cpuMax
+ * ≥ (Σ_w cpu_w ΔX_wg)⁺ / cpuMax = (ΔF_kg)⁺ / cpuMax with F_kg the class's CPU in g,
+ * so d_kgt ≥ F_kgt − F_kg,t−1, d ≥ 0, priced μ / cpuMax per vCPU, is a lower
+ * bound on the plan's migration cost. The start bound (`unavoidableStarts`) is
+ * another; starts ≥ both implies starts ≥ (1 − λ)·start bound + λ·group-move
+ * bound for λ ∈ [0, 1], so the model charges λ·μ/cpuMax on d and the start
+ * bound at (1 − λ)·μ (and the shortfall credit at (1 − λ)·μ per instance).
+ * Besides tightening the bound, d makes the LP keep a class's CPU in the same
+ * groups across steps where several splits cost the same, which is what lets
+ * the disaggregation keep instances where they are.
+ */
+function groupMoves(
+  b: ModelBuilder,
+  row: (info: RowInfo, label: string, idx: number[], coef: number[], sense: '<=' | '>=' | '=', rhs: number) => number,
+  ctx: HorizonContext,
+  classes: readonly WorkloadClass[],
+  groupOf: Int32Array,
+  flow: readonly (readonly (readonly (readonly number[])[])[])[],
+  weight: number,
+): void {
+  classes.forEach((k, ki) => {
+    // CPU running now per group (vCPU), from the current placement.
+    const initial = new Map<number, number>();
+    for (const wi of k.members) {
+      const w = ctx.workloads[wi];
+      for (const [pool, n] of Object.entries(ctx.input.current?.instances[w.name] ?? {})) {
+        const p = ctx.poolIndex.get(pool);
+        if (p === undefined || !ctx.eligible[wi].includes(p)) continue;
+        initial.set(groupOf[p], (initial.get(groupOf[p]) ?? 0) + (n * w.perInstance.cpuMillicores) / CPU_UNIT);
+      }
+    }
+    const price = (weight * ctx.migrationPerInstance) / k.maxCpu;
+    k.groups.forEach((g, gi) => {
+      for (let t = 0; t < ctx.steps; t++) {
+        const now = flow[t][ki][gi] ?? [];
+        if (now.length === 0) continue;
+        const before = t > 0 ? flow[t - 1][ki][gi] ?? [] : [];
+        const d = b.addVariable(`move_${ki}_${g}_${t}`, 0, Infinity, price, false);
+        // d − F_t + F_{t−1} ≥ −(CPU running now, at t = 0)
+        row({ kind: 'migration', t }, `move_${ki}_${g}_${t}`, [d, ...now, ...before], [1, ...now.map(() => -1), ...before.map(() => 1)], '>=', t === 0 ? -(initial.get(g) ?? 0) : 0);
+      }
+    });
+  });
 }
 
 /**
@@ -398,7 +509,7 @@ function disaggregate(
     const n = nodeCounts[t];
     const used = pools.map(() => [0, 0, 0]);
     const rows = workloads.map(() => new Map<number, number>());
-    // Intended split: member → group → instances, in ratio order.
+    // Intended split: member → group → instances.
     const chunks: { w: number; group: number; count: number }[] = [];
     classes.forEach((k, ki) => {
       const members = k.members.filter((wi) => ctx.req[t][wi] > 0);
@@ -409,25 +520,26 @@ function disaggregate(
         const rb = workloads[b].perInstance.memoryMiB / workloads[b].perInstance.cpuMillicores;
         return ra - rb || a - b;
       });
+      const budget = parts.map((x) => x.cpu);
       let g = 0;
-      let left = parts[0]?.cpu ?? 0;
+      let left = budget[0] ?? 0;
       for (const wi of sorted) {
         const cpu = workloads[wi].perInstance.cpuMillicores / CPU_UNIT;
-        let need = ctx.req[t][wi];
-        while (need > 0) {
+        let rest = ctx.req[t][wi];
+        while (rest > 0) {
           if (g >= parts.length) {
-            chunks.push({ w: wi, group: -1, count: need });
+            chunks.push({ w: wi, group: -1, count: rest });
             break;
           }
           const room = Math.round(left / cpu);
           if (room <= 0 && g < parts.length - 1) {
             g++;
-            left = parts[g].cpu;
+            left = budget[g];
             continue;
           }
-          const take = g === parts.length - 1 ? need : Math.min(need, room);
+          const take = g === parts.length - 1 ? rest : Math.min(rest, room);
           chunks.push({ w: wi, group: parts[g].group, count: take });
-          need -= take;
+          rest -= take;
           left -= take * cpu;
         }
       }
@@ -573,33 +685,42 @@ function disaggregate(
     placement.push(rows);
   }
   // Trim nodes to what placements need; keep pools' minimums and lifecycle.
-  const nodesOut = nodeCounts.map((n, t) => {
-    const need = new Float64Array(pools.length);
-    const cpu = new Float64Array(pools.length);
-    const mem = new Float64Array(pools.length);
-    const net = new Float64Array(pools.length);
-    workloads.forEach((w, wi) => {
-      for (const [p, x] of placement[t][wi]) {
-        cpu[p] += x * w.perInstance.cpuMillicores;
-        mem[p] += x * w.perInstance.memoryMiB;
-        net[p] += x * networkOf(pools[p], w.perInstance);
-        need[p] = Math.max(need[p], Math.ceil(x / perNode(pools[p], w.perInstance)));
-      }
-    });
-    return Int32Array.from(n, (count, p) => {
-      const c = pools[p].nodeType.capacity;
-      const needed = Math.max(need[p], Math.ceil(cpu[p] / c.cpuMillicores - 1e-9), Math.ceil(mem[p] / c.memoryMiB - 1e-9), c.networkMbps ? Math.ceil(net[p] / c.networkMbps - 1e-9) : 0);
-      const open = !ctx.lifecycle[p] || openAgg[t][p] || needed > 0;
-      const floor = open ? Math.min(ctx.minNodes[p], ctx.avail[t][p]) : 0;
-      return Math.min(count, Math.max(needed, floor));
-    });
-  });
+  const nodesOut = nodeCounts.map((n, t) => trimNodes(ctx, t, n, placement[t], openAgg[t]));
   const partnersOf: number[][] = workloads.map(() => []);
   for (const e of ctx.traffic) if (e.gibPerHour > 0 && e.a !== e.b) partnersOf[e.a].push(e.b), partnersOf[e.b].push(e.a);
   for (let t = 0; t < T; t++) consolidate(ctx, t, nodesOut[t], placement[t], t > 0 ? placement[t - 1] : undefined, partnersOf, openAgg[t]);
+  for (let t = 0; t < T; t++) {
+    const step = { nodes: nodesOut[t], rows: placement[t], reserved: reservedAgg, previous: t > 0 ? placement[t - 1] : undefined, next: t + 1 < T ? placement[t + 1] : undefined };
+    const moved = (ctx.traffic.length > 0 ? alignTraffic(ctx, t, step).moves : 0) + keepInPlace(ctx, t, step);
+    if (moved > 0) nodesOut[t] = trimNodes(ctx, t, nodesOut[t], placement[t], openAgg[t]);
+  }
   const open = nodesOut.map((n, t) => pools.map((_, p) => !ctx.lifecycle[p] || n[p] > 0 || openAgg[t][p]));
   const base: HorizonPlan = { nodes: nodesOut, open, reserved: reservedAgg, placement };
   return { ...base, reserved: chooseReserved(ctx, base) };
+}
+
+/** Nodes per pool cut to what the placements need (capacity and per-node packing), keeping pools' minimums and open pools. */
+function trimNodes(ctx: HorizonContext, t: number, n: Int32Array, rows: readonly ReadonlyMap<number, number>[], openAgg: readonly boolean[]): Int32Array {
+  const { pools, workloads } = ctx;
+  const need = new Float64Array(pools.length);
+  const cpu = new Float64Array(pools.length);
+  const mem = new Float64Array(pools.length);
+  const net = new Float64Array(pools.length);
+  workloads.forEach((w, wi) => {
+    for (const [p, x] of rows[wi]) {
+      cpu[p] += x * w.perInstance.cpuMillicores;
+      mem[p] += x * w.perInstance.memoryMiB;
+      net[p] += x * networkOf(pools[p], w.perInstance);
+      need[p] = Math.max(need[p], Math.ceil(x / perNode(pools[p], w.perInstance)));
+    }
+  });
+  return Int32Array.from(n, (count, p) => {
+    const c = pools[p].nodeType.capacity;
+    const needed = Math.max(need[p], Math.ceil(cpu[p] / c.cpuMillicores - 1e-9), Math.ceil(mem[p] / c.memoryMiB - 1e-9), c.networkMbps ? Math.ceil(net[p] / c.networkMbps - 1e-9) : 0);
+    const open = !ctx.lifecycle[p] || openAgg[p] || needed > 0;
+    const floor = open ? Math.min(ctx.minNodes[p], ctx.avail[t][p]) : 0;
+    return Math.min(count, Math.max(needed, floor));
+  });
 }
 
 /**

@@ -1,0 +1,246 @@
+/**
+ * Local searches on one step of a plan, after disaggregation.
+ *
+ * Traffic alignment (`alignTraffic`): a local search on one step of a plan that moves single
+ * instances of workloads with traffic partners between pools so that each
+ * pair's zone (and provider) shares match, as long as the traffic it saves
+ * exceeds what it adds: the migration of the moved instance and, when the
+ * target pool has no room, the price of one more node there for the step.
+ *
+ * An edge (a, b) with V GiB/h crosses ½ Σ_d |f_a(d) − f_b(d)| of its volume
+ * (f: share of the needed instances in domain d, see docs/allocation.md), so
+ * moving one instance of a from domain d to d' changes that sum by at most
+ * 2 / N_a: the search is a sequence of strictly improving single moves and
+ * stops. Every move keeps eligibility (tags, size), zone or provider spread,
+ * per-node packing and pool capacity; a node is added only where the pool's
+ * quota, maintenance, the provider quota and the budget leave room.
+ *
+ * Keep in place (`keepInPlace`): instances that started in a pool go back to
+ * a pool where the workload ran more instances the step before, when that
+ * pool's nodes have room (no node added).
+ */
+import { type HorizonContext, networkOf, perNode } from './horizon.ts';
+
+export interface AlignStep {
+  /** Nodes per pool at this step (updated in place when a node is added). */
+  readonly nodes: Int32Array;
+  /** Instances per workload per pool at this step (updated in place). */
+  readonly rows: Map<number, number>[];
+  /** Reserved nodes per pool (a node within the reservation adds no price). */
+  readonly reserved: Int32Array;
+  /** Instances per workload per pool the step before (migration), if any. */
+  readonly previous?: readonly ReadonlyMap<number, number>[];
+  /** Instances per workload per pool the step after (a move also changes its starts), if any. */
+  readonly next?: readonly ReadonlyMap<number, number>[];
+}
+
+/** Result: instances moved and nodes added. */
+export interface AlignResult {
+  readonly moves: number;
+  readonly nodesAdded: number;
+}
+
+/** Cost of one edge at step t under the given rows, as `evaluatePlan` prices it. */
+export function edgeCost(ctx: HorizonContext, t: number, rows: readonly ReadonlyMap<number, number>[], e: { a: number; b: number; gibPerHour: number }): number {
+  const na = ctx.req[t][e.a];
+  const nb = ctx.req[t][e.b];
+  if (na === 0 || nb === 0 || e.gibPerHour === 0) return 0;
+  let cost = 0;
+  for (const [key, price] of [
+    [ctx.zoneKey, ctx.crossZonePerGiB],
+    [ctx.providerKey, ctx.crossProviderPerGiB],
+  ] as const) {
+    if (price === 0) continue;
+    const share = new Map<string, number>();
+    for (const [p, n] of rows[e.a]) share.set(key[p], (share.get(key[p]) ?? 0) + n / na);
+    for (const [p, n] of rows[e.b]) share.set(key[p], (share.get(key[p]) ?? 0) - n / nb);
+    let tv = 0;
+    for (const v of share.values()) tv += Math.abs(v);
+    cost += 0.5 * tv * e.gibPerHour * ctx.stepHours * price;
+  }
+  return cost;
+}
+
+/** Helpers over one step's rows and nodes, shared by the local searches below. */
+function stepState(ctx: HorizonContext, t: number, step: AlignStep) {
+  const { pools, workloads } = ctx;
+  const { nodes: n, rows } = step;
+  const edgesOf: { a: number; b: number; gibPerHour: number }[][] = workloads.map(() => []);
+  for (const e of ctx.traffic) {
+    if (e.gibPerHour <= 0 || e.a === e.b) continue;
+    edgesOf[e.a].push(e);
+    edgesOf[e.b].push(e);
+  }
+  const used = pools.map(() => [0, 0, 0]);
+  workloads.forEach((w, wi) => {
+    for (const [p, x] of rows[wi]) {
+      used[p][0] += x * w.perInstance.cpuMillicores;
+      used[p][1] += x * w.perInstance.memoryMiB;
+      used[p][2] += x * networkOf(pools[p], w.perInstance);
+    }
+  });
+  const fits = (wi: number, q: number, nodes: number): boolean => {
+    const r = workloads[wi].perInstance;
+    const c = pools[q].nodeType.capacity;
+    return (
+      used[q][0] + r.cpuMillicores <= nodes * c.cpuMillicores &&
+      used[q][1] + r.memoryMiB <= nodes * c.memoryMiB &&
+      (c.networkMbps === undefined || used[q][2] + networkOf(pools[q], r) <= nodes * c.networkMbps) &&
+      (rows[wi].get(q) ?? 0) + 1 <= perNode(pools[q], r) * nodes
+    );
+  };
+  const spreadOk = (wi: number, from: number, to: number): boolean => {
+    const w = workloads[wi];
+    const target = ctx.spreadTarget[t][wi];
+    if (!w.spread || target === 0) return true;
+    const key = w.spread.domain === 'zone' ? ctx.zoneKey : ctx.providerKey;
+    if (key[from] === key[to]) return true;
+    let placed = 0;
+    let inDomain = 0;
+    for (const [q, x] of rows[wi]) {
+      placed += x;
+      if (key[q] === key[to]) inDomain += x;
+    }
+    // Losing the target's domain must still leave `target` instances.
+    return placed - (inDomain + 1) >= target;
+  };
+  const move = (wi: number, from: number, to: number) => {
+    const r = workloads[wi].perInstance;
+    for (const [p, sign] of [
+      [from, -1],
+      [to, 1],
+    ] as const) {
+      used[p][0] += sign * r.cpuMillicores;
+      used[p][1] += sign * r.memoryMiB;
+      used[p][2] += sign * networkOf(pools[p], r);
+      const v = (rows[wi].get(p) ?? 0) + sign;
+      if (v > 0) rows[wi].set(p, v);
+      else rows[wi].delete(p);
+    }
+  };
+  /** Starts at this step and the next caused by w's instances in pool p (migration price applies). */
+  const startsAt = (wi: number, p: number): number => {
+    const x = rows[wi].get(p) ?? 0;
+    const before = step.previous?.[wi].get(p) ?? (t === 0 ? ctx.input.current?.instances[workloads[wi].name]?.[pools[p].name] ?? 0 : 0);
+    const after = step.next?.[wi].get(p);
+    return Math.max(0, x - before) + (after === undefined ? 0 : Math.max(0, after - x));
+  };
+  const trafficOf = (wi: number): number => edgesOf[wi].reduce((sum, e) => sum + edgeCost(ctx, t, rows, e), 0);
+  const nodePrice = (q: number): number => (n[q] >= step.reserved[q] ? pools[q].costPerHour * ctx.stepHours : 0) + 2 * ctx.churnPerNode;
+  const canGrow = (q: number): boolean => {
+    if (n[q] >= ctx.avail[t][q]) return false;
+    const provider = pools[q].provider;
+    for (const quota of ctx.quotas) {
+      if (quota.provider !== provider) continue;
+      let count = 1;
+      let cpu = pools[q].nodeType.capacity.cpuMillicores;
+      let mem = pools[q].nodeType.capacity.memoryMiB;
+      pools.forEach((pool, i) => {
+        if (pool.provider !== provider) return;
+        count += n[i];
+        cpu += n[i] * pool.nodeType.capacity.cpuMillicores;
+        mem += n[i] * pool.nodeType.capacity.memoryMiB;
+      });
+      if ((quota.maxNodes !== undefined && count > quota.maxNodes) || (quota.maxCpuMillicores !== undefined && cpu > quota.maxCpuMillicores) || (quota.maxMemoryMiB !== undefined && mem > quota.maxMemoryMiB)) return false;
+    }
+    if (ctx.budget) {
+      let spend = 0;
+      pools.forEach((pool, i) => {
+        spend += (pool.costPerHour * Math.max(0, n[i] + (i === q ? 1 : 0) - step.reserved[i]) + (pool.reservedCostPerHour ?? 0) * step.reserved[i]) * ctx.stepHours;
+      });
+      if (spend > ctx.budget[t] + 1e-9) return false;
+    }
+    return true;
+  };
+
+  return { n, rows, edgesOf, fits, spreadOk, move, startsAt, trafficOf, nodePrice, canGrow };
+}
+
+export function alignTraffic(ctx: HorizonContext, t: number, step: AlignStep): AlignResult {
+  const { n, rows, edgesOf, fits, spreadOk, move, startsAt, trafficOf, nodePrice, canGrow } = stepState(ctx, t, step);
+  let moves = 0;
+  let nodesAdded = 0;
+  const involved = [...new Set(ctx.traffic.flatMap((e) => (e.gibPerHour > 0 && e.a !== e.b ? [e.a, e.b] : [])))].sort((a, b) => a - b);
+  // Each pass tries every single-instance move of every involved workload; a
+  // move is kept only if it lowers traffic + migration (+ a node) strictly.
+  for (let pass = 0; pass < 50; pass++) {
+    let improved = false;
+    for (const wi of involved) {
+      if (ctx.req[t][wi] === 0) continue;
+      // Zones where some partner has instances: the only targets that can lower the crossing.
+      const partnerZones = new Set<string>();
+      for (const e of edgesOf[wi]) for (const p of rows[e.a === wi ? e.b : e.a].keys()) partnerZones.add(ctx.zoneKey[p]);
+      const targets = ctx.eligible[wi].filter((q) => partnerZones.has(ctx.zoneKey[q]) && ctx.avail[t][q] > 0);
+      let again = true;
+      while (again) {
+        again = false;
+        const base = trafficOf(wi);
+        if (base <= 1e-12) break;
+        let best: { from: number; to: number; delta: number; grow: boolean } | undefined;
+        for (const from of [...rows[wi].keys()]) {
+          for (const to of targets) {
+            if (to === from || !spreadOk(wi, from, to)) continue;
+            const room = fits(wi, to, n[to]);
+            const grow = !room && fits(wi, to, n[to] + 1) && canGrow(to);
+            if (!room && !grow) continue;
+            const startsBefore = startsAt(wi, from) + startsAt(wi, to);
+            move(wi, from, to);
+            const delta = trafficOf(wi) - base + (startsAt(wi, from) + startsAt(wi, to) - startsBefore) * ctx.migrationPerInstance + (grow ? nodePrice(to) : 0);
+            move(wi, to, from);
+            if (delta < -1e-9 && (!best || delta < best.delta)) best = { from, to, delta, grow };
+          }
+        }
+        if (best) {
+          if (best.grow) {
+            n[best.to]++;
+            nodesAdded++;
+          }
+          move(wi, best.from, best.to);
+          moves++;
+          improved = again = true;
+        }
+      }
+    }
+    if (!improved) break;
+  }
+  return { moves, nodesAdded };
+}
+
+/**
+ * Keep in place: at step t, an instance of w that starts in pool q while w
+ * has fewer instances than the step before in pool p is moved back to p when
+ * p's nodes have room (no node is added), its spread holds, and the
+ * migrations at t and t + 1 plus traffic fall. Node counts are unchanged;
+ * the caller trims nodes the moves emptied. Returns instances moved.
+ */
+export function keepInPlace(ctx: HorizonContext, t: number, step: AlignStep): number {
+  if (t === 0 || !step.previous || ctx.migrationPerInstance === 0) return 0;
+  const { n, rows, edgesOf, fits, spreadOk, move, startsAt, trafficOf } = stepState(ctx, t, step);
+  const previous = step.previous;
+  let moves = 0;
+  ctx.workloads.forEach((_, wi) => {
+    for (;;) {
+      const grown = [...rows[wi]].filter(([q, x]) => x > (previous[wi].get(q) ?? 0)).map(([q]) => q);
+      const shrunk = [...previous[wi]].filter(([p, x]) => (rows[wi].get(p) ?? 0) < x && ctx.avail[t][p] > 0).map(([p]) => p);
+      let done = false;
+      for (const q of grown) {
+        for (const p of shrunk) {
+          if (!fits(wi, p, n[p]) || !spreadOk(wi, q, p)) continue;
+          const traffic = edgesOf[wi].length ? trafficOf(wi) : 0;
+          const starts = startsAt(wi, q) + startsAt(wi, p);
+          move(wi, q, p);
+          const delta = (startsAt(wi, q) + startsAt(wi, p) - starts) * ctx.migrationPerInstance + (edgesOf[wi].length ? trafficOf(wi) - traffic : 0);
+          if (delta < -1e-12) {
+            moves++;
+            done = true;
+            break;
+          }
+          move(wi, p, q);
+        }
+        if (done) break;
+      }
+      if (!done) break;
+    }
+  });
+  return moves;
+}
