@@ -11,6 +11,7 @@ import type { Allocation } from '../core/plan.ts';
 import { failureDomains, sizeForAvailability } from '../capacity/availability.ts';
 import type { HorizonCosts, HorizonWorkload } from '../optimize/horizon.ts';
 import { optimizeHorizon } from '../optimize/optimizeHorizon.ts';
+import type { PoolStatus } from './pools.ts';
 import type { InstanceTargets, Placement, WindowAllocator } from './policies/policy.ts';
 
 /**
@@ -49,6 +50,8 @@ export interface HorizonAllocatorOptions {
   /** Override the prices of change (default `replayCosts`). */
   readonly costs?: HorizonCosts;
   readonly timeLimitSeconds?: number;
+  /** Pools usable now (health, creation-cost threshold); default every pool of the scenario. */
+  readonly pools?: PoolStatus;
 }
 
 /** Canonical text of a placement (sorted, zeros dropped), for cache keys. */
@@ -91,7 +94,7 @@ export function horizonAllocator(scenario: Scenario, options: HorizonAllocatorOp
     const window = full.slice(0, steps);
     const targetsKey = window.map((t) => scenario.workloads.map((w) => t[w.name] ?? 0).join(',')).join('|');
     const nodesKey = currentNodes ? scenario.pools.map((p) => currentNodes[p.name] ?? 0).join(',') : '';
-    const key = `${targetsKey}#${placementKey(current)}#${nodesKey}`;
+    const key = `${targetsKey}#${placementKey(current)}#${nodesKey}#${options.pools?.key ?? ''}`;
     let hit = cache.get(key);
     if (hit) return hit;
     solves++;
@@ -113,7 +116,7 @@ export function horizonAllocator(scenario: Scenario, options: HorizonAllocatorOp
         steps: window.length,
         stepHours,
         workloads,
-        pools: scenario.pools,
+        pools: options.pools?.usablePools() ?? scenario.pools,
         // Without node counts, churn against `current` cannot be priced: price only the window's own changes.
         costs: currentNodes ? costs : { ...costs, churnPerNode: window.length > 1 ? costs.churnPerNode : 0 },
         current: current ? { nodesByPool: currentNodes ?? {}, instances: current, costPerHour: 0, shortfall: {} } : undefined,

@@ -1,4 +1,5 @@
 /** Results of replaying one scenario under several policies. */
+import type { PoolReport } from './pools.ts';
 import type { Alert, Invoice } from '../billing/invoice.ts';
 import type { UsageRecord } from '../billing/meter.ts';
 
@@ -62,6 +63,8 @@ export interface PolicyResult {
   readonly timeline: PolicyTimeline;
   /** Metering and invoices of the run; `metrics.cost` equals the invoices' total within a cent. */
   readonly billing?: PolicyBilling;
+  /** Pool changes (life cycle, health), fragmentation, idle capacity and throttling of the run. */
+  readonly pools?: PoolReport;
 }
 
 /** The predictive policy's forecast band for one workload, as it was at each decision (for charts). */
