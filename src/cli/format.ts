@@ -1,5 +1,6 @@
 import { alertsJson, invoicesJson } from '../billing/export.ts';
 import { invoicedPolicy } from '../sim/invoiced.ts';
+import { poolsJson } from './poolsFormat.ts';
 import type { PolicyMetrics, PolicyResult, SimulationResult } from '../sim/types.ts';
 
 const pct = (x: number, digits = 1) => `${(x * 100).toFixed(digits)}%`;
@@ -66,5 +67,6 @@ export function resultJson(result: SimulationResult): unknown {
     billing: Object.fromEntries(
       result.policies.map((p) => [p.metrics.name, { cost: p.metrics.cost, onDemandCost: p.billing?.onDemandCost ?? null, invoices: invoicesJson(p.billing?.invoices ?? []), alerts: alertsJson(p.billing?.alerts ?? []) }]),
     ),
+    ...poolsJson(result),
   };
 }

@@ -15,6 +15,7 @@ import { comparisonTable, invoiceTable, resultJson } from './format.ts';
 import { graphReport, type GraphFlags } from './graph.ts';
 import { addServiceCommands } from './service.ts';
 import { invoicedPolicy } from '../sim/invoiced.ts';
+import { poolReportText } from './poolsFormat.ts';
 import { alertsCsv, alertsJson, invoiceLinesCsv, invoicesCsv, invoicesJson, usageCsv } from '../billing/export.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -73,6 +74,8 @@ async function runAndReport(scenario: Scenario, flags: RunFlags, defaultReport?:
   for (const n of result.notes) process.stdout.write(`  ${n}\n`);
   const invoiced = invoicedPolicy(result);
   if (invoiced?.billing) process.stdout.write(`\n${invoiceTable(invoiced)}\n`);
+  const pools = invoiced ? poolReportText(invoiced) : '';
+  if (pools) process.stdout.write(`\n${pools}`);
   if (flags.invoicesDir) {
     for (const p of result.policies) {
       if (!p.billing) continue;

@@ -50,7 +50,7 @@ export function exclusionKey(excluded: Exclusions): string {
 export function healthyPools(pools: readonly Pool[], excluded: Exclusions): Pool[] {
   const left = pools.filter((p) => !excluded.has(p.name));
   if (left.length === 0 && pools.length > 0) {
-    throw new InfeasibleError('every pool is excluded from plans', [...excluded].map(([pool, why]) => `pool "${pool}": ${why}`));
+    throw new InfeasibleError('every pool is excluded from plans', pools.map((p) => `pool "${p.name}": ${excluded.get(p.name)}`));
   }
   return left;
 }
