@@ -94,8 +94,8 @@ export class PoolStatus {
 export interface PoolChange {
   readonly timeSeconds: number;
   readonly pool: string;
-  /** create / dismantle: life cycle; scale: node count of a candidate pool; exclude / restore: health. */
-  readonly action: 'create' | 'dismantle' | 'scale' | 'exclude' | 'restore';
+  /** create / dismantle: life cycle; scale: node count of a candidate pool; exclude / restore: health; evacuate: the last instance planned in an excluded pool moved away. */
+  readonly action: 'create' | 'dismantle' | 'scale' | 'exclude' | 'evacuate' | 'restore';
   readonly fromNodes: number;
   readonly toNodes: number;
   readonly reason: string;
@@ -182,6 +182,8 @@ interface Sample {
  */
 export class PoolTracker {
   private readonly changes: PoolChange[] = [];
+  /** Excluded pools still holding planned instances, with when they were excluded. */
+  private readonly evacuating = new Map<string, number>();
   private readonly settings: PoolLifecycleSettings;
   private readonly emptySince = new Map<string, number>();
   private readonly idleWindow = new Map<string, number[]>();
@@ -221,6 +223,8 @@ export class PoolTracker {
       const failing = excluded.has(p.name);
       if (failing === this.driver.isPoolFailing(p.name)) continue;
       this.driver.setPoolFailing(p.name, failing);
+      if (failing) this.evacuating.set(p.name, timeSeconds);
+      else this.evacuating.delete(p.name);
       const n = nodes[p.name] ?? 0;
       this.changes.push({ timeSeconds, pool: p.name, action: failing ? 'exclude' : 'restore', fromNodes: n, toNodes: n, reason: failing ? `excluded from plans: ${excluded.get(p.name)}` : 'healthy again: plans may use it' });
     }
@@ -236,6 +240,12 @@ export class PoolTracker {
     const tick = this.scenario.simulation.tickSeconds;
     const observed = this.driver.observeSync();
     const billed = this.driver.nodeCounts();
+    for (const [pool, since] of this.evacuating) {
+      if (Object.values(observed.desiredInstances).some((m) => (m[pool] ?? 0) > 0)) continue;
+      this.evacuating.delete(pool);
+      const n = billed[pool] ?? 0;
+      this.changes.push({ timeSeconds, pool, action: 'evacuate', fromNodes: n, toNodes: n, reason: `no instance planned there any more, ${Math.round(timeSeconds - since)} s after it was excluded` });
+    }
     for (const p of this.scenario.pools) {
       if (p.candidate && this.driver.poolExists(p.name)) {
         const holding = Object.values(observed.desiredInstances).some((m) => (m[p.name] ?? 0) > 0);
@@ -291,7 +301,7 @@ export class PoolTracker {
         fromLog.push({ timeSeconds: record.updatedAtSeconds, pool: a.pool, action: 'scale', fromNodes: a.fromNodes, toNodes: a.toNodes, reason: a.reason });
       }
     }
-    const order = { exclude: 0, restore: 0, create: 1, scale: 2, dismantle: 3 } as const;
+    const order = { exclude: 0, evacuate: 0, restore: 0, create: 1, scale: 2, dismantle: 3 } as const;
     const changes = [...this.changes, ...fromLog].sort((a, b) => a.timeSeconds - b.timeSeconds || order[a.action] - order[b.action]);
     const stepHours = stepSeconds / 3600;
     const throttled: Throttled[] = [];
