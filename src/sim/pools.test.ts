@@ -4,7 +4,8 @@ import type { Pool, Scenario, Workload } from '../core/model.ts';
 import type { Series } from '../core/series.ts';
 import type { OnlineForecaster } from '../forecast/online.ts';
 import { predictivePolicy } from './policies/predictive.ts';
-import { barredCandidates, poolFragmentation } from './pools.ts';
+import { barredCandidates, poolFragmentation, type PoolStatus } from './pools.ts';
+import { horizonAllocator } from './horizonAllocator.ts';
 import { replay } from './replay.ts';
 import { mipAllocator, requirementSizer } from './run.ts';
 
@@ -150,5 +151,46 @@ describe('candidate pool life cycle in the replay (hand-made, both sides of the 
     // lo needs 6 at steps 6..8 and gets base's 4 nodes minus hi's 2: 4 short × 3 steps × 1/12 h.
     expect(r.pools!.throttled).toEqual([{ workload: 'lo', priority: 1, missingInstanceHours: 1, stepsShort: 3 }]);
     expect(r.timeline.nodes.burst.every((n) => n === 0)).toBe(true);
+  });
+});
+
+describe('an incident with each allocation engine (hand-made)', () => {
+  const warm = 2;
+  const evalSteps = 10;
+  const demand = Array.from({ length: warm + evalSteps + 8 }, () => 2);
+  const small = { name: 'small', capacity: { cpuMillicores: 1000, memoryMiB: 4096 } };
+  const s: Scenario = {
+    name: 'incident',
+    baseDir: '.',
+    workloads: [workload('api', 1, demand)],
+    pools: [node({ name: 'cheap', provider: 'own', nodeType: small, costPerHour: 1 }), node({ name: 'dear', provider: 'cloud', nodeType: small, costPerHour: 2, provisioningDelaySeconds: 60 })],
+    providers: [
+      { name: 'own', kind: 'own' },
+      { name: 'cloud', kind: 'cloud' },
+    ],
+    accounts: [],
+    dependencies: [],
+    simulation: { stepSeconds: 300, warmupSeconds: warm * 300, durationSeconds: evalSteps * 300, horizonSeconds: 6 * 300, decisionIntervalSeconds: 300, tickSeconds: 150 },
+    predictive: { model: 'seasonal-naive', refitIntervalSeconds: 3600 },
+    startSeconds: 0,
+    // The own provider fails over evaluated steps 3, 4 and 5.
+    incidents: [{ provider: 'own', startSeconds: (warm + 3) * 300, endSeconds: (warm + 6) * 300 }],
+  };
+  it.each([
+    ['single-step', () => (pools: PoolStatus) => mipAllocator(s, pools)],
+    ['multi-step', () => (pools: PoolStatus) => horizonAllocator(s, { pools })],
+  ] as const)('%s: the cheap pool is emptied at the decision the failure is seen, refilled after', async (_engine, make) => {
+    const r = await replay(s, { policies: [(ctx) => predictivePolicy(ctx, { forecasterFor: () => perfect })], sizer: requirementSizer(s), allocator: make() });
+    const tl = r.policies[0].timeline;
+    // 4 instances at 2 rps; one per node.
+    expect(tl.nodes.cheap.slice(0, 3)).toEqual([4, 4, 4]);
+    expect(tl.nodes.dear.slice(0, 3)).toEqual([0, 0, 0]);
+    // Step 3: the decision at its start moves everything; dear's nodes boot for 60 s of the step's 300 (ticks at 0 and 150 s).
+    expect(tl.instances.api[3]).toBe(2);
+    expect(tl.nodes.cheap.slice(4, 6)).toEqual([0, 0]);
+    expect(tl.instances.api.slice(4, 6)).toEqual([4, 4]);
+    // Healthy again from step 6: back to the cheap pool once the dear one's instances can go.
+    expect(tl.nodes.cheap.at(-1)).toBe(4);
+    expect(tl.nodes.dear.at(-1)).toBe(0);
   });
 });
