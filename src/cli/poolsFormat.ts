@@ -10,7 +10,10 @@ const iso = (s: number) => new Date(s * 1000).toISOString();
 /** Rows of the pool changes table beyond this are left to `--json`. */
 const MAX_CHANGE_ROWS = 40;
 
-export function poolChangesTable(changes: readonly PoolChange[]): string {
+/** Life cycle and health changes, one row each; node count changes of candidate pools are counted (all of them are in --json). */
+export function poolChangesTable(all: readonly PoolChange[]): string {
+  const changes = all.filter((c) => c.action !== 'scale');
+  const scales = all.length - changes.length;
   const rows = changes.slice(0, MAX_CHANGE_ROWS).map((c) => [
     minute(c.timeSeconds),
     c.pool,
@@ -19,7 +22,8 @@ export function poolChangesTable(changes: readonly PoolChange[]): string {
     c.network ? `${c.reason}; network ${c.network.segment} ${c.network.cidr}` : c.reason,
   ]);
   const more = changes.length > MAX_CHANGE_ROWS ? `\n  … ${changes.length - MAX_CHANGE_ROWS} more (all in --json poolChanges)` : '';
-  return table(['time', 'pool', 'action', 'nodes', 'why'], rows, [1, 2, 4]) + more;
+  const resized = scales > 0 ? `\n  and ${scales} node count changes of candidate pools (action "scale" in --json poolChanges)` : '';
+  return table(['time', 'pool', 'action', 'nodes', 'why'], rows, [1, 2, 4]) + more + resized;
 }
 
 export function fragmentationTable(report: PoolReport): string {
@@ -52,11 +56,11 @@ export function poolReportText(policy: PolicyResult): string {
   if (r.changes.length) out.push(`Pool changes in the ${policy.metrics.name} policy's run`, '', poolChangesTable(r.changes), '');
   if (r.barred.length) out.push('Candidate pools not created', ...r.barred.map((b) => `  ${b.pool}: ${b.reason}`), '');
   if (r.creationCost > 0) out.push(`Pool creation cost (one-off, not in the invoiced cost): ${r.creationCost.toFixed(2)}`, '');
-  if (r.throttled.length && (r.barred.length || r.changes.some((c) => c.action === 'exclude'))) {
+  if (r.throttled.length) {
     out.push(
-      'Throttled under contention (who lost what)',
+      'Throttled: instances the plan could not place (who lost what)',
       '',
-      table(['workload', 'priority', 'missing instance-hours', 'steps short'], r.throttled.map((t) => [t.workload, String(t.priority), t.missingInstanceHours.toFixed(1), String(t.stepsShort)])),
+      table(['workload', 'priority', 'missing instance-hours', 'hours short'], r.throttled.map((t) => [t.workload, String(t.priority), t.missingInstanceHours.toFixed(1), t.hoursShort.toFixed(1)])),
       '',
     );
   }

@@ -148,8 +148,9 @@ describe('candidate pool life cycle in the replay (hand-made, both sides of the 
     expect(r.pools!.changes).toEqual([]);
     expect(r.pools!.barred.map((b) => b.pool)).toEqual(['burst']);
     expect(r.pools!.creationCost).toBe(0);
-    // lo needs 6 at steps 6..8 and gets base's 4 nodes minus hi's 2: 4 short × 3 steps × 1/12 h.
-    expect(r.pools!.throttled).toEqual([{ workload: 'lo', priority: 1, missingInstanceHours: 1, stepsShort: 3 }]);
+    // The plans of the decisions at steps 4..8 hold lo's peak of 6 (3 steps ahead) and place 4 (base's 4 nodes
+    // minus hi's 2): 4 short for 5 steps of 300 s = 1500 s.
+    expect(r.pools!.throttled).toEqual([{ workload: 'lo', priority: 1, missingInstanceHours: (4 * 1500) / 3600, hoursShort: 1500 / 3600 }]);
     expect(r.timeline.nodes.burst.every((n) => n === 0)).toBe(true);
   });
 });

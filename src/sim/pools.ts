@@ -5,12 +5,12 @@
  * capacity, fragmentation, and the record of every pool change.
  */
 import type { Pool, PoolLifecycleSettings, Scenario } from '../core/model.ts';
-import type { PoolLifecycleAction, PoolNetworkConfig } from '../core/plan.ts';
+import type { Allocation, PoolLifecycleAction, PoolNetworkConfig } from '../core/plan.ts';
+import type { Allocator } from './policies/policy.ts';
 import type { SimulatorDriver } from '../drivers/simulator.ts';
 import { exclusionKey, exclusionsAt, healthChangeTimes, type Exclusions } from '../plan/health.ts';
 import { NetworkPlanner, parseRange } from '../plan/network.ts';
 import { fragmentation, packBest, type ItemType } from '../optimize/binpack.ts';
-import type { PolicyTimeline } from './types.ts';
 
 /** Defaults when a scenario has no `poolLifecycle`. */
 export const DEFAULT_POOL_LIFECYCLE: PoolLifecycleSettings = { maxCreationCost: Infinity, dismantleAfterSeconds: 3600, idleReclaimSeconds: 600 };
@@ -84,10 +84,29 @@ export class PoolStatus {
     return this.usable;
   }
 
+  /** Shortfall of the latest allocation a policy asked for, by workload (see `recordingShortfall`). */
+  lastShortfall: Readonly<Record<string, number>> = {};
+
   /** Text that changes whenever `usablePools` does (for allocation caches). */
   get key(): string {
     return this.keyNow;
   }
+}
+
+/**
+ * `allocator`, noting each allocation's shortfall on `status` (the latest one
+ * asked for is taken as the plan in force; policies that plan ahead, like the
+ * oracle, make that an approximation).
+ */
+export function recordingShortfall(allocator: Allocator, status: PoolStatus): Allocator {
+  const note = (a: Allocation): Allocation => {
+    status.lastShortfall = a.shortfall;
+    return a;
+  };
+  return {
+    allocate: async (targets, current, nodes) => note(await allocator.allocate(targets, current, nodes)),
+    ...(allocator.allocateWindow ? { allocateWindow: async (window, current, nodes) => note(await allocator.allocateWindow!(window, current, nodes)) } : {}),
+  };
 }
 
 /** One change of a pool in a run. */
@@ -128,13 +147,14 @@ export interface PoolIdle {
   readonly reservedIdleNodeHours: number;
 }
 
-/** A workload that got fewer instances than it needed (contention): who lost what. */
+/** A workload the plan gave fewer instances than it asked for (contention, pools excluded or not created): who lost what. */
 export interface Throttled {
   readonly workload: string;
   readonly priority: number;
-  /** Σ over steps of max(0, required − supplied) × step hours. */
+  /** Instances the latest plan could not place (its shortfall), integrated over the run, in instance-hours. */
   readonly missingInstanceHours: number;
-  readonly stepsShort: number;
+  /** Hours during which the latest plan left the workload short. */
+  readonly hoursShort: number;
 }
 
 export interface PoolReport {
@@ -191,6 +211,8 @@ export class PoolTracker {
   private readonly samples: Sample[] = [];
   private readonly perInstance: Map<string, { cpuMillicores: number; memoryMiB: number }>;
   private readonly windowTicks: number;
+  /** Per workload: instance-seconds and seconds the plan in force left short. */
+  private readonly short = new Map<string, { instanceSeconds: number; seconds: number }>();
   private seq = 0;
   private initialCreationCost = 0;
 
@@ -282,11 +304,18 @@ export class PoolTracker {
       acc.reserved += held * tick;
       acc.reclaimable += Math.max(0, idleThroughout - held) * tick;
     }
+    for (const [w, n] of Object.entries(this.status.lastShortfall)) {
+      if (!(n > 0)) continue;
+      const acc = this.short.get(w) ?? { instanceSeconds: 0, seconds: 0 };
+      acc.instanceSeconds += n * tick;
+      acc.seconds += tick;
+      this.short.set(w, acc);
+    }
     if ((timeSeconds - this.startSeconds) % 3600 === 0) this.samples.push({ nodes: { ...observed.readyNodesByPool }, running: observed.runningInstances });
   }
 
-  /** The run's pool report; `timeline` gives the shortfalls (who lost what). */
-  report(timeline: PolicyTimeline, stepSeconds: number): PoolReport {
+  /** The run's pool report. */
+  report(): PoolReport {
     const candidates = new Set(this.scenario.pools.filter((p) => p.candidate).map((p) => p.name));
     const poolByName = new Map(this.scenario.pools.map((p) => [p.name, p]));
     let creationCost = this.initialCreationCost;
@@ -301,24 +330,16 @@ export class PoolTracker {
         fromLog.push({ timeSeconds: record.updatedAtSeconds, pool: a.pool, action: 'scale', fromNodes: a.fromNodes, toNodes: a.toNodes, reason: a.reason });
       }
     }
+    // A pool created with its first nodes: the create row shows how many (pre-allocation).
+    for (const [i, c] of fromLog.entries()) {
+      if (c.action !== 'create') continue;
+      const first = fromLog.slice(i + 1).find((x) => x.pool === c.pool && x.action === 'scale' && x.timeSeconds === c.timeSeconds);
+      if (first) fromLog[i] = { ...c, toNodes: first.toNodes };
+    }
     const order = { exclude: 0, evacuate: 0, restore: 0, create: 1, scale: 2, dismantle: 3 } as const;
     const changes = [...this.changes, ...fromLog].sort((a, b) => a.timeSeconds - b.timeSeconds || order[a.action] - order[b.action]);
-    const stepHours = stepSeconds / 3600;
-    const throttled: Throttled[] = [];
-    for (const w of this.scenario.workloads) {
-      const required = timeline.requiredInstances[w.name] ?? [];
-      const supplied = timeline.instances[w.name] ?? [];
-      let missing = 0;
-      let steps = 0;
-      required.forEach((r, i) => {
-        const short = r - (supplied[i] ?? 0);
-        if (short > 1e-9) {
-          missing += short * stepHours;
-          steps++;
-        }
-      });
-      if (steps > 0) throttled.push({ workload: w.name, priority: w.priority, missingInstanceHours: missing, stepsShort: steps });
-    }
+    const priority = new Map(this.scenario.workloads.map((w) => [w.name, w.priority]));
+    const throttled: Throttled[] = [...this.short].map(([workload, acc]) => ({ workload, priority: priority.get(workload) ?? 0, missingInstanceHours: acc.instanceSeconds / 3600, hoursShort: acc.seconds / 3600 }));
     throttled.sort((a, b) => b.missingInstanceHours - a.missingInstanceHours);
     return {
       changes,

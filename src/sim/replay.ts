@@ -9,7 +9,7 @@ import { HourlyMeter } from '../billing/meter.ts';
 import { MICROS_PER_UNIT } from '../billing/money.ts';
 import type { PolicyContext, ReplayPolicy, Sizer, Allocator } from './policies/policy.ts';
 import type { PolicyResult, PolicyTimeline, SimulationResult } from './types.ts';
-import { networkPlannerOf, PoolStatus, PoolTracker } from './pools.ts';
+import { networkPlannerOf, PoolStatus, PoolTracker, recordingShortfall } from './pools.ts';
 
 export interface ReplayProgress {
   readonly policy: string;
@@ -64,7 +64,7 @@ export async function replay(scenario: Scenario, options: ReplayOptions): Promis
   let bands = {};
   for (const makePolicy of options.policies) {
     const poolStatus = new PoolStatus(scenario, t0);
-    const ctx: PolicyContext = { ...baseCtx, allocator: options.allocator(poolStatus) };
+    const ctx: PolicyContext = { ...baseCtx, allocator: recordingShortfall(options.allocator(poolStatus), poolStatus) };
     const policy = makePolicy(ctx);
     const initial: Allocation = await policy.initialAllocation();
     const driver = new SimulatorDriver(scenario.pools, scenario.workloads, t0, { nodesByPool: { ...initial.nodesByPool }, instances: initial.instances as Record<string, Record<string, number>> });
@@ -141,7 +141,7 @@ export async function replay(scenario: Scenario, options: ReplayOptions): Promis
       throw new Error(`internal: ${policy.name} invoices total ${invoiced} but the simulator billed ${listed.cost}`);
     }
     const metrics = hasAgreements ? { ...listed, cost: invoiced } : listed;
-    results.push({ metrics, timeline, billing: { usage, invoices, alerts, onDemandCost: listed.cost }, pools: tracker.report(timeline, step) });
+    results.push({ metrics, timeline, billing: { usage, invoices, alerts, onDemandCost: listed.cost }, pools: tracker.report() });
     if (policy.forecastBands) bands = policy.forecastBands();
     notes.push(...(policy.notes?.() ?? []));
   }
