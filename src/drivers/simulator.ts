@@ -133,6 +133,17 @@ export class SimulatorDriver implements Driver {
     return this.pool(name);
   }
 
+  /** Ready nodes (able to run instances), by pool. */
+  readyNodeCounts(): Record<string, number> {
+    return this.readyCounts();
+  }
+
+  /** Whether any workload has instances planned (desired) in the pool. */
+  hasDesiredIn(pool: string): boolean {
+    for (const m of this.desired.values()) if ((m.get(pool) ?? 0) > 0) return true;
+    return false;
+  }
+
   /** Whether the pool exists (candidates exist once created, until dismantled). */
   poolExists(pool: string): boolean {
     return this.poolByName.has(pool) && !this.absent.has(pool);

@@ -168,20 +168,6 @@ export interface PoolReport {
   readonly creationCost: number;
 }
 
-/** Nodes the running instances need in aggregate (at least; packing may need more). */
-function nodesNeeded(pool: Pool, running: Readonly<Record<string, Readonly<Record<string, number>>>>, perInstance: ReadonlyMap<string, { cpuMillicores: number; memoryMiB: number }>): number {
-  let cpu = 0;
-  let mem = 0;
-  for (const [w, byPool] of Object.entries(running)) {
-    const n = byPool[pool.name] ?? 0;
-    if (n === 0) continue;
-    const r = perInstance.get(w)!;
-    cpu += n * r.cpuMillicores;
-    mem += n * r.memoryMiB;
-  }
-  return Math.ceil(Math.max(cpu / pool.nodeType.capacity.cpuMillicores, mem / pool.nodeType.capacity.memoryMiB) - 1e-9);
-}
-
 /** The network planner of a scenario with an address plan (ranges of existing pools taken). */
 export function networkPlannerOf(scenario: Scenario): NetworkPlanner | undefined {
   if (!scenario.network) return undefined;
@@ -206,7 +192,10 @@ export class PoolTracker {
   private readonly evacuating = new Map<string, number>();
   private readonly settings: PoolLifecycleSettings;
   private readonly emptySince = new Map<string, number>();
-  private readonly idleWindow = new Map<string, number[]>();
+  /** Per pool (in scenario order): the last `windowTicks` idle node counts. */
+  private readonly idleRings: Int32Array[];
+  private tickCount = 0;
+  private readonly candidates: readonly Pool[];
   private readonly idleSeconds = new Map<string, { idle: number; reclaimable: number; reserved: number }>();
   private readonly samples: Sample[] = [];
   private readonly perInstance: Map<string, { cpuMillicores: number; memoryMiB: number }>;
@@ -226,6 +215,8 @@ export class PoolTracker {
     this.settings = lifecycleOf(scenario);
     this.perInstance = new Map(scenario.workloads.map((w) => [w.name, w.perInstance]));
     this.windowTicks = Math.max(1, Math.round(this.settings.idleReclaimSeconds / scenario.simulation.tickSeconds));
+    this.idleRings = scenario.pools.map(() => new Int32Array(this.windowTicks));
+    this.candidates = scenario.pools.filter((p) => p.candidate);
     for (const p of scenario.pools) this.idleSeconds.set(p.name, { idle: 0, reclaimable: 0, reserved: 0 });
     // Candidate pools the initial allocation uses exist from the start.
     const nodes = driver.nodeCounts();
@@ -240,10 +231,10 @@ export class PoolTracker {
 
   private applyHealth(timeSeconds: number): void {
     const excluded = this.status.excluded;
-    const nodes = this.driver.nodeCounts();
     for (const p of this.scenario.pools) {
       const failing = excluded.has(p.name);
       if (failing === this.driver.isPoolFailing(p.name)) continue;
+      const nodes = this.driver.nodeCounts();
       this.driver.setPoolFailing(p.name, failing);
       if (failing) this.evacuating.set(p.name, timeSeconds);
       else this.evacuating.delete(p.name);
@@ -260,45 +251,61 @@ export class PoolTracker {
   /** After the policy's tick: dismantle candidate pools unused for long enough, account idle nodes, sample hourly. */
   afterTick(timeSeconds: number): void {
     const tick = this.scenario.simulation.tickSeconds;
-    const observed = this.driver.observeSync();
     const billed = this.driver.nodeCounts();
     for (const [pool, since] of this.evacuating) {
-      if (Object.values(observed.desiredInstances).some((m) => (m[pool] ?? 0) > 0)) continue;
+      if (this.driver.hasDesiredIn(pool)) continue;
       this.evacuating.delete(pool);
       const n = billed[pool] ?? 0;
       this.changes.push({ timeSeconds, pool, action: 'evacuate', fromNodes: n, toNodes: n, reason: `no instance planned there any more, ${Math.round(timeSeconds - since)} s after it was excluded` });
     }
-    for (const p of this.scenario.pools) {
-      if (p.candidate && this.driver.poolExists(p.name)) {
-        const holding = Object.values(observed.desiredInstances).some((m) => (m[p.name] ?? 0) > 0);
-        if ((billed[p.name] ?? 0) > 0 || holding) this.emptySince.delete(p.name);
-        else if (!this.emptySince.has(p.name)) this.emptySince.set(p.name, timeSeconds);
-        else if (timeSeconds - this.emptySince.get(p.name)! >= this.settings.dismantleAfterSeconds) {
-          const action: PoolLifecycleAction = {
-            id: `${this.policy}/pools#${this.seq++}`,
-            kind: 'dismantlePool',
-            pool: p.name,
-            decidedAtSeconds: timeSeconds,
-            phase: 0,
-            reason: `no nodes and no instances for ${Math.round(this.settings.dismantleAfterSeconds / 60)} min`,
-          };
-          const r = this.driver.applySync(action);
-          if (r.ok) {
-            this.driver.networkPlanner?.release(p.name);
-            this.emptySince.delete(p.name);
-          }
+    for (const p of this.candidates) {
+      if (!this.driver.poolExists(p.name)) continue;
+      if ((billed[p.name] ?? 0) > 0 || this.driver.hasDesiredIn(p.name)) this.emptySince.delete(p.name);
+      else if (!this.emptySince.has(p.name)) this.emptySince.set(p.name, timeSeconds);
+      else if (timeSeconds - this.emptySince.get(p.name)! >= this.settings.dismantleAfterSeconds) {
+        const action: PoolLifecycleAction = {
+          id: `${this.policy}/pools#${this.seq++}`,
+          kind: 'dismantlePool',
+          pool: p.name,
+          decidedAtSeconds: timeSeconds,
+          phase: 0,
+          reason: `no nodes and no instances for ${Math.round(this.settings.dismantleAfterSeconds / 60)} min`,
+        };
+        const r = this.driver.applySync(action);
+        if (r.ok) {
+          this.driver.networkPlanner?.release(p.name);
+          this.emptySince.delete(p.name);
         }
       }
-      // Idle: ready, healthy nodes beyond what the running instances need.
-      const ready = this.driver.isPoolFailing(p.name) ? 0 : observed.readyNodesByPool[p.name] ?? 0;
-      const needed = nodesNeeded(p, observed.runningInstances, this.perInstance);
+    }
+    // Idle: ready, healthy nodes beyond what the running instances need (in aggregate).
+    const running = this.driver.running();
+    const readyNodes = this.driver.readyNodeCounts();
+    const used = new Map<string, { cpu: number; mem: number }>();
+    for (const [w, byPool] of Object.entries(running)) {
+      const r = this.perInstance.get(w)!;
+      for (const [pool, n] of Object.entries(byPool)) {
+        const u = used.get(pool) ?? { cpu: 0, mem: 0 };
+        u.cpu += n * r.cpuMillicores;
+        u.mem += n * r.memoryMiB;
+        used.set(pool, u);
+      }
+    }
+    const ticks = ++this.tickCount;
+    for (const [i, p] of this.scenario.pools.entries()) {
+      const ready = this.driver.isPoolFailing(p.name) ? 0 : readyNodes[p.name] ?? 0;
+      const u = used.get(p.name);
+      const needed = u ? Math.ceil(Math.max(u.cpu / p.nodeType.capacity.cpuMillicores, u.mem / p.nodeType.capacity.memoryMiB) - 1e-9) : 0;
       const idle = Math.max(0, ready - needed);
       const held = Math.max(0, Math.min(idle, p.minNodes - needed));
-      const window = this.idleWindow.get(p.name) ?? [];
-      window.push(idle);
-      if (window.length > this.windowTicks) window.shift();
-      this.idleWindow.set(p.name, window);
-      const idleThroughout = window.length === this.windowTicks ? Math.min(...window) : 0;
+      // The last `windowTicks` idle counts, in a ring.
+      const ring = this.idleRings[i];
+      ring[(ticks - 1) % this.windowTicks] = idle;
+      let idleThroughout = 0;
+      if (ticks >= this.windowTicks) {
+        idleThroughout = ring[0];
+        for (let k = 1; k < ring.length; k++) if (ring[k] < idleThroughout) idleThroughout = ring[k];
+      }
       const acc = this.idleSeconds.get(p.name)!;
       acc.idle += idle * tick;
       acc.reserved += held * tick;
@@ -311,7 +318,7 @@ export class PoolTracker {
       acc.seconds += tick;
       this.short.set(w, acc);
     }
-    if ((timeSeconds - this.startSeconds) % 3600 === 0) this.samples.push({ nodes: { ...observed.readyNodesByPool }, running: observed.runningInstances });
+    if ((timeSeconds - this.startSeconds) % 3600 === 0) this.samples.push({ nodes: readyNodes, running });
   }
 
   /** The run's pool report. */
