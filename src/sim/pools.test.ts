@@ -194,4 +194,17 @@ describe('an incident with each allocation engine (hand-made)', () => {
     expect(tl.nodes.cheap.at(-1)).toBe(4);
     expect(tl.nodes.dear.at(-1)).toBe(0);
   });
+
+  it.each([
+    ['single-step', (x: Scenario) => (pools: PoolStatus) => mipAllocator(x, pools)],
+    ['multi-step', (x: Scenario) => (pools: PoolStatus) => horizonAllocator(x, { pools })],
+  ] as const)('%s: every provider failing places nothing for the outage and reports the shortfall; the run goes on', async (_engine, make) => {
+    const all: Scenario = { ...s, incidents: [s.incidents![0], { provider: 'cloud', startSeconds: (warm + 3) * 300, endSeconds: (warm + 6) * 300 }] };
+    const r = await replay(all, { policies: [(ctx) => predictivePolicy(ctx, { forecasterFor: () => perfect })], sizer: requirementSizer(all), allocator: make(all) });
+    const p = r.policies[0];
+    expect(p.timeline.instances.api.slice(3, 6)).toEqual([0, 0, 0]);
+    // The plans of the decisions at steps 3, 4, 5 place none of the 4 instances: 4 × 900 s.
+    expect(p.pools!.throttled).toEqual([{ workload: 'api', priority: 1, missingInstanceHours: 1, hoursShort: 0.25 }]);
+    expect(p.timeline.instances.api.at(-1)).toBe(4);
+  });
 });
