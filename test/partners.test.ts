@@ -89,7 +89,7 @@ describe('examples/partners.yaml (replay of real traces under partner agreements
 
   it('the cloud pools are billed at the committed price for reserved node-hours and on demand beyond them', () => {
     const aws = invoices[0];
-    const list: Record<string, number> = { 'aws-general': 0.192, 'aws-general-b': 0.192, 'aws-compute': 0.34 };
+    const list: Record<string, number> = { 'aws-general': 0.192, 'aws-general-b': 0.192, 'aws-compute': 0.34, 'aws-burst': 0.64 };
     const committed: Record<string, number> = { 'aws-general': 0.121, 'aws-general-b': 0.118 };
     for (const l of aws.lines) {
       expect(l.rate).toBe(l.kind === 'reservation' ? committed[l.pool!] : list[l.pool!]);
@@ -132,6 +132,35 @@ describe('examples/partners.yaml (replay of real traces under partner agreements
     expect(accounts.every((a) => a.usedNodeHours >= 0 && a.reservedNodeHours >= 0)).toBe(true);
     expect(stdout).toMatch(/Reservation changes of the predictive policy's run/);
     expect(stdout).toMatch(/Reserved vs used per account/);
+  });
+
+  it('reports pool changes: the candidate pool created ahead of peaks with its network and dismantled after; the partner incident', () => {
+    const changes = json.poolChanges as { time: string; pool: string; action: string; fromNodes: number; toNodes: number; reason: string; network?: { cidr: string } }[];
+    for (const c of changes) for (const k of ['time', 'pool', 'action', 'fromNodes', 'toNodes', 'reason']) expect(c).toHaveProperty(k);
+    const burst = changes.filter((c) => c.pool === 'aws-burst' && (c.action === 'create' || c.action === 'dismantle'));
+    expect(burst.length).toBeGreaterThanOrEqual(2);
+    // Alternating create / dismantle, starting with a create; each create carries the same validated range.
+    burst.forEach((c, i) => expect(c.action).toBe(i % 2 === 0 ? 'create' : 'dismantle'));
+    for (const c of burst.filter((c) => c.action === 'create')) expect(c.network?.cidr).toBe('10.64.4.0/22');
+    const incident = changes.filter((c) => c.pool === 'metal-memory').map((c) => [c.action, c.time]);
+    expect(incident[0]).toEqual(['exclude', '2014-09-10T14:00:00.000Z']);
+    expect(incident.at(-1)).toEqual(['restore', '2014-09-10T16:00:00.000Z']);
+    // Evacuated within one decision interval (5 min).
+    const evacuated = incident.find(([a]) => a === 'evacuate')!;
+    expect(Date.parse(evacuated[1]) - Date.parse('2014-09-10T14:00:00Z')).toBeLessThanOrEqual(300_000);
+    expect(json.pools.predictive.creationCost).toBe(2.5 * burst.filter((c) => c.action === 'create').length);
+    expect(stdout).toMatch(/Pool changes in the predictive policy's run/);
+    expect(stdout).toMatch(/^2014-09-10 14:00 {2}metal-memory +exclude/m);
+  });
+
+  it('reports fragmentation per pool from node-by-node packing', () => {
+    const frag = json.fragmentation as { pool: string; samples: number; meanStrandedCpuMillicores: number; meanStrandedMemoryMiB: number; meanFreeMemoryMiB: number }[];
+    expect(frag.map((f) => f.pool)).toContain('dc-general');
+    const dc = frag.find((f) => f.pool === 'dc-general')!;
+    // The own DC runs all week: one sample an hour.
+    expect(dc.samples).toBe(7 * 24);
+    for (const f of frag) expect(f.meanStrandedMemoryMiB).toBeLessThanOrEqual(f.meanFreeMemoryMiB + 1e-9);
+    expect(stdout).toMatch(/Fragmentation \(instances packed node by node, hourly, predictive policy\)/);
   });
 
   it('the agreements apply: cost differs from list prices, and the metered node-hours are the replay\'s', () => {

@@ -1,6 +1,7 @@
 import { alertsJson, invoicesJson } from '../billing/export.ts';
 import { invoicedPolicy } from '../sim/invoiced.ts';
 import { reservationsJson } from './reservations.ts';
+import { poolsJson } from './poolsFormat.ts';
 import type { PolicyMetrics, PolicyResult, SimulationResult } from '../sim/types.ts';
 
 const pct = (x: number, digits = 1) => `${(x * 100).toFixed(digits)}%`;
@@ -70,5 +71,6 @@ export function resultJson(result: SimulationResult): unknown {
     // Optional: the reservations of the predictive policy's run (scenarios with `reservations:`).
     ...reservationsJson(result.policies.find((p) => p.reservations)),
     ...(result.maintenance ?? {}),
+    ...poolsJson(result),
   };
 }

@@ -18,6 +18,7 @@ import { addRequestCommands } from './requests.ts';
 import { invoicedPolicy } from '../sim/invoiced.ts';
 import { reservationTable } from './reservations.ts';
 import { maintenanceCommand, parseInjectFailure, runMaintenanceForSimulate } from './maintenance.ts';
+import { poolReportText } from './poolsFormat.ts';
 import { alertsCsv, alertsJson, invoiceLinesCsv, invoicesCsv, invoicesJson, usageCsv } from '../billing/export.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -82,6 +83,8 @@ async function runAndReport(scenario: Scenario, flags: RunFlags, defaultReport?:
   const invoiced = invoicedPolicy(result);
   if (invoiced?.billing) process.stdout.write(`\n${invoiceTable(invoiced)}\n`);
   for (const p of result.policies) if (p.reservations) process.stdout.write(`\n${reservationTable(p)}\n`);
+  const pools = invoiced ? poolReportText(invoiced) : '';
+  if (pools) process.stdout.write(`\n${pools}`);
   if (flags.invoicesDir) {
     for (const p of result.policies) {
       if (!p.billing) continue;

@@ -38,6 +38,9 @@ export function toPool(p: PoolFile, providerRates?: ProviderRates, where = `pool
     tags: p.tags,
     ...(committedCostPerHour === undefined ? {} : { committedCostPerHour }),
     ...(p.health ? { health: p.health } : {}),
+    ...(p.candidate ? { candidate: true } : {}),
+    ...(p.creationCost !== undefined ? { creationCost: p.creationCost } : {}),
+    ...(p.network ? { network: { ...p.network } } : {}),
   };
 }
 

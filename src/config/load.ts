@@ -2,8 +2,9 @@ import { readFileSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument, isNode } from 'yaml';
 import type { ZodIssue } from 'zod';
-import { InvalidInputError } from '../core/errors.ts';
-import type { Account, DependencyEdge, Pool, Provider, Resources, Scenario, ScenarioEvent, Workload } from '../core/model.ts';
+import { InfeasibleError, InvalidInputError } from '../core/errors.ts';
+import { assignRange, checkPoolRanges, neededAddresses, parseRange } from '../plan/network.ts';
+import type { Account, DependencyEdge, Incident, NetworkSettings, Pool, Provider, Resources, Scenario, ScenarioEvent, Workload } from '../core/model.ts';
 import { expandEvents } from '../forecast/events.ts';
 import type { Series } from '../core/series.ts';
 import { readSamplesCsv, parseTimestamp, type Sample } from '../ingest/csv.ts';
@@ -176,6 +177,23 @@ export function buildScenario(file: ScenarioFile, baseDir: string, where = file.
   }));
   const providerByName = new Map(providers.map((p) => [p.name, p]));
   const pools: Pool[] = file.pools.map((p, i) => toPool(p, providerByName.get(p.provider)?.rates, `${where}: pools[${i}].costPerHour`));
+  const network = file.network ? planNetwork(file.network, pools, where) : undefined;
+  if (!file.network) {
+    const i = file.pools.findIndex((p) => p.network?.cidr !== undefined);
+    if (i >= 0) throw new InvalidInputError(`${where}: pools[${i}].network.cidr`, `pool "${file.pools[i].name}" declares an address range; declare the address plan it belongs to (network.parentCidr) so ranges can be checked for overlap`);
+  }
+  const incidents: Incident[] = (file.incidents ?? []).map((e, i) => {
+    const at = `${where}: incidents[${i}]`;
+    if (e.provider !== undefined && !providerByName.has(e.provider)) throw new InvalidInputError(`${at}.provider`, `incident names provider "${e.provider}", which is not in providers`);
+    if (e.pool !== undefined && !pools.some((p) => p.name === e.pool)) throw new InvalidInputError(`${at}.pool`, `incident names pool "${e.pool}", which is not in pools`);
+    return {
+      ...(e.provider !== undefined ? { provider: e.provider } : {}),
+      ...(e.pool !== undefined ? { pool: e.pool } : {}),
+      startSeconds: e.start,
+      endSeconds: e.start + e.duration,
+      ...(e.description ? { description: e.description } : {}),
+    };
+  });
   const billing: BillingSettings = { currency: file.billing?.currency ?? 'USD', onDemandPeriod: file.billing?.period ?? { kind: 'replay' } };
   const agreements = file.agreements ? buildAgreements(file.agreements, pools, billing, where) : undefined;
   const accounts: Account[] = file.accounts.map((a) => ({ ...a }));
@@ -229,7 +247,40 @@ export function buildScenario(file: ScenarioFile, baseDir: string, where = file.
       ? { reservations: buildReservations(file.reservations, { pools, agreements, accounts, workloads: expanded?.workloads ?? workloads, decisionIntervalSeconds: sim.decisionIntervalSeconds }, where) }
       : {}),
     ...(maintenance ? { maintenance } : {}),
+    ...(incidents.length > 0 ? { incidents } : {}),
+    ...(file.poolLifecycle ? { poolLifecycle: { ...file.poolLifecycle } } : {}),
+    ...(network ? { network } : {}),
   };
+}
+
+/**
+ * Check the address plan: declared ranges inside the parent, not overlapping,
+ * large enough; existing pools without a range get one now (in file order);
+ * candidates without one get theirs when created, so here it is only checked
+ * that all of them could be created at once without exhausting the parent.
+ * Mutates `pools` to carry the assigned ranges of existing pools.
+ */
+function planNetwork(settings: NetworkSettings, pools: Pool[], where: string): NetworkSettings {
+  const parent = parseRange(settings.parentCidr, `${where}: network.parentCidr`);
+  const podsOf = (p: Pool) => p.network?.podsPerNode ?? settings.podsPerNode;
+  const declared = pools.flatMap((p, i) =>
+    p.network?.cidr ? [{ pool: p.name, range: parseRange(p.network.cidr, `${where}: pools[${i}].network.cidr`), maxNodes: p.maxNodes, podsPerNode: podsOf(p) }] : [],
+  );
+  checkPoolRanges(parent, declared, `${where}: network`);
+  const taken = declared.map((d) => ({ pool: d.pool, range: d.range }));
+  pools.forEach((p, i) => {
+    if (p.network?.cidr) return;
+    let range;
+    try {
+      range = assignRange(parent, taken, neededAddresses(p.maxNodes, podsOf(p)), p.name);
+    } catch (e) {
+      if (e instanceof InfeasibleError) throw new InvalidInputError(`${where}: pools[${i}].network`, e.message);
+      throw e;
+    }
+    taken.push({ pool: p.name, range });
+    if (!p.candidate) pools[i] = { ...p, network: { ...p.network, cidr: range.cidr } };
+  });
+  return { ...settings };
 }
 
 /**

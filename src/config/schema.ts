@@ -210,9 +210,23 @@ export const poolSchema = z
     /** Quota: the most nodes the pool may hold. */
     maxNodes: z.number().int().positive().default(1000),
     tags: z.array(z.string()).default([]),
+    /** A template: not running at the start, created when plans need it (and its creationCost is within poolLifecycle.maxCreationCost). */
+    candidate: z.boolean().optional(),
+    /** One-off price of creating the pool, in the scenario's currency. */
+    creationCost: z.number().finite().nonnegative().optional(),
+    /** Network segment and pod address range (IPv4 CIDR); a candidate's range is assigned from `network.parentCidr` when it is created. */
+    network: z
+      .object({
+        segment: z.string().min(1).optional(),
+        cidr: z.string().min(1).optional(),
+        podsPerNode: z.number().int().positive().optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict()
-  .refine((p) => p.minNodes <= p.maxNodes, { message: 'minNodes is above maxNodes', path: ['minNodes'] });
+  .refine((p) => p.minNodes <= p.maxNodes, { message: 'minNodes is above maxNodes', path: ['minNodes'] })
+  .refine((p) => !p.candidate || p.minNodes === 0, { message: 'a candidate pool does not exist at the start: its minNodes must be 0', path: ['minNodes'] });
 
 const money = z.number().finite().nonnegative();
 
@@ -380,6 +394,36 @@ const timestamp = z.union([z.number(), z.string()]).transform((v, ctx) => {
   return t;
 });
 
+/** A failure of a provider or of one pool during the replay: its pools are excluded from plans and run nothing meanwhile. */
+export const incidentSchema = z
+  .object({
+    provider: z.string().min(1).optional(),
+    pool: z.string().min(1).optional(),
+    start: timestamp,
+    duration: positiveSeconds,
+    description: z.string().optional(),
+  })
+  .strict()
+  .refine((i) => (i.provider === undefined) !== (i.pool === undefined), { message: 'name either a provider or a pool' });
+
+/** Address plan: pools' pod ranges lie in `parentCidr` without overlapping. */
+export const networkSchema = z
+  .object({
+    parentCidr: z.string().min(1),
+    podsPerNode: z.number().int().positive().default(110),
+  })
+  .strict();
+
+/** When candidate pools are created and unused capacity given back. */
+export const poolLifecycleSchema = z
+  .object({
+    /** Candidate pools costing more than this to create are never created: demand beyond the other pools is throttled by priority. */
+    maxCreationCost: z.number().finite().nonnegative(),
+    dismantleAfterSeconds: positiveSeconds.default(3600),
+    idleReclaimSeconds: positiveSeconds.default(600),
+  })
+  .strict();
+
 /** A known event (holiday, campaign) on the scenario's clock; forecasters that take regressors use it. */
 export const eventSchema = z
   .object({
@@ -536,6 +580,9 @@ export const scenarioSchema = z
     events: z.array(eventSchema).optional(),
     graph: graphSchema.optional(),
     maintenance: maintenanceSchema.optional(),
+    incidents: z.array(incidentSchema).optional(),
+    network: networkSchema.optional(),
+    poolLifecycle: poolLifecycleSchema.optional(),
   })
   .strict();
 

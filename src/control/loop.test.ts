@@ -115,6 +115,60 @@ describe('control loop on the real NYC taxi trace', () => {
   });
 });
 
+describe('control loop: pools marked failing (real NYC taxi trace)', () => {
+  const csvPath = resolve(import.meta.dirname, '../../data/nab/nyc_taxi.csv');
+  const taxi = parseSamplesCsv(readFileSync(csvPath, 'utf8'), csvPath);
+
+  beforeEach(async () => {
+    const last = taxi[24 * 2 * 14].timeSeconds;
+    clock = last + 1800;
+    await store.insertSamples(taxi.slice(0, 24 * 2 * 14 + 1).map((s) => ({ workload: 'taxi', timeSeconds: s.timeSeconds, value: (s.value / 1800) * 10 })));
+    await store.applyConfig([
+      { kind: 'pool', name: 'general', document: pool },
+      { kind: 'pool', name: 'backup', document: { ...pool, name: 'backup', costPerHour: 0.3 } },
+      { kind: 'workload', name: 'taxi', document: workload('taxi') },
+      { kind: 'policy', name: 'predictive', document: { model: 'seasonal-naive', refitIntervalSeconds: 21600 } },
+      { kind: 'policy', name: 'loop', document: { mode: 'act', intervalSeconds: 300, stepSeconds: 1800, horizonSeconds: 7200, historySeconds: 14 * DAY } },
+    ], clock);
+  });
+
+  it('the next cycle leaves the failing pool out of the plan and moves its workloads to a healthy pool', async () => {
+    const l = loop();
+    expect((await l.runCycle()).status).toBe('succeeded');
+    const first = (await store.listPlans(10)).at(-1)!;
+    // The cheaper pool holds everything while healthy.
+    expect(first.target.nodesByPool.general).toBeGreaterThan(0);
+    expect(first.target.nodesByPool.backup).toBe(0);
+    clock += 60;
+    await store.applyConfig([{ kind: 'pool', name: 'general', document: { ...pool, health: 'failing' } }], clock);
+    const c = await l.runCycle();
+    expect(c.status).toBe('succeeded');
+    expect((c.summary as { excludedPools: Record<string, string> }).excludedPools).toEqual({ general: 'pool "general" is failing' });
+    const plans = await store.listPlans(10);
+    const second = plans.find((p) => p.id !== first.id)!;
+    expect(second.target.nodesByPool.general ?? 0).toBe(0);
+    expect(second.target.instances.taxi.general ?? 0).toBe(0);
+    expect(second.target.instances.taxi.backup).toBe(Object.values(first.target.instances.taxi).reduce((a, b) => a + b, 0));
+    // Make before break: backup's nodes and instances now, general's removed once they run.
+    expect(second.actions.some((a) => a.kind === 'scaleNodes' && a.pool === 'backup' && a.toNodes > 0)).toBe(true);
+    clock += 60;
+    expect((await l.runCycle()).status).toBe('succeeded');
+    const third = (await store.listPlans(10)).find((p) => p.id !== first.id && p.id !== second.id)!;
+    expect(third.actions.some((a) => a.kind === 'scaleNodes' && a.pool === 'general' && a.toNodes === 0)).toBe(true);
+  });
+
+  it('every pool failing: the cycle fails with a message naming each pool and why', async () => {
+    await store.applyConfig([
+      { kind: 'pool', name: 'general', document: { ...pool, health: 'failing' } },
+      { kind: 'pool', name: 'backup', document: { ...pool, name: 'backup', health: 'failing' } },
+    ], clock);
+    const c = await loop().runCycle();
+    expect(c.status).toBe('failed');
+    expect(c.error).toMatch(/every pool is excluded from plans:\n {2}- pool "(general|backup)": pool "\1" is failing\n {2}- pool "(general|backup)": pool "\2" is failing/);
+    expect(await store.actions.list()).toEqual([]);
+  });
+});
+
 describe('forecastMape', () => {
   const fc = { model: 'm', startSeconds: 600, stepSeconds: 300, mean: [0, 0, 0], quantiles: [{ level: 0.5, values: [10, 20, 30] }] };
   it.each([

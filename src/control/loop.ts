@@ -10,6 +10,7 @@ import { executeActions, type RetryPolicy } from '../drivers/executor.ts';
 import { forecasterByName, seasonalNaive } from '../forecast/index.ts';
 import { toGrid } from '../ingest/resample.ts';
 import { allocate } from '../optimize/allocate.ts';
+import { exclusionsAt, healthyPools } from '../plan/health.ts';
 import { reconcileActions } from '../plan/reconcile.ts';
 import type { ServiceMetrics } from '../api/metrics.ts';
 import type { LoopRunner } from '../api/server.ts';
@@ -148,6 +149,10 @@ export class ControlLoop implements LoopRunner {
       if (mode === 'forecast-only') return await this.finish(id, mode, 'succeeded', summary, durations, t0);
       if (cfg.pools.length === 0) throw new Error('no pools are configured (headroom apply -f FILE.yaml)');
 
+      // Pools marked failing are left out of the plan, so their workloads move elsewhere this cycle.
+      const excluded = exclusionsAt(cfg.pools, [], [], t0);
+      const usablePools = healthyPools(cfg.pools, excluded);
+      if (excluded.size > 0) summary.excludedPools = Object.fromEntries(excluded);
       const driver = await this.driverFor(cfg);
       const observed = await driver.observe();
       // 2. Size: instances each workload needs over the look-ahead.
@@ -163,7 +168,7 @@ export class ControlLoop implements LoopRunner {
             priority: w.priority,
             tags: w.tags,
           })),
-          pools: cfg.pools,
+          pools: usablePools,
           current: { nodesByPool: {}, instances: observed.desiredInstances, costPerHour: 0, shortfall: {} },
           options: { migrationCostPerInstance: 0.01 * Math.min(1, ...cfg.pools.map((p) => p.costPerHour).filter((c) => c > 0)) },
         }),

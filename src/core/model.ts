@@ -131,6 +131,52 @@ export interface Pool {
   readonly committedCostPerHour?: number;
   /** Absent means healthy. */
   readonly health?: Health;
+  /**
+   * A template: the pool does not exist when the replay starts and may be
+   * created (createPool) when the allocator needs it and its `creationCost`
+   * is within the scenario's `poolLifecycle.maxCreationCost`.
+   */
+  readonly candidate?: boolean;
+  /** One-off price of creating the pool (network, control plane, contracts), in the scenario's currency. */
+  readonly creationCost?: number;
+  /** Network configuration as declared (segment, address range); ranges of candidates are assigned when created. */
+  readonly network?: PoolNetworkSpec;
+}
+
+/** A pool's network as declared: missing parts are filled in when the pool is created (see plan/network.ts). */
+export interface PoolNetworkSpec {
+  readonly segment?: string;
+  /** IPv4 range of the pool's pods, as CIDR ("10.1.0.0/20"). */
+  readonly cidr?: string;
+  /** Most pods one node runs (each node gets an aligned block of the next power of two addresses). */
+  readonly podsPerNode?: number;
+}
+
+/** Address plan of the scenario: every pool's range lies in `parentCidr` and no two overlap. */
+export interface NetworkSettings {
+  readonly parentCidr: string;
+  /** Default pods per node of pools that don't state it. */
+  readonly podsPerNode: number;
+}
+
+/** A failure of a provider or of one pool over a span of the replay (`incidents:`). */
+export interface Incident {
+  readonly provider?: string;
+  readonly pool?: string;
+  /** Epoch seconds; the end is exclusive. */
+  readonly startSeconds: number;
+  readonly endSeconds: number;
+  readonly description?: string;
+}
+
+/** When pools are created and given back. */
+export interface PoolLifecycleSettings {
+  /** Candidate pools whose `creationCost` is above this are never created (demand beyond the rest is throttled by priority). */
+  readonly maxCreationCost: number;
+  /** A created candidate pool with no nodes and no instances for this long is dismantled. */
+  readonly dismantleAfterSeconds: number;
+  /** Nodes idle (nothing runs on them) for longer than this are reported as reclaimable. */
+  readonly idleReclaimSeconds: number;
 }
 
 /** Calls of `to` made per request of `from` (a dependency graph edge). */
@@ -226,6 +272,12 @@ export interface Scenario {
   readonly reservations?: ReservationSettings;
   /** A planned change (maintenance, outage, decommission, price change) to find a window for and move workloads around (`maintenance:`). */
   readonly maintenance?: MaintenanceSettings;
+  /** Failures of providers or pools during the replay (absent: none besides static `health: failing`). */
+  readonly incidents?: readonly Incident[];
+  /** Pool life cycle settings (absent: candidate pools may always be created, dismantled after an hour unused). */
+  readonly poolLifecycle?: PoolLifecycleSettings;
+  /** Address plan the pools' ranges are checked against and new pools' ranges are taken from. */
+  readonly network?: NetworkSettings;
 }
 
 /** A known event of a scenario: the forecasting event, limited to some workloads when `workloads` is set. */

@@ -67,6 +67,19 @@ export interface ReserveAction extends ActionBase {
 export interface PoolLifecycleAction extends ActionBase {
   readonly kind: 'createPool' | 'dismantlePool';
   readonly pool: string;
+  /** Network configuration of a pool being created (validated against the other pools' ranges). */
+  readonly network?: PoolNetworkConfig;
+}
+
+/** A new pool's validated network: its segment and an address range sized for its most nodes × pods per node. */
+export interface PoolNetworkConfig {
+  readonly segment: string;
+  readonly cidr: string;
+  readonly podsPerNode: number;
+  /** Addresses in `cidr`. */
+  readonly addresses: number;
+  /** Addresses the pool may need: maxNodes × the per-node block (podsPerNode rounded up to a power of two). */
+  readonly neededAddresses: number;
 }
 
 /** CPU and memory of one resource list (requests or limits); an absent field is left as it is. */

@@ -1,8 +1,9 @@
 import type { UsageInterval } from '../core/billing.ts';
 import type { Pool, Workload } from '../core/model.ts';
-import type { Action, ActionRecord } from '../core/plan.ts';
+import type { Action, ActionRecord, PoolNetworkConfig } from '../core/plan.ts';
 import type { Placement } from '../core/migration.ts';
 import type { ActionResult, Driver, ObservedState } from './driver.ts';
+import type { NetworkPlanner } from '../plan/network.ts';
 
 export type { UsageInterval };
 
@@ -45,6 +46,14 @@ export class SimulatorDriver implements Driver {
   private readonly usageListeners: ((interval: UsageInterval) => void)[] = [];
   /** Nodes reserved (committed) per pool; undefined until reservations are first set. */
   private reserved: Record<string, number> | undefined;
+  /** Pools that do not exist now: candidates not yet created, and dismantled pools. */
+  private readonly absent = new Set<string>();
+  /** Pools whose nodes are failing: nothing runs on them. */
+  private readonly failing = new Set<string>();
+  /** Assigns new pools' address ranges (the replay sets it when the scenario has an address plan). */
+  networkPlanner?: NetworkPlanner;
+  /** Network configuration of pools created here, by pool. */
+  private readonly networks = new Map<string, PoolNetworkConfig>();
 
   constructor(
     pools: readonly Pool[],
@@ -60,6 +69,7 @@ export class SimulatorDriver implements Driver {
       // Initial nodes exist already: ready from the start.
       this.nodes.set(p.name, Array.from({ length: n }, () => ({ requestedAtSeconds: startSeconds, readyAtSeconds: startSeconds })));
       this.nodeSeconds.set(p.name, 0);
+      if (p.candidate && n === 0) this.absent.add(p.name);
     }
     for (const w of workloads) {
       this.desired.set(w.name, new Map(Object.entries(initial?.instances?.[w.name] ?? {})));
@@ -127,6 +137,49 @@ export class SimulatorDriver implements Driver {
     const p = this.poolByName.get(name);
     if (!p) throw new Error(`unknown pool "${name}"`);
     return p;
+  }
+
+  /** The pool as declared. */
+  poolSpec(name: string): Pool {
+    return this.pool(name);
+  }
+
+  /** Ready nodes (able to run instances), by pool. */
+  readyNodeCounts(): Record<string, number> {
+    return this.readyCounts();
+  }
+
+  /** Whether any workload has instances planned (desired) in the pool. */
+  hasDesiredIn(pool: string): boolean {
+    for (const m of this.desired.values()) if ((m.get(pool) ?? 0) > 0) return true;
+    return false;
+  }
+
+  /** Whether the pool exists (candidates exist once created, until dismantled). */
+  poolExists(pool: string): boolean {
+    return this.poolByName.has(pool) && !this.absent.has(pool);
+  }
+
+  /** Network configuration of pools created by `createPool` with one, by pool. */
+  poolNetworks(): Record<string, PoolNetworkConfig> {
+    return Object.fromEntries(this.networks);
+  }
+
+  /**
+   * Mark a pool's nodes failing (or healthy again): instances stop running
+   * there at once and none start until it is healthy; its nodes stay billed
+   * until they are removed.
+   */
+  setPoolFailing(pool: string, failing: boolean): void {
+    this.pool(pool);
+    if (failing === this.failing.has(pool)) return;
+    if (failing) this.failing.add(pool);
+    else this.failing.delete(pool);
+    this.settle();
+  }
+
+  isPoolFailing(pool: string): boolean {
+    return this.failing.has(pool);
   }
 
   private readyCounts(): Record<string, number> {
@@ -207,9 +260,10 @@ export class SimulatorDriver implements Driver {
     // Bandwidth counts only in pools that declare it (absent: not constrained).
     const freeNet = new Map<string, number>();
     for (const [name, p] of this.poolByName) {
-      freeCpu.set(name, ready[name] * p.nodeType.capacity.cpuMillicores);
-      freeMem.set(name, ready[name] * p.nodeType.capacity.memoryMiB);
-      if (p.nodeType.capacity.networkMbps !== undefined) freeNet.set(name, ready[name] * p.nodeType.capacity.networkMbps);
+      const usable = this.failing.has(name) ? 0 : ready[name];
+      freeCpu.set(name, usable * p.nodeType.capacity.cpuMillicores);
+      freeMem.set(name, usable * p.nodeType.capacity.memoryMiB);
+      if (p.nodeType.capacity.networkMbps !== undefined) freeNet.set(name, usable * p.nodeType.capacity.networkMbps);
     }
     const run = this.runState;
     // 1. Stop instances beyond the desired count in each pool.
@@ -288,6 +342,7 @@ export class SimulatorDriver implements Driver {
       case 'scaleNodes': {
         const pool = this.poolByName.get(action.pool);
         if (!pool) return { ok: false, error: `unknown pool "${action.pool}"`, retryable: false };
+        if (this.absent.has(pool.name) && action.toNodes > 0) return { ok: false, error: `pool "${pool.name}" does not exist; create it first (createPool)`, retryable: false };
         if (action.toNodes < 0 || action.toNodes > pool.maxNodes) {
           return { ok: false, error: `pool "${pool.name}" allows 0..${pool.maxNodes} nodes, asked for ${action.toNodes}`, retryable: false };
         }
@@ -318,9 +373,25 @@ export class SimulatorDriver implements Driver {
         }
         return { ok: true };
       }
+      case 'createPool': {
+        if (!this.poolByName.has(action.pool)) return { ok: false, error: `unknown pool "${action.pool}"`, retryable: false };
+        if (!this.absent.has(action.pool)) return { ok: false, error: `pool "${action.pool}" exists already`, retryable: false };
+        this.absent.delete(action.pool);
+        if (action.network) this.networks.set(action.pool, action.network);
+        return { ok: true };
+      }
+      case 'dismantlePool': {
+        if (!this.poolExists(action.pool)) return { ok: false, error: `pool "${action.pool}" does not exist`, retryable: false };
+        const nodes = this.nodes.get(action.pool)?.length ?? 0;
+        const holding = [...this.desired].filter(([, m]) => (m.get(action.pool) ?? 0) > 0).map(([w]) => w);
+        if (nodes > 0 || holding.length > 0) {
+          return { ok: false, error: `pool "${action.pool}" still has ${nodes} nodes${holding.length ? ` and instances of ${holding.join(', ')}` : ''}; scale it to 0 first`, retryable: true };
+        }
+        this.absent.add(action.pool);
+        this.networks.delete(action.pool);
+        return { ok: true };
+      }
       case 'reserve':
-      case 'createPool':
-      case 'dismantlePool':
         return { ok: false, error: `the simulator does not model "${action.kind}" yet`, retryable: false };
       case 'resizeWorkload': {
         // Requests decide packing, so they change what fits; limits don't, and are not modelled.

@@ -11,6 +11,8 @@ import type { Allocation } from '../core/plan.ts';
 import { failureDomains, sizeForAvailability } from '../capacity/availability.ts';
 import type { HorizonCosts, HorizonWorkload } from '../optimize/horizon.ts';
 import { optimizeHorizon } from '../optimize/optimizeHorizon.ts';
+import type { PoolStatus } from './pools.ts';
+import { InfeasibleError } from '../core/errors.ts';
 import type { InstanceTargets, Placement, WindowAllocator } from './policies/policy.ts';
 
 /**
@@ -49,6 +51,8 @@ export interface HorizonAllocatorOptions {
   /** Override the prices of change (default `replayCosts`). */
   readonly costs?: HorizonCosts;
   readonly timeLimitSeconds?: number;
+  /** Pools usable now (health, creation-cost threshold); default every pool of the scenario. */
+  readonly pools?: PoolStatus;
 }
 
 /** Canonical text of a placement (sorted, zeros dropped), for cache keys. */
@@ -91,7 +95,7 @@ export function horizonAllocator(scenario: Scenario, options: HorizonAllocatorOp
     const window = full.slice(0, steps);
     const targetsKey = window.map((t) => scenario.workloads.map((w) => t[w.name] ?? 0).join(',')).join('|');
     const nodesKey = currentNodes ? scenario.pools.map((p) => currentNodes[p.name] ?? 0).join(',') : '';
-    const key = `${targetsKey}#${placementKey(current)}#${nodesKey}`;
+    const key = `${targetsKey}#${placementKey(current)}#${nodesKey}#${options.pools?.key ?? ''}`;
     let hit = cache.get(key);
     if (hit) return hit;
     solves++;
@@ -108,18 +112,30 @@ export function horizonAllocator(scenario: Scenario, options: HorizonAllocatorOp
         ...(spread ? { spread } : {}),
       };
     });
-    hit = optimizeHorizon(
-      {
-        steps: window.length,
-        stepHours,
-        workloads,
-        pools: scenario.pools,
-        // Without node counts, churn against `current` cannot be priced: price only the window's own changes.
-        costs: currentNodes ? costs : { ...costs, churnPerNode: window.length > 1 ? costs.churnPerNode : 0 },
-        current: current ? { nodesByPool: currentNodes ?? {}, instances: current, costPerHour: 0, shortfall: {} } : undefined,
-      },
-      { method: 'exact', timeLimitSeconds: options.timeLimitSeconds ?? 10 },
-    ).then((r) => r.allocations[0]);
+    const usable = options.pools?.usablePools() ?? scenario.pools;
+    const input = {
+      steps: window.length,
+      stepHours,
+      workloads,
+      pools: usable,
+      // Without node counts, churn against `current` cannot be priced: price only the window's own changes.
+      costs: currentNodes ? costs : { ...costs, churnPerNode: window.length > 1 ? costs.churnPerNode : 0 },
+      current: current ? { nodesByPool: currentNodes ?? {}, instances: current, costPerHour: 0, shortfall: {} } : undefined,
+    };
+    const solveOptions = { method: 'exact', timeLimitSeconds: options.timeLimitSeconds ?? 10 } as const;
+    const degraded = (options.pools?.excluded.size ?? 0) > 0;
+    if (degraded && usable.length === 0) {
+      // Every pool excluded: nothing can be placed (the shortfall says so).
+      hit = Promise.resolve({ nodesByPool: {}, instances: {}, costPerHour: 0, shortfall: Object.fromEntries(workloads.map((w) => [w.name, w.instances[0]])) });
+    } else {
+      // With pools excluded, guaranteed minimums that no longer fit give way (placed by priority) rather than stopping the replay.
+      hit = optimizeHorizon(input, solveOptions)
+        .catch((e: unknown) => {
+          if (!degraded || !(e instanceof InfeasibleError)) throw e;
+          return optimizeHorizon({ ...input, workloads: workloads.map((w) => ({ ...w, minInstances: 0 })) }, solveOptions);
+        })
+        .then((r) => r.allocations[0]);
+    }
     cache.set(key, hit);
     return hit;
   };

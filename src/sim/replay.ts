@@ -10,6 +10,7 @@ import { MICROS_PER_UNIT } from '../billing/money.ts';
 import type { PolicyContext, ReplayPolicy, Sizer, Allocator } from './policies/policy.ts';
 import type { PolicyResult, PolicyTimeline, SimulationResult } from './types.ts';
 import { reservationSummary } from './reservations.ts';
+import { networkPlannerOf, PoolStatus, PoolTracker, recordingShortfall } from './pools.ts';
 
 export interface ReplayProgress {
   readonly policy: string;
@@ -20,8 +21,8 @@ export interface ReplayProgress {
 export interface ReplayOptions {
   readonly policies: readonly ((ctx: PolicyContext) => ReplayPolicy)[];
   readonly sizer: Sizer;
-  /** A fresh allocator for each policy (allocators may keep per-caller state). */
-  readonly allocator: () => Allocator;
+  /** A fresh allocator for each policy (allocators may keep per-caller state); `pools` says which pools it may use at the replay's current time. */
+  readonly allocator: (pools: PoolStatus) => Allocator;
   readonly onProgress?: (p: ReplayProgress) => void;
 }
 
@@ -63,10 +64,13 @@ export async function replay(scenario: Scenario, options: ReplayOptions): Promis
   const notes: string[] = [];
   let bands = {};
   for (const makePolicy of options.policies) {
-    const ctx: PolicyContext = { ...baseCtx, allocator: options.allocator() };
+    const poolStatus = new PoolStatus(scenario, t0);
+    const ctx: PolicyContext = { ...baseCtx, allocator: recordingShortfall(options.allocator(poolStatus), poolStatus) };
     const policy = makePolicy(ctx);
     const initial: Allocation = await policy.initialAllocation();
     const driver = new SimulatorDriver(scenario.pools, scenario.workloads, t0, { nodesByPool: { ...initial.nodesByPool }, instances: initial.instances as Record<string, Record<string, number>> });
+    driver.networkPlanner = networkPlannerOf(scenario);
+    const tracker = new PoolTracker(scenario, poolStatus, driver, t0, policy.name);
     const usageMeter = new HourlyMeter(scenario.pools, scenario.workloads, scenario.providers);
     driver.onUsage((interval) => usageMeter.add(interval));
     const attain = new Map(scenario.workloads.map((w) => [w.name, attainmentCache(w)]));
@@ -89,7 +93,10 @@ export async function replay(scenario: Scenario, options: ReplayOptions): Promis
       for (let k = 0; k < ticksPerStep; k++) {
         const t = stepStart + k * sim.tickSeconds;
         driver.setTime(t);
+        poolStatus.setTime(t);
+        tracker.beforeTick(t);
         await policy.onTick({ timeSeconds: t, stepIndex, tickInStep: k }, driver);
+        tracker.afterTick(t);
         for (const w of scenario.workloads) {
           const n = driver.runningTotal(w.name);
           sumInst.set(w.name, (sumInst.get(w.name) ?? 0) + n);
@@ -137,7 +144,7 @@ export async function replay(scenario: Scenario, options: ReplayOptions): Promis
     const metrics = hasAgreements ? { ...listed, cost: invoiced } : listed;
     const held = policy.reservations?.();
     const reservations = held ? { ...held, accounts: reservationSummary(scenario, held.changes, usage, { startSeconds: t0, endSeconds: t0 + evalSteps * step }) } : undefined;
-    results.push({ metrics, timeline, billing: { usage, invoices, alerts, onDemandCost: listed.cost }, ...(reservations ? { reservations } : {}) });
+    results.push({ metrics, timeline, billing: { usage, invoices, alerts, onDemandCost: listed.cost }, pools: tracker.report(), ...(reservations ? { reservations } : {}) });
     if (policy.forecastBands) bands = policy.forecastBands();
     notes.push(...(policy.notes?.() ?? []));
   }

@@ -14,6 +14,9 @@ import type { Allocator, InstanceTargets, Placement, PolicyContext, ReplayPolicy
 import { replay, type ReplayProgress } from './replay.ts';
 import { withReservations } from './reservations.ts';
 import type { PolicyName, SimulationResult } from './types.ts';
+import { InfeasibleError } from '../core/errors.ts';
+import type { AllocateInput } from '../optimize/allocate.ts';
+import type { PoolStatus } from './pools.ts';
 
 export const ALL_POLICIES: readonly PolicyName[] = ['static', 'reactive', 'predictive', 'oracle'];
 
@@ -51,7 +54,7 @@ export function sloHolds(w: Workload, instances: number, demandRps: number): boo
  * The least-cost allocation for instance targets (a MIP solved by HiGHS),
  * memoized: policies ask for the same targets again and again. One per policy.
  */
-export function mipAllocator(scenario: Scenario): Allocator & { readonly solves: number } {
+export function mipAllocator(scenario: Scenario, pools?: PoolStatus): Allocator & { readonly solves: number } {
   const cache = new Map<string, Promise<Allocation>>();
   const latest = new Map<string, Promise<Allocation>>();
   let previous: { targetsKey: string; result: Promise<Allocation> } | undefined;
@@ -65,7 +68,8 @@ export function mipAllocator(scenario: Scenario): Allocator & { readonly solves:
       return solves;
     },
     async allocate(targets: InstanceTargets, current?: Placement): Promise<Allocation> {
-      const targetsKey = scenario.workloads.map((w) => targets[w.name] ?? 0).join(',');
+      // The pools usable now are part of every key: an exclusion changes the answer.
+      const targetsKey = `${scenario.workloads.map((w) => targets[w.name] ?? 0).join(',')}${pools?.key ? `!${pools.key}` : ''}`;
       const placed = current ? placementKey(current) : '';
       // The same targets as the previous call, or already placed as the last
       // solve for these targets chose: that solve stands (while a move is in
@@ -77,19 +81,21 @@ export function mipAllocator(scenario: Scenario): Allocator & { readonly solves:
       let hit = cache.get(key);
       if (!hit) {
         solves++;
-        hit = allocate({
-          workloads: scenario.workloads.map((w) => ({
-            name: w.name,
-            perInstance: w.perInstance,
-            instances: targets[w.name] ?? 0,
-            minInstances: Math.min(w.minInstances, targets[w.name] ?? 0),
-            priority: w.priority,
-            tags: w.tags,
-          })),
-          pools: scenario.pools,
+        const demands = scenario.workloads.map((w) => ({
+          name: w.name,
+          perInstance: w.perInstance,
+          instances: targets[w.name] ?? 0,
+          minInstances: Math.min(w.minInstances, targets[w.name] ?? 0),
+          priority: w.priority,
+          tags: w.tags,
+        }));
+        const input = {
+          workloads: demands,
+          pools: pools?.usablePools() ?? scenario.pools,
           current: current ? { nodesByPool: {}, instances: current, costPerHour: 0, shortfall: {} } : undefined,
           options: { migrationCostPerInstance },
-        });
+        };
+        hit = pools?.active ? allocateDegraded(input, pools) : allocate(input);
         cache.set(key, hit);
       }
       latest.set(targetsKey, hit);
@@ -97,6 +103,24 @@ export function mipAllocator(scenario: Scenario): Allocator & { readonly solves:
       return hit;
     },
   };
+}
+
+/**
+ * Allocation while pools may be excluded: when no pool is left, or the
+ * guaranteed minimums no longer fit the pools left, every workload is placed
+ * by priority without guarantees (the shortfall report says who lost what)
+ * instead of stopping the replay.
+ */
+export async function allocateDegraded(input: AllocateInput, pools: PoolStatus): Promise<Allocation> {
+  if (input.pools.length === 0) {
+    return { nodesByPool: {}, instances: {}, costPerHour: 0, shortfall: Object.fromEntries(input.workloads.map((w) => [w.name, w.instances])) };
+  }
+  try {
+    return await allocate(input);
+  } catch (e) {
+    if (!(e instanceof InfeasibleError) || pools.excluded.size === 0) throw e;
+    return allocate({ ...input, workloads: input.workloads.map((w) => ({ ...w, minInstances: 0 })) });
+  }
 }
 
 export interface RunOptions {
@@ -157,7 +181,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   return replay(scenario, {
     policies: names.map((n) => makers[n]),
     sizer: requirementSizer(scenario),
-    allocator: () => (engine === 'horizon' ? horizonAllocator(scenario) : mipAllocator(scenario)),
+    allocator: (pools) => (engine === 'horizon' ? horizonAllocator(scenario, { pools }) : mipAllocator(scenario, pools)),
     onProgress: options.onProgress,
   });
 }

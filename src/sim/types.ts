@@ -1,4 +1,5 @@
 /** Results of replaying one scenario under several policies. */
+import type { PoolReport } from './pools.ts';
 import type { Alert, Invoice } from '../billing/invoice.ts';
 import type { UsageRecord } from '../billing/meter.ts';
 import type { ReservationChange } from '../core/reservations.ts';
@@ -65,6 +66,8 @@ export interface PolicyResult {
   readonly billing?: PolicyBilling;
   /** Reservation changes and reserved vs used per account, when the scenario has `reservations:` and the policy applies them. */
   readonly reservations?: ReservationReport;
+  /** Pool changes (life cycle, health), fragmentation, idle capacity and throttling of the run. */
+  readonly pools?: PoolReport;
 }
 
 /** One account's reservations over the run, against its use of the reservation pools. */

@@ -1,4 +1,4 @@
-import type { Allocation } from '../../core/plan.ts';
+import type { Action, Allocation } from '../../core/plan.ts';
 import type { SimulatorDriver } from '../../drivers/simulator.ts';
 import { reconcileActions } from '../../plan/reconcile.ts';
 
@@ -41,7 +41,7 @@ export class Reconciler {
       reason: this.reason,
       forceRemovals: now >= this.setAtSeconds + this.graceSeconds,
     });
-    for (const a of actions) {
+    for (const a of withPoolCreation(this.driver, actions)) {
       const r = this.driver.applySync(a);
       if (!r.ok) throw new Error(`${this.policy}: action ${a.id} (${a.kind}) failed: ${r.error}`);
     }
@@ -52,4 +52,31 @@ export class Reconciler {
 /** Grace for held-back removals: the slowest pool's provisioning delay plus a minute. */
 export function removalGraceSeconds(pools: readonly { readonly provisioningDelaySeconds: number }[]): number {
   return Math.max(0, ...pools.map((p) => p.provisioningDelaySeconds)) + 60;
+}
+
+/**
+ * `actions` with a `createPool` before the first node asked for in a pool
+ * that does not exist yet (a candidate pool), carrying its network
+ * configuration when the driver has an address plan. Pre-allocation lead time
+ * is the pool's provisioning delay: the policy asks for nodes that far ahead.
+ */
+export function withPoolCreation(driver: SimulatorDriver, actions: readonly Action[]): Action[] {
+  const out: Action[] = [];
+  for (const a of actions) {
+    if (a.kind === 'scaleNodes' && a.toNodes > a.fromNodes && !driver.poolExists(a.pool)) {
+      const pool = driver.poolSpec(a.pool);
+      const network = driver.networkPlanner?.configFor(pool);
+      out.push({
+        id: `${a.id}/create`,
+        kind: 'createPool',
+        pool: a.pool,
+        decidedAtSeconds: a.decidedAtSeconds,
+        phase: a.phase,
+        reason: `${a.reason}: ${a.toNodes} node${a.toNodes === 1 ? '' : 's'} planned in a pool that does not exist yet`,
+        ...(network ? { network } : {}),
+      });
+    }
+    out.push(a);
+  }
+  return out;
 }

@@ -121,7 +121,8 @@ export function reactivePolicy(ctx: PolicyContext, options: ReactiveOptions): Re
       for (const p of scenario.pools) {
         const want = target.nodesByPool[p.name] ?? 0;
         const have = current[p.name] ?? 0;
-        if (want >= have) nodesByPool[p.name] = want;
+        // A pool the allocation left out entirely is excluded from plans (failing): its nodes go at once.
+        if (want >= have || !(p.name in target.nodesByPool)) nodesByPool[p.name] = want;
         else nodesByPool[p.name] = Math.min(have, Math.max(want, ...recentTargets.map((t) => t.nodesByPool[p.name] ?? 0)));
       }
       reconciler ??= new Reconciler(driver, 'reactive', removalGraceSeconds(scenario.pools));
