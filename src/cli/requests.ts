@@ -3,22 +3,8 @@ import { InvalidInputError } from '../core/errors.ts';
 import type { QueueSummary, RequestView } from '../queue/service.ts';
 import { HeadroomClient } from './client.ts';
 import { table } from './format.ts';
+import { clientCommand, iso, out, type ClientFlags } from './service.ts';
 
-interface ClientFlags {
-  url?: string;
-  token?: string;
-  json?: boolean;
-}
-
-const out = (s: string): void => void process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
-const iso = (s: number) => new Date(s * 1000).toISOString().replace('.000Z', 'Z');
-
-function clientCommand(cmd: Command): Command {
-  return cmd
-    .option('--url <url>', 'headroom API base URL (default $HEADROOM_URL or http://127.0.0.1:8080)')
-    .option('--token <token>', 'API token (default $HEADROOM_TOKEN)')
-    .option('--json', 'print the API answer as JSON');
-}
 
 function integer(flag: string, text: string): number {
   const n = Number(text);

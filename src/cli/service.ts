@@ -7,16 +7,16 @@ import { driverNames } from '../control/drivers.ts';
 import type { LoopCycle, StoredForecast, StoredPlan } from '../store/store.ts';
 import { HeadroomClient, applyFile } from './client.ts';
 
-interface ClientFlags {
+export interface ClientFlags {
   url?: string;
   token?: string;
   json?: boolean;
 }
 
-const out = (s: string): void => void process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
-const iso = (s: number) => new Date(s * 1000).toISOString().replace('.000Z', 'Z');
+export const out = (s: string): void => void process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
+export const iso = (s: number) => new Date(s * 1000).toISOString().replace('.000Z', 'Z');
 
-function clientCommand(cmd: Command): Command {
+export function clientCommand(cmd: Command): Command {
   return cmd
     .option('--url <url>', 'headroom API base URL (default $HEADROOM_URL or http://127.0.0.1:8080)')
     .option('--token <token>', 'API token (default $HEADROOM_TOKEN)')

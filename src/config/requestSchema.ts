@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { InvalidInputError } from '../core/errors.ts';
 import { parseTimestamp } from '../ingest/csv.ts';
 import { parseDurationSeconds } from './duration.ts';
-import { parseCpuMillicores, parseMemoryMiB, type Quantity } from './units.ts';
+import { parseCpuMillicores, parseMemoryMiB } from './units.ts';
+import { quantity } from './schema.ts';
 
 /**
  * Tenants of the capacity-request queue and the body of a request, as zod
@@ -12,25 +12,6 @@ import { parseCpuMillicores, parseMemoryMiB, type Quantity } from './units.ts';
  */
 
 const name = z.string().min(1).max(128).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use letters, digits, ".", "_" or "-", starting with a letter or digit');
-
-function amount(parse: (v: Quantity, field: string) => number, allowZero: boolean) {
-  return z
-    .union([z.number(), z.string()], { errorMap: (_i, ctx) => ({ message: ctx.data === undefined ? 'is required' : 'must be a number in the field\'s unit or a string with a unit' }) })
-    .transform((v, ctx) => {
-      try {
-        const n = parse(v, '');
-        if (!Number.isFinite(n) || n < 0 || (!allowZero && n === 0)) {
-          ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be ${allowZero ? 'at least 0' : 'more than 0'}, got ${JSON.stringify(v)}` });
-          return z.NEVER;
-        }
-        return n;
-      } catch (e) {
-        if (!(e instanceof InvalidInputError)) throw e;
-        ctx.addIssue({ code: z.ZodIssueCode.custom, message: e.problem });
-        return z.NEVER;
-      }
-    });
-}
 
 const duration = (positive: boolean) =>
   z.union([z.number(), z.string()]).transform((v, ctx) => {
@@ -68,7 +49,7 @@ export const tenantSchema = z
     /** Highest priority the tenant's requests may ask for (absent: any). */
     maxPriority: z.number().int().min(-1_000_000).max(1_000_000).optional(),
     guaranteed: z
-      .object({ cpuMillicores: amount((v, f) => parseCpuMillicores(v, f), true).default(0), memoryMiB: amount(parseMemoryMiB, true).default(0) })
+      .object({ cpuMillicores: quantity((v, f) => parseCpuMillicores(v, f), { allowZero: true }).default(0), memoryMiB: quantity(parseMemoryMiB, { allowZero: true }).default(0) })
       .strict()
       .default({}),
     throttle: z
@@ -91,8 +72,8 @@ export const submitRequestSchema = z
     tenant: z.string().min(1).max(128),
     workload: z.string().min(1).max(128).optional(),
     instances: z.number().int('must be a whole number of instances').positive('must be at least 1').max(1e6).optional(),
-    cpuMillicores: amount((v, f) => parseCpuMillicores(v, f), false).optional(),
-    memoryMiB: amount(parseMemoryMiB, false).optional(),
+    cpuMillicores: quantity((v, f) => parseCpuMillicores(v, f)).optional(),
+    memoryMiB: quantity(parseMemoryMiB).optional(),
     /** Higher is more important; granted before any lower priority. */
     priority: z.number().int().min(-1_000_000).max(1_000_000).default(0),
     /** Latest time it may be granted (epoch seconds or ISO 8601); after it the request expires. */

@@ -30,15 +30,15 @@ const positiveSeconds = seconds.refine((v) => v > 0, 'must be more than 0 second
  * with a unit ("4 vCPU", "16 GiB", "10 Gbit/s"), normalised by `parse`
  * (src/config/units.ts); the loader prefixes the message with the field's path.
  */
-function quantity(parse: (v: Quantity, field: string) => number) {
+export function quantity(parse: (v: Quantity, field: string) => number, options: { readonly allowZero?: boolean } = {}) {
   const numberOrString = z.union([z.number(), z.string()], {
     errorMap: (_issue, ctx) => ({ message: ctx.data === undefined ? 'is required' : 'must be a number in the canonical unit or a string with a unit' }),
   });
   return numberOrString.transform((v, ctx) => {
     try {
       const n = parse(v, '');
-      if (!(n > 0)) {
-        ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be more than 0, got "${v}"` });
+      if (!(options.allowZero ? n >= 0 : n > 0) || !Number.isFinite(n)) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be ${options.allowZero ? 'at least 0' : 'more than 0'}, got "${v}"` });
         return z.NEVER;
       }
       return n;

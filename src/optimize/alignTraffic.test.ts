@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { generateInstance } from '../../bench/instances.ts';
-import { alignTraffic, edgeCost, keepInPlace } from './alignTraffic.ts';
-import { type HorizonInput, buildContext, checkPlan, evaluatePlan } from './horizon.ts';
+import { alignTraffic, keepInPlace } from './alignTraffic.ts';
+import { type HorizonInput, buildContext, checkPlan, edgeCost, evaluatePlan } from './horizon.ts';
 import { optimizeHorizon } from './optimizeHorizon.ts';
 import { hpool, hwork } from './testFixtures.ts';
 

@@ -19,7 +19,7 @@
  * a pool where the workload ran more instances the step before, when that
  * pool's nodes have room (no node added).
  */
-import { type HorizonContext, networkOf, perNode } from './horizon.ts';
+import { type HorizonContext, edgeCost, networkOf, perNode, spreadAllowsOneMore } from './horizon.ts';
 
 export interface AlignStep {
   /** Nodes per pool at this step (updated in place when a node is added). */
@@ -38,27 +38,6 @@ export interface AlignStep {
 export interface AlignResult {
   readonly moves: number;
   readonly nodesAdded: number;
-}
-
-/** Cost of one edge at step t under the given rows, as `evaluatePlan` prices it. */
-export function edgeCost(ctx: HorizonContext, t: number, rows: readonly ReadonlyMap<number, number>[], e: { a: number; b: number; gibPerHour: number }): number {
-  const na = ctx.req[t][e.a];
-  const nb = ctx.req[t][e.b];
-  if (na === 0 || nb === 0 || e.gibPerHour === 0) return 0;
-  let cost = 0;
-  for (const [key, price] of [
-    [ctx.zoneKey, ctx.crossZonePerGiB],
-    [ctx.providerKey, ctx.crossProviderPerGiB],
-  ] as const) {
-    if (price === 0) continue;
-    const share = new Map<string, number>();
-    for (const [p, n] of rows[e.a]) share.set(key[p], (share.get(key[p]) ?? 0) + n / na);
-    for (const [p, n] of rows[e.b]) share.set(key[p], (share.get(key[p]) ?? 0) - n / nb);
-    let tv = 0;
-    for (const v of share.values()) tv += Math.abs(v);
-    cost += 0.5 * tv * e.gibPerHour * ctx.stepHours * price;
-  }
-  return cost;
 }
 
 /** Helpers over one step's rows and nodes, shared by the local searches below. */
@@ -90,19 +69,10 @@ function stepState(ctx: HorizonContext, t: number, step: AlignStep) {
     );
   };
   const spreadOk = (wi: number, from: number, to: number): boolean => {
-    const w = workloads[wi];
-    const target = ctx.spreadTarget[t][wi];
-    if (!w.spread || target === 0) return true;
-    const key = w.spread.domain === 'zone' ? ctx.zoneKey : ctx.providerKey;
-    if (key[from] === key[to]) return true;
-    let placed = 0;
-    let inDomain = 0;
-    for (const [q, x] of rows[wi]) {
-      placed += x;
-      if (key[q] === key[to]) inDomain += x;
-    }
-    // Losing the target's domain must still leave `target` instances.
-    return placed - (inDomain + 1) >= target;
+    const spread = workloads[wi].spread;
+    // A move within one failure domain never changes what losing a domain leaves.
+    const key = spread?.domain === 'zone' ? ctx.zoneKey : ctx.providerKey;
+    return (spread !== undefined && key[from] === key[to]) || spreadAllowsOneMore(ctx, t, wi, rows[wi], to);
   };
   const move = (wi: number, from: number, to: number) => {
     const r = workloads[wi].perInstance;

@@ -35,7 +35,7 @@
 import { InvalidInputError } from '../core/errors.ts';
 import { lcg } from '../forecast/random.ts';
 import { ModelBuilder } from './lp.ts';
-import { type HorizonContext, type HorizonPlan, networkOf, perNode } from './horizon.ts';
+import { type HorizonContext, type HorizonPlan, networkOf, perNode, spreadAllowsOneMore } from './horizon.ts';
 import { type RowInfo, addNodeSide } from './horizonModel.ts';
 import { solveModel } from './solver.ts';
 import { alignTraffic, keepInPlace } from './alignTraffic.ts';
@@ -773,19 +773,7 @@ function consolidate(
       else rows[wi].delete(p);
     }
   };
-  const spreadOk = (wi: number, to: number) => {
-    const w = workloads[wi];
-    const target = ctx.spreadTarget[t][wi];
-    if (!w.spread || target === 0) return true;
-    const key = w.spread.domain === 'zone' ? ctx.zoneKey : ctx.providerKey;
-    let placed = 0;
-    let inDomain = 0;
-    for (const [q, x] of rows[wi]) {
-      placed += x;
-      if (key[q] === key[to]) inDomain += x;
-    }
-    return placed - (inDomain + 1) >= target;
-  };
+  const spreadOk = (wi: number, to: number) => spreadAllowsOneMore(ctx, t, wi, rows[wi], to);
   const order = pools.map((_, p) => p).sort((a, b) => pools[b].costPerHour - pools[a].costPerHour || a - b);
   for (const p of order) {
     const floor = !ctx.lifecycle[p] || openAgg[p] ? Math.min(ctx.minNodes[p], ctx.avail[t][p]) : 0;

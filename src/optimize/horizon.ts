@@ -362,26 +362,49 @@ export function placedCount(row: ReadonlyMap<number, number>): number {
   return n;
 }
 
-/** Cost of traffic edge e at step t: ½ Σ_domain |share_a − share_b| of its volume crosses (see docs). */
+/**
+ * Whether one more instance of workload wi in pool `to` at step t keeps its
+ * spread: losing the whole failure domain of `to` must still leave the
+ * instances its spread target asks for.
+ */
+export function spreadAllowsOneMore(ctx: HorizonContext, t: number, wi: number, row: ReadonlyMap<number, number>, to: number): boolean {
+  const w = ctx.workloads[wi];
+  const target = ctx.spreadTarget[t][wi];
+  if (!w.spread || target === 0) return true;
+  const key = w.spread.domain === 'zone' ? ctx.zoneKey : ctx.providerKey;
+  let placed = 0;
+  let inDomain = 0;
+  for (const [q, x] of row) {
+    placed += x;
+    if (key[q] === key[to]) inDomain += x;
+  }
+  return placed - (inDomain + 1) >= target;
+}
+
+/** Cost of traffic edge e at step t under the given rows: ½ Σ_domain |share_a − share_b| of its volume crosses (see docs). */
+export function edgeCost(ctx: HorizonContext, t: number, rows: readonly ReadonlyMap<number, number>[], e: { a: number; b: number; gibPerHour: number }): number {
+  const na = ctx.req[t][e.a];
+  const nb = ctx.req[t][e.b];
+  if (na === 0 || nb === 0 || e.gibPerHour === 0) return 0;
+  let cost = 0;
+  for (const [key, price] of [
+    [ctx.zoneKey, ctx.crossZonePerGiB],
+    [ctx.providerKey, ctx.crossProviderPerGiB],
+  ] as const) {
+    if (price === 0) continue;
+    const share = new Map<string, number>();
+    for (const [p, n] of rows[e.a]) share.set(key[p], (share.get(key[p]) ?? 0) + n / na);
+    for (const [p, n] of rows[e.b]) share.set(key[p], (share.get(key[p]) ?? 0) - n / nb);
+    let tv = 0;
+    for (const v of share.values()) tv += Math.abs(v);
+    cost += 0.5 * tv * e.gibPerHour * ctx.stepHours * price;
+  }
+  return cost;
+}
+
 function trafficCost(ctx: HorizonContext, plan: HorizonPlan, t: number): number {
   let cost = 0;
-  for (const e of ctx.traffic) {
-    const na = ctx.req[t][e.a];
-    const nb = ctx.req[t][e.b];
-    if (na === 0 || nb === 0 || e.gibPerHour === 0) continue;
-    for (const [key, price] of [
-      [ctx.zoneKey, ctx.crossZonePerGiB],
-      [ctx.providerKey, ctx.crossProviderPerGiB],
-    ] as const) {
-      if (price === 0) continue;
-      const share = new Map<string, number>();
-      for (const [p, n] of plan.placement[t][e.a]) share.set(key[p], (share.get(key[p]) ?? 0) + n / na);
-      for (const [p, n] of plan.placement[t][e.b]) share.set(key[p], (share.get(key[p]) ?? 0) - n / nb);
-      let tv = 0;
-      for (const v of share.values()) tv += Math.abs(v);
-      cost += 0.5 * tv * e.gibPerHour * ctx.stepHours * price;
-    }
-  }
+  for (const e of ctx.traffic) cost += edgeCost(ctx, t, plan.placement[t], e);
   return cost;
 }
 
