@@ -51,7 +51,8 @@ reservations:
 
 /** The replay test below checks hysteresis and contention figures, so it runs without the break-even rule; \`withBreakEven\` has it. */
 const scenario: Scenario = buildScenario(validateScenario(parse(YAML), 'tiny.yaml'), '.');
-const withBreakEven = (line: string): Scenario => buildScenario(validateScenario(parse(YAML.replace('  breakEven: false', line)), 'tiny.yaml'), '.');
+const withBreakEven = (line: string, hold = '15m'): Scenario =>
+  buildScenario(validateScenario(parse(YAML.replace('  breakEven: false', line).replace('releaseAfterSeconds: 1h', `releaseAfterSeconds: ${hold}`)), 'tiny.yaml'), '.');
 
 /** A forecast whose paths are flat: median `median`, 95% `upper`, 5% half the median, mean the median. */
 const flat = (median: number, upper: number, steps = 3): QuantileForecast => ({
@@ -186,6 +187,7 @@ describe('withReservations in a replay', () => {
   }
 
   it('with the break-even rule, reserves only the nodes whose expected use reaches committed / on-demand', async () => {
+    // A hold time of 15 min, the forecast horizon: the rule reads the forecast alone.
     // Threshold: the dearer ratio of the two pools, 0.12 / 0.2 = 0.6.
     // A (wa, a quarter node per instance): median 8, 95% 12, 5% 4 instances; at the ten levels 0.05 ... 0.95
     // (interpolated) 1, 1.22, 1.44, 1.67, 1.89, 2.11, 2.33, 2.56, 2.78, 3 nodes. Node 1 is always full (1 ≥ 0.6);
@@ -202,6 +204,12 @@ describe('withReservations in a replay', () => {
     // A 25% margin raises the bar to 0.75: A's second node (0.72) no longer pays.
     const margin = await reviewOnce(withBreakEven('  breakEven: { margin: 0.25 }'), flat(8, 12), flat(0, 6));
     expect(margin.reserved).toEqual({ 'r-a': 1, 'r-b': 0 });
+    // A hold time of 1 h outlasts the 15 min horizon: the other 45 min (9 steps) are taken from the use observed
+    // just before; here only now's step is observed: A runs 4 × 0.25 = 1 node, B 4 × 0.5 = 2 nodes, each
+    // counted as one step (ten samples) next to the forecast's 3 steps (30 samples).
+    // A: node 2 is used (10 × 0 + 3 × 7.22) / 40 = 0.54 < 0.6, so 1 node; B: node 1 (10 × 1 + 3 × 4.33) / 40 = 0.575 < 0.6, none.
+    const held = await reviewOnce(withBreakEven('  breakEven: true', '1h'), flat(8, 12), flat(0, 6));
+    expect(held.reserved).toEqual({ 'r-a': 1, 'r-b': 0 });
     // Without the rule the same forecasts reserve 5 nodes: A wants 4 in r-a and gets its limit, 3; B wants 4 split 2 / 2
     // and gets only its 2 in r-b (r-a is full, A has the higher priority).
     const off = await reviewOnce(scenario, flat(8, 12), flat(0, 6));

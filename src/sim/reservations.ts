@@ -224,6 +224,26 @@ export function withReservations(inner: ReplayPolicy, ctx: PolicyContext): Repla
     ? Math.max(...pools.map((p) => p.committedCostPerHour! / p.costPerHour)) * (1 + settings.breakEven.margin)
     : undefined;
 
+  // A raised reservation is held at least releaseAfterSeconds (a release needs that long of not paying), longer
+  // than the forecast horizon may be. The break-even rule reads the forecast for the horizon and, for the rest of
+  // the hold period, the account's observed use of the pools over as long a span just before now (persistence:
+  // a burst that began an hour ago is expected to last as it has lasted, not the whole hold period).
+  const node = pools[0].nodeType.capacity;
+  const shareOf = new Map(scenario.workloads.map((w) => [w.name, nodeShare(w.perInstance, node)]));
+  const accountOf = new Map(scenario.workloads.map((w) => [w.name, w.account]));
+  const poolNames = new Set(settings.pools);
+  /** Per account, node-equivalents running in the reservation pools at each step so far (newest last). */
+  const observed = new Map<string, number[]>(scenario.accounts.map((a) => [a.name, []]));
+  const observe = (driver: SimulatorDriver): void => {
+    const used = new Map<string, number>();
+    for (const [w, byPool] of Object.entries(driver.observeSync().runningInstances)) {
+      const a = accountOf.get(w);
+      if (a === undefined) continue;
+      for (const [p, n] of Object.entries(byPool)) if (poolNames.has(p)) used.set(a, (used.get(a) ?? 0) + n * shareOf.get(w)!);
+    }
+    for (const [a, series] of observed) series.push(used.get(a) ?? 0);
+  };
+
   const review = (tick: Tick, driver: SimulatorDriver): void => {
     const latest = inner.latestForecasts!();
     if (!latest) return;
@@ -240,7 +260,14 @@ export function withReservations(inner: ReplayPolicy, ctx: PolicyContext): Repla
         wanted.set(a.name, splitAcrossZones(initial, zones));
         if (initial > 0) why.set(a.name, { reason: 'initial', detail: `initial reservation of ${initial} nodes` });
       }
-      const b = breakEvenThreshold === undefined ? undefined : breakEvenNodes(f.demandSamples, breakEvenThreshold);
+      let b: number | undefined;
+      if (breakEvenThreshold !== undefined) {
+        const horizonSteps = f.demandSamples.length / BREAK_EVEN_LEVELS.length;
+        const pastSteps = Math.max(0, Math.round(settings.releaseAfterSeconds / step) - horizonSteps);
+        // Each observed step counts as much as a forecast step (a forecast step carries one sample per level).
+        const past = pastSteps > 0 ? (observed.get(a.name) ?? []).slice(-pastSteps).flatMap((x) => BREAK_EVEN_LEVELS.map(() => x)) : [];
+        b = breakEvenNodes([...past, ...f.demandSamples], breakEvenThreshold);
+      }
       const d = reviewReservation(state, { timeSeconds: now, upperNodes: f.upperNodes, predictedNodes: f.predictedNodes, ...(b === undefined ? {} : { breakEvenNodes: b }) }, rules.get(a.name)!);
       states.set(a.name, d.state);
       if (d.change) {
@@ -293,6 +320,7 @@ export function withReservations(inner: ReplayPolicy, ctx: PolicyContext): Repla
     initialAllocation: () => inner.initialAllocation(),
     async onTick(tick: Tick, driver: SimulatorDriver): Promise<void> {
       await inner.onTick(tick, driver);
+      if (tick.tickInStep === 0 && breakEvenThreshold !== undefined) observe(driver);
       const sinceStart = tick.stepIndex - ctx.evalStartIndex;
       if (tick.tickInStep === 0 && sinceStart % reviewEverySteps === 0) review(tick, driver);
     },
