@@ -129,7 +129,7 @@ describe('examples/partners.yaml (replay of real traces under partner agreements
   it('reservations follow the forecasts: raised and released over time, within the pools\' reservable capacity', () => {
     const changes = json.reservations as { time: string; timeSeconds: number; account: string; pool: string; zone: string; from: number; to: number; reason: string }[];
     // With the break-even rule only a few nodes pay on this week's bursts (measured: 2 raises, 2 releases), so the
-    // claim is that reservations change over time: some raise, and nothing reserved that is not released or held to the end.
+    // claim is that reservations change over time: at least one raise and one more change.
     expect(changes.some((c) => c.reason === 'raise' && c.to > c.from)).toBe(true);
     expect(changes.length).toBeGreaterThanOrEqual(2);
     for (const c of changes) {

@@ -200,7 +200,7 @@ describe('withReservations in a replay', () => {
     expect(on.changes.map((c) => [c.account, c.pool, c.fromNodes, c.toNodes, c.reason, c.detail])).toEqual([
       ['A', 'r-a', 0, 2, 'raise', 'upper bound 3 nodes > 90% of 0; 4 wanted, 2 pay for themselves'],
     ]);
-    expect(on.notes.join('\n')).toMatch(/expected use over the forecast horizon reaches 60%/);
+    expect(on.notes.join('\n')).toMatch(/expected use over the 0.25 h hold \(the forecast, then the use observed just before\) reaches 60%/);
     // A 25% margin raises the bar to 0.75: A's second node (0.72) no longer pays.
     const margin = await reviewOnce(withBreakEven('  breakEven: { margin: 0.25 }'), flat(8, 12), flat(0, 6));
     expect(margin.reserved).toEqual({ 'r-a': 1, 'r-b': 0 });
