@@ -4,7 +4,7 @@
  * agreements, and the figures reconcile — the invoices' totals add up to the
  * policy's cost, the CSV lines to the invoices, the metered usage to the
  * node-hours the replay reports; reservations are raised and released from
- * the forecasts and billed at committed prices.
+ * the forecasts (only nodes that pay for themselves) and billed at committed prices.
  */
 import { describe, expect, it, vi } from 'vitest';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -102,14 +102,36 @@ describe('examples/partners.yaml (replay of real traces under partner agreements
     // The reserved node-hours billed are those the policy's reservation changes held.
     const billedReserved = aws.lines.filter((l) => l.kind === 'reservation').reduce((s, l) => s + l.quantity, 0);
     const held = (json.reservedVsUsed as { reservedNodeHours: number }[]).reduce((s, a) => s + a.reservedNodeHours, 0);
-    expect(billedReserved).toBeGreaterThan(0);
     expect(billedReserved).toBeCloseTo(held, 4);
+  });
+
+  it('reservations pay for themselves: the run costs no more than the same run all on demand', () => {
+    // Reservations change the bill, not the cluster (the allocator does not see them), so the same run without
+    // them bills every node-hour of the reservation pools on demand at list price; everything else is the same.
+    const aws = invoices[0];
+    const list: Record<string, number> = { 'aws-general': 0.192, 'aws-general-b': 0.192 };
+    const reservationPoolsMicros = aws.lines.filter((l) => l.pool! in list).reduce((s, l) => s + l.amountMicros, 0);
+    const allOnDemandMicros = Object.entries(list).reduce((s, [pool, rate]) => s + Math.round((aws.usageByPool[pool]?.nodeHours ?? 0) * rate * 1e6), 0);
+    const costWithout = predictive.cost + (allOnDemandMicros - reservationPoolsMicros) / 1e6;
+    // On this week the aws pools only take bursts: even reserving with perfect hindsight, hour by hour, would save
+    // at most 3.88 of about 588 (a fixed 1-node reservation all week would lose 1.51), and the forecasts of bursts
+    // miss, so the honest rule cannot be asserted to save. What it must do is not lose money the way the rule
+    // without break-even did (+100.86, +17%): at most 0.1% above the all-on-demand bill (measured: +0.34).
+    expect(predictive.cost).toBeLessThanOrEqual(costWithout * 1.001);
+    // And per account, what is reserved is mostly used (the rule reserves only nodes expected to be used at least
+    // committed / on-demand = 63% of the time; before the break-even rule accounts used 0.5-15% of it).
+    const accounts = json.reservedVsUsed as { account: string; reservedNodeHours: number; usedNodeHours: number }[];
+    const reserved = accounts.reduce((s, a) => s + a.reservedNodeHours, 0);
+    const used = accounts.reduce((s, a) => s + a.usedNodeHours, 0);
+    expect(reserved).toBeLessThanOrEqual(used);
   });
 
   it('reservations follow the forecasts: raised and released over time, within the pools\' reservable capacity', () => {
     const changes = json.reservations as { time: string; timeSeconds: number; account: string; pool: string; zone: string; from: number; to: number; reason: string }[];
+    // With the break-even rule only a few nodes pay on this week's bursts (measured: 2 raises, 2 releases), so the
+    // claim is that reservations change over time: at least one raise and one more change.
     expect(changes.some((c) => c.reason === 'raise' && c.to > c.from)).toBe(true);
-    expect(changes.some((c) => c.reason === 'release' && c.to < c.from)).toBe(true);
+    expect(changes.length).toBeGreaterThanOrEqual(2);
     for (const c of changes) {
       expect(['aws-general', 'aws-general-b']).toContain(c.pool);
       expect(c.zone).toBe(c.pool === 'aws-general' ? 'us-east-1a' : 'us-east-1b');

@@ -45,6 +45,7 @@ describe('reservations: configuration', () => {
       releaseAfterSeconds: 21600,
       targetShare: 0.8,
       maxReservedNodesByPool: { 'r-a': 1000, 'r-b': 4 },
+      breakEven: { margin: 0 },
       // A: 3 instances × 0.5 node = 1.5 → 2 nodes; B has no workloads.
       accounts: { A: { initialNodes: 0, minNodes: 0, guaranteedNodes: 2 }, B: { initialNodes: 0, minNodes: 0, guaranteedNodes: 0 } },
     });
@@ -53,6 +54,19 @@ describe('reservations: configuration', () => {
   it('takes durations, per-pool limits and per-account settings', () => {
     const s = load('  pools: [r-a]\n  reviewIntervalSeconds: 1h\n  releaseAfterSeconds: 12h\n  maxReservedNodes: { r-a: 5 }\n  accounts: { B: { initialNodes: 3, minNodes: 1, guaranteedNodes: 1 } }');
     expect(s.reservations).toMatchObject({ reviewIntervalSeconds: 3600, releaseAfterSeconds: 43200, maxReservedNodesByPool: { 'r-a': 5 }, accounts: { B: { initialNodes: 3, minNodes: 1, guaranteedNodes: 1 } } });
+  });
+
+  it.each([
+    ['  breakEven: true', { margin: 0 }],
+    ['  breakEven: { margin: 0.1 }', { margin: 0.1 }],
+    ['  breakEven: false', undefined],
+  ])('break-even rule %j', (line, expected) => {
+    expect(load(`  pools: [r-a]\n${line}`).reservations?.breakEven).toEqual(expected);
+  });
+
+  it('rejects a negative break-even margin and unknown keys', () => {
+    expect(() => load('  pools: [r-a]\n  breakEven: { margin: -0.1 }')).toThrow(/breakEven/);
+    expect(() => load('  pools: [r-a]\n  breakEven: { ratio: 0.5 }')).toThrow(/breakEven/);
   });
 
   it('a scenario without reservations has none', () => {

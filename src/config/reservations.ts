@@ -83,6 +83,7 @@ export function buildReservations(
     releaseAfterSeconds: file.releaseAfterSeconds,
     targetShare: file.targetShare,
     maxReservedNodesByPool,
+    ...(file.breakEven === false ? {} : { breakEven: { margin: file.breakEven === true ? 0 : file.breakEven.margin } }),
     accounts,
   };
 }

@@ -355,6 +355,12 @@ export const reservationsSchema = z
     targetShare: probability.default(0.8),
     /** Most nodes reservable per pool, all accounts together (default: the pool's maxNodes). */
     maxReservedNodes: z.record(z.number().int().nonnegative()).default({}),
+    /**
+     * Reserve only nodes that pay for themselves: expected use over the look-ahead at least
+     * committedCostPerHour / costPerHour of the pool (true, the default), or that ratio times
+     * 1 + margin ({ margin: 0.1 }: 10% above break-even); false turns the rule off.
+     */
+    breakEven: z.union([z.boolean(), z.object({ margin: z.number().nonnegative() }).strict()]).default(true),
     accounts: z.record(accountReservationSchema).default({}),
   })
   .strict();

@@ -38,6 +38,12 @@ export interface ReservationSettings {
   readonly targetShare: number;
   /** Most nodes that may be reserved per pool, all accounts together (contention beyond it). */
   readonly maxReservedNodesByPool: Readonly<Record<string, number>>;
+  /**
+   * Reserve only nodes that pay for themselves (src/optimize/reservations.ts, `breakEvenNodes`): a node's
+   * expected use over the look-ahead must be at least committedCostPerHour / costPerHour × (1 + margin).
+   * Absent: no break-even rule.
+   */
+  readonly breakEven?: { readonly margin: number };
   /** By account name; accounts not listed use the defaults (0 initial, derived guarantee, 0 minimum). */
   readonly accounts: Readonly<Record<string, AccountReservationSettings>>;
 }

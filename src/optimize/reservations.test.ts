@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { InfeasibleError, InvalidInputError } from '../core/errors.ts';
 import { seededUniform } from '../forecast/sampling.ts';
 import {
+  breakEvenNodes,
   checkReservationRule,
   initialReservationState,
   resizeAcrossZones,
@@ -158,6 +159,114 @@ describe('reviewReservation: release under 80% with hysteresis', () => {
       naive = next;
     }
     expect(naiveChanges).toBeGreaterThan(20);
+  });
+});
+
+describe('breakEvenNodes: reserve only nodes whose expected use covers committed / on-demand', () => {
+  /** `busy` of `n` equally likely samples at `level` node-equivalents, the rest at 0. */
+  const busyShare = (busy: number, n: number, level = 1) => [...Array(busy).fill(level), ...Array(n - busy).fill(0)];
+  it.each([
+    // [samples, threshold, nodes, why]
+    [busyShare(4, 10), 0.6, 0, 'a node busy 40% of the time at a price ratio of 0.6 does not pay (0.4 · o < 0.6 · o)'],
+    [busyShare(7, 10), 0.6, 1, 'busy 70% of the time it does (0.7 ≥ 0.6)'],
+    [busyShare(6, 10), 0.6, 1, 'busy exactly 60%: break-even, reserved'],
+    [[2, 2, 2, 1, 1, 1, 1, 0, 0, 0], 0.6, 1, 'node 1 busy 7/10, node 2 busy 3/10: only node 1 pays at 0.6'],
+    [[2, 2, 2, 1, 1, 1, 1, 0, 0, 0], 0.25, 2, 'at 0.25 node 2 (3/10) pays too, node 3 (0) does not'],
+    [Array(10).fill(0.5), 0.6, 0, 'half a node all the time: node 1 is half used, 0.5 < 0.6'],
+    [Array(10).fill(0.5), 0.5, 1, 'half a node all the time at a ratio of 0.5: exactly break-even'],
+    [[1.5, 1.5, 0.2, 0.2], 0.6, 1, 'node 1 used (1 + 1 + 0.2 + 0.2) / 4 = 0.6; node 2 (0.5 + 0.5) / 4 = 0.25'],
+    [[3.2, 3.2, 3.2, 3.2], 0.6, 3, 'a steady 3.2 nodes: nodes 1-3 full, node 4 used 0.2 of the time'],
+    [busyShare(7, 10), 0.6 * 1.2, 0, 'a 20% margin raises the bar to 0.72: 70% busy no longer pays'],
+    [[], 0.6, 0, 'no look-ahead, nothing reserved'],
+    [[5, 5], 1.2, 0, 'committed dearer than on demand: nothing pays'],
+  ])('%j at %d → %d (%s)', (samples, threshold, nodes, _why) => {
+    expect(breakEvenNodes(samples, threshold)).toBe(nodes);
+  });
+
+  it('rejects a threshold of 0 or less and negative demand, naming them', () => {
+    expect(() => breakEvenNodes([1], 0)).toThrow(InvalidInputError);
+    expect(() => breakEvenNodes([1], 0)).toThrow('threshold');
+    expect(() => breakEvenNodes([1, -0.5], 0.6)).toThrow('-0.5');
+  });
+});
+
+describe('reviewReservation with a break-even count', () => {
+  /** Reviews over [hour, upper, predicted, breakEven] rows. */
+  function runB(start: number, rows: readonly [number, number, number, number][], r: ReservationRule = rule) {
+    let state: ReservationState = initialReservationState(start);
+    const changes: { hour: number; from: number; to: number; reason: string; detail: string }[] = [];
+    for (const [hour, upperNodes, predictedNodes, breakEvenNodes] of rows) {
+      const d = reviewReservation(state, { timeSeconds: hour * H, upperNodes, predictedNodes, breakEvenNodes }, r);
+      state = d.state;
+      if (d.change) changes.push({ hour, from: d.change.fromNodes, to: d.change.toNodes, reason: d.change.reason, detail: d.change.detail });
+    }
+    return { changes, final: state.reservedNodes };
+  }
+
+  it.each([
+    // [reserved, upper, predicted, break-even, expected, why]
+    [0, 3, 2, 1, 1, 'the upper bound wants ⌈3 / 0.85⌉ = 4, only 1 pays'],
+    [0, 3, 2, 0, 0, 'no node pays: no raise at all'],
+    [0, 3, 2, 9, 4, 'break-even above the need does not raise further'],
+    [2, 3, 2, 2, 2, 'capped at what is held already: no change'],
+  ])('reserved %d, upper %d, predicted %d, break-even %d → %d (%s)', (reserved, upper, predicted, b, expected, _why) => {
+    const d = reviewReservation(initialReservationState(reserved), { timeSeconds: 0, upperNodes: upper, predictedNodes: predicted, breakEvenNodes: b }, rule);
+    expect(d.state.reservedNodes).toBe(expected);
+    if (expected === reserved) expect(d.change).toBeUndefined();
+    else expect(d.change).toMatchObject({ fromNodes: reserved, toNodes: expected, reason: 'raise' });
+  });
+
+  it('says when a raise was cut to what pays', () => {
+    const d = reviewReservation(initialReservationState(0), { timeSeconds: 0, upperNodes: 3, predictedNodes: 2, breakEvenNodes: 1 }, rule);
+    expect(d.change?.detail).toBe('upper bound 3 nodes > 90% of 0; 4 wanted, 1 pay for themselves');
+  });
+
+  it('releases nodes that stopped paying only after the hold time, to the most that paid in the window', () => {
+    // Demand stays high (predicted 3.5 ≥ 80% of 4), so only the break-even count can release.
+    // Break-even 1, 2, 1 from hour 0: at hour 6 the 6 h have passed; the window's largest count is 2.
+    const r = runB(4, [
+      [0, 3.6, 3.5, 1],
+      [3, 3.6, 3.5, 2],
+      [5, 3.6, 3.5, 1],
+      [6, 3.6, 3.5, 1],
+    ]);
+    expect(r.changes).toEqual([{ hour: 6, from: 4, to: 2, reason: 'release', detail: 'only 2 of 4 nodes pay for themselves for 6 h (expected use below the committed / on-demand price ratio)' }]);
+  });
+
+  it('restarts the clock when the reservation pays again', () => {
+    const r = runB(4, [
+      [0, 3.6, 3.5, 1],
+      [3, 3.6, 3.5, 4],
+      [4, 3.6, 3.5, 1],
+      [9, 3.6, 3.5, 1],
+      [10, 3.6, 3.5, 1],
+    ]);
+    expect(r.changes).toEqual([expect.objectContaining({ hour: 10, from: 4, to: 1, reason: 'release' })]);
+  });
+
+  it('a break-even count flapping between 2 and 3 raises twice and then holds', () => {
+    // Upper 5 wants ⌈5 / 0.85⌉ = 6 nodes; the count that pays alternates 2 / 3 every hour for three days.
+    // Hour 0 raises to 2, hour 1 to 3; afterwards 2 < 3 starts the release clock, but the window
+    // always contains a 3, so a release would go to 3: nothing changes.
+    const rows: [number, number, number, number][] = Array.from({ length: 72 }, (_, h) => [h, 5, 4, h % 2 === 0 ? 2 : 3]);
+    const r = runB(0, rows);
+    expect(r.changes.map(({ hour, from, to, reason }) => ({ hour, from, to, reason }))).toEqual([
+      { hour: 0, from: 0, to: 2, reason: 'raise' },
+      { hour: 1, from: 2, to: 3, reason: 'raise' },
+    ]);
+    expect(r.final).toBe(3);
+  });
+
+  it('never releases below the minimum, even when nothing pays', () => {
+    const r = runB(3, [
+      [0, 3, 2.5, 0],
+      [6, 3, 2.5, 0],
+    ], { ...rule, minNodes: 1 });
+    expect(r.changes).toEqual([expect.objectContaining({ hour: 6, from: 3, to: 1, reason: 'release' })]);
+  });
+
+  it('rejects a fractional break-even count', () => {
+    expect(() => reviewReservation(initialReservationState(1), { timeSeconds: 0, upperNodes: 1, predictedNodes: 1, breakEvenNodes: 1.5 }, rule)).toThrow(InvalidInputError);
   });
 });
 

@@ -16,6 +16,14 @@
  * below what the recent upper bounds need at `targetShare`, so a release
  * cannot be followed by a raise unless the upper bound rises above every
  * value it had during the release window by that same factor.
+ *
+ * Break-even (`breakEvenNodes`, optional in the signal): a reserved node is
+ * paid at the committed price every hour; without it the same capacity is
+ * paid on demand only while used. So the j-th reserved node pays iff its
+ * expected utilisation over the look-ahead is at least
+ * committedCostPerHour / costPerHour. The review never raises above the
+ * number of nodes that pay, and releases (with the same hold time) when that
+ * number stays below the reservation; see `breakEvenNodes` for the derivation.
  */
 import { InfeasibleError, InvalidInputError } from '../core/errors.ts';
 
@@ -34,7 +42,7 @@ export interface ReservationState {
   /** Since when predicted demand has been under releaseShare × reservedNodes (absent: it is not). */
   readonly underSinceSeconds?: number;
   /** Upper bounds seen at reviews since `underSinceSeconds`, oldest first. */
-  readonly recentUpper: readonly { readonly timeSeconds: number; readonly upperNodes: number }[];
+  readonly recentUpper: readonly { readonly timeSeconds: number; readonly upperNodes: number; readonly breakEvenNodes?: number }[];
 }
 
 /** One review's view of an account's forecast, in node-equivalents. */
@@ -44,6 +52,8 @@ export interface ReservationSignal {
   readonly upperNodes: number;
   /** Peak over the horizon of the predicted (median) demand. */
   readonly predictedNodes: number;
+  /** Nodes whose reservation pays over the look-ahead (`breakEvenNodes`); absent: no break-even rule. */
+  readonly breakEvenNodes?: number;
 }
 
 export interface ReservationDecision {
@@ -74,38 +84,107 @@ export function nodesFor(upperNodes: number, rule: Pick<ReservationRule, 'target
 const fmt = (x: number) => (Number.isInteger(x) ? String(x) : x.toFixed(2));
 const pct = (x: number) => `${Math.round(x * 100)}%`;
 
-/** One review of one account's reservation (see the module comment). */
+/**
+ * One review of one account's reservation (see the module comment). With a
+ * break-even count B in the signal: a raise goes to min(⌈U / targetShare⌉, B)
+ * (never below minNodes), and the release clock also runs while B < R; a
+ * release then goes to min(what the window's upper bounds need, the largest B
+ * of the window), so a reservation is cut for not paying only after B has
+ * stayed below it for `releaseAfterSeconds`, and by no more than the window's
+ * break-even counts allow (hysteresis on B as on the upper bound).
+ */
 export function reviewReservation(state: ReservationState, signal: ReservationSignal, rule: ReservationRule): ReservationDecision {
   const r = state.reservedNodes;
-  const { timeSeconds: now, upperNodes: u, predictedNodes: p } = signal;
+  const { timeSeconds: now, upperNodes: u, predictedNodes: p, breakEvenNodes: b } = signal;
   if (!(u >= 0 && p >= 0)) throw new InvalidInputError('reservation review', `forecast figures must be 0 or more, got upper ${u}, predicted ${p}`);
+  if (b !== undefined && !(Number.isInteger(b) && b >= 0)) throw new InvalidInputError('reservation review', `break-even nodes must be a whole number 0 or more, got ${b}`);
+  const cap = b === undefined ? Infinity : Math.max(rule.minNodes, b);
   if (u > rule.raiseShare * r) {
-    const to = nodesFor(u, rule);
+    const need = nodesFor(u, rule);
+    const to = Math.min(need, cap);
     if (to > r) {
       return {
         state: initialReservationState(to),
-        change: { fromNodes: r, toNodes: to, reason: 'raise', detail: `upper bound ${fmt(u)} nodes > ${pct(rule.raiseShare)} of ${r}` },
+        change: {
+          fromNodes: r,
+          toNodes: to,
+          reason: 'raise',
+          detail: `upper bound ${fmt(u)} nodes > ${pct(rule.raiseShare)} of ${r}${to < need ? `; ${need} wanted, ${to} pay for themselves` : ''}`,
+        },
       };
     }
   }
-  if (!(p < rule.releaseShare * r)) return { state: initialReservationState(r) };
+  const lowDemand = p < rule.releaseShare * r;
+  const notPaying = cap < r;
+  if (!lowDemand && !notPaying) return { state: initialReservationState(r) };
   const since = state.underSinceSeconds ?? now;
-  // Upper bounds of the last releaseAfterSeconds (and the current one) decide how far a release may go.
-  const recentUpper = [...state.recentUpper.filter((x) => x.timeSeconds >= now - rule.releaseAfterSeconds), { timeSeconds: now, upperNodes: u }];
+  // Upper bounds (and break-even counts) of the last releaseAfterSeconds and the current ones decide how far a release may go.
+  const recentUpper = [
+    ...state.recentUpper.filter((x) => x.timeSeconds >= now - rule.releaseAfterSeconds),
+    { timeSeconds: now, upperNodes: u, ...(b === undefined ? {} : { breakEvenNodes: b }) },
+  ];
   const held = { reservedNodes: r, underSinceSeconds: since, recentUpper };
   if (now - since < rule.releaseAfterSeconds) return { state: held };
   const peak = Math.max(...recentUpper.map((x) => x.upperNodes));
-  const to = nodesFor(peak, rule);
+  const need = nodesFor(peak, rule);
+  const paying = b === undefined ? Infinity : Math.max(rule.minNodes, ...recentUpper.map((x) => x.breakEvenNodes ?? Infinity));
+  const to = Math.min(need, paying);
   if (to >= r) return { state: held };
+  const hours = fmt((now - since) / 3600);
   return {
     state: initialReservationState(to),
     change: {
       fromNodes: r,
       toNodes: to,
       reason: 'release',
-      detail: `predicted ${fmt(p)} nodes < ${pct(rule.releaseShare)} of ${r} for ${fmt((now - since) / 3600)} h; upper bound peak ${fmt(peak)} fits ${to} at ${pct(rule.targetShare)}`,
+      detail:
+        paying < need
+          ? `only ${to} of ${r} nodes pay for themselves for ${hours} h (expected use below the committed / on-demand price ratio)`
+          : `predicted ${fmt(p)} nodes < ${pct(rule.releaseShare)} of ${r} for ${hours} h; upper bound peak ${fmt(peak)} fits ${to} at ${pct(rule.targetShare)}`,
     },
   };
+}
+
+/**
+ * How many reserved nodes pay for themselves: the largest k such that the
+ * k-th node's expected utilisation over the look-ahead is at least
+ * `threshold` (the pool's committedCostPerHour / costPerHour, times 1 + a
+ * margin). `demandSamples` are equally likely values of the account's node
+ * demand (node-equivalents) over the look-ahead: every horizon step at every
+ * level of an equal-probability grid of its forecast distribution.
+ *
+ * Derivation. Reserving the k-th node costs c per hour whatever happens; it
+ * saves the on-demand price o for the part of the node the demand fills, i.e.
+ * for clamp(D − (k − 1), 0, 1) of it when demand is D node-equivalents. Over
+ * the look-ahead the expected saving per hour is o · u_k with
+ *   u_k = E_t E[clamp(D_t − (k − 1), 0, 1)] = ∫_{k−1}^{k} P(D > x) dx,
+ * the area of the demand's duration curve (the samples sorted, highest
+ * first, against the share of time) between heights k − 1 and k. The node
+ * pays iff o · u_k ≥ c, i.e. u_k ≥ c / o. u_k does not increase with k, so the
+ * nodes that pay are 1..K. When demand fills whole nodes (D integer) u_k is
+ * the share of time the k-th node is busy, P(D ≥ k), and K = ⌊Q(1 − c/o)⌋,
+ * the (1 − c/o)-quantile of the duration curve: a node busy 40% of the time
+ * at a price ratio of 0.6 is not reserved, one busy 70% of the time is.
+ *
+ * Conservative by construction: the pool runs whole nodes, so summed over
+ * accounts at least Σ_a min(D_a, K_a) of the reserved nodes is in use, and
+ * reserving the K_a the rule allows is expected to save at least
+ * (o · u_k − c) ≥ 0 per node (forecast permitting).
+ */
+export function breakEvenNodes(demandSamples: readonly number[], threshold: number): number {
+  if (!(threshold > 0)) throw new InvalidInputError('break-even', `the price ratio threshold must be more than 0, got ${threshold}`);
+  for (const d of demandSamples) if (!(d >= 0)) throw new InvalidInputError('break-even', `node demand samples must be 0 or more, got ${d}`);
+  if (demandSamples.length === 0 || threshold > 1) return 0;
+  const n = demandSamples.length;
+  let k = 0;
+  for (;;) {
+    const next = k + 1;
+    let area = 0;
+    for (const d of demandSamples) area += Math.min(1, Math.max(0, d - k));
+    // The small slack keeps a node exactly at the threshold (0.6 of the time at a 0.6 ratio) reserved despite float sums.
+    if (area / n < threshold - 1e-9) return k;
+    k = next;
+  }
 }
 
 /** A zone (pool) a reservation may be placed in. */

@@ -44,11 +44,15 @@ reservations:
   reviewIntervalSeconds: 30m
   releaseAfterSeconds: 1h
   maxReservedNodes: { r-a: 3, r-b: 3 }
+  breakEven: false
   accounts:
     B: { guaranteedNodes: 1 }
 `;
 
+/** The replay test below checks hysteresis and contention figures, so it runs without the break-even rule; \`withBreakEven\` has it. */
 const scenario: Scenario = buildScenario(validateScenario(parse(YAML), 'tiny.yaml'), '.');
+const withBreakEven = (line: string, hold = '15m'): Scenario =>
+  buildScenario(validateScenario(parse(YAML.replace('  breakEven: false', line).replace('releaseAfterSeconds: 1h', `releaseAfterSeconds: ${hold}`)), 'tiny.yaml'), '.');
 
 /** A forecast whose paths are flat: median `median`, 95% `upper`, 5% half the median, mean the median. */
 const flat = (median: number, upper: number, steps = 3): QuantileForecast => ({
@@ -165,5 +169,50 @@ describe('withReservations in a replay', () => {
     // The bill: the meter saw the reservations the driver billed.
     const reserved = meter.reservationRecords().reduce((s, r) => s + r.reservedNodeHours, 0);
     expect(reserved).toBeCloseTo(10, 9);
+  });
+
+  /** One review at t0 of forecasts wa, wb on the placement wa all in r-a, wb half in each; returns reserved nodes and changes. */
+  async function reviewOnce(sc: Scenario, wa: QuantileForecast, wb: QuantileForecast) {
+    const inner: ReplayPolicy = {
+      name: 'predictive',
+      initialAllocation: async () => ({ nodesByPool: {}, instances: {}, costPerHour: 0, shortfall: {} }),
+      onTick: async () => {},
+      latestForecasts: () => ({ stepIndex: 0, byWorkload: new Map([['wa', wa], ['wb', wb]]) }),
+    };
+    const policy = withReservations(inner, { scenario: sc, sizer: identity, evalStartIndex: 2, evalSteps: 24 } as unknown as PolicyContext);
+    const t0 = sc.startSeconds + 2 * 300;
+    const driver = new SimulatorDriver(sc.pools, sc.workloads, t0, { nodesByPool: { 'r-a': 2, 'r-b': 1 }, instances: { wa: { 'r-a': 4 }, wb: { 'r-a': 2, 'r-b': 2 } } });
+    await policy.onTick({ timeSeconds: t0, stepIndex: 2, tickInStep: 0 }, driver);
+    return { reserved: driver.reservedNodes(), changes: policy.reservations!().changes, notes: policy.notes?.() ?? [] };
+  }
+
+  it('with the break-even rule, reserves only the nodes whose expected use reaches committed / on-demand', async () => {
+    // A hold time of 15 min, the forecast horizon: the rule reads the forecast alone.
+    // Threshold: the dearer ratio of the two pools, 0.12 / 0.2 = 0.6.
+    // A (wa, a quarter node per instance): median 8, 95% 12, 5% 4 instances; at the ten levels 0.05 ... 0.95
+    // (interpolated) 1, 1.22, 1.44, 1.67, 1.89, 2.11, 2.33, 2.56, 2.78, 3 nodes. Node 1 is always full (1 ≥ 0.6);
+    // node 2 is used (0 + .22 + .44 + .67 + .89 + 1 + 1 + 1 + 1 + 1) / 10 = 0.72 ≥ 0.6; node 3 (.11 + .33 + .56 + .78 + 1) / 10 = 0.28.
+    // The upper bound alone wants ⌈3 / 0.8⌉ = 4; 2 pay.
+    // B (wb, half a node): median 0, 95% 6 instances, a spike: 0 below the median, then 0.33, 1, 1.67, 2.33, 3 nodes;
+    // node 1 is used (0.33 + 1 + 1 + 1 + 1) / 10 = 0.43 < 0.6: nothing pays, where the upper bound alone wants 4.
+    const on = await reviewOnce(withBreakEven('  breakEven: true'), flat(8, 12), flat(0, 6));
+    expect(on.reserved).toEqual({ 'r-a': 2, 'r-b': 0 });
+    expect(on.changes.map((c) => [c.account, c.pool, c.fromNodes, c.toNodes, c.reason, c.detail])).toEqual([
+      ['A', 'r-a', 0, 2, 'raise', 'upper bound 3 nodes > 90% of 0; 4 wanted, 2 pay for themselves'],
+    ]);
+    expect(on.notes.join('\n')).toMatch(/expected use over the 0.25 h hold \(the forecast, then the use observed just before\) reaches 60%/);
+    // A 25% margin raises the bar to 0.75: A's second node (0.72) no longer pays.
+    const margin = await reviewOnce(withBreakEven('  breakEven: { margin: 0.25 }'), flat(8, 12), flat(0, 6));
+    expect(margin.reserved).toEqual({ 'r-a': 1, 'r-b': 0 });
+    // A hold time of 1 h outlasts the 15 min horizon: the other 45 min (9 steps) are taken from the use observed
+    // just before; here only now's step is observed: A runs 4 × 0.25 = 1 node, B 4 × 0.5 = 2 nodes, each
+    // counted as one step (ten samples) next to the forecast's 3 steps (30 samples).
+    // A: node 2 is used (10 × 0 + 3 × 7.22) / 40 = 0.54 < 0.6, so 1 node; B: node 1 (10 × 1 + 3 × 4.33) / 40 = 0.575 < 0.6, none.
+    const held = await reviewOnce(withBreakEven('  breakEven: true', '1h'), flat(8, 12), flat(0, 6));
+    expect(held.reserved).toEqual({ 'r-a': 1, 'r-b': 0 });
+    // Without the rule the same forecasts reserve 5 nodes: A wants 4 in r-a and gets its limit, 3; B wants 4 split 2 / 2
+    // and gets only its 2 in r-b (r-a is full, A has the higher priority).
+    const off = await reviewOnce(scenario, flat(8, 12), flat(0, 6));
+    expect(off.reserved).toEqual({ 'r-a': 3, 'r-b': 2 });
   });
 });

@@ -22,13 +22,21 @@ import type { ReservationChange, ReservationSettings } from '../core/reservation
 import type { UsageRecord } from '../billing/meter.ts';
 import { nodeShare } from '../config/reservations.ts';
 import { reconcile, summingMatrix, type HierarchyNode } from '../forecast/hierarchy.ts';
-import { initialReservationState, resizeAcrossZones, reviewReservation, shareUnderContention, splitAcrossZones, type ReservationState } from '../optimize/reservations.ts';
+import { breakEvenNodes, initialReservationState, resizeAcrossZones, reviewReservation, shareUnderContention, splitAcrossZones, type ReservationState } from '../optimize/reservations.ts';
 import type { SimulatorDriver } from '../drivers/simulator.ts';
 import type { LatestForecasts, PolicyContext, ReplayPolicy, Tick } from './policies/policy.ts';
 import { BAND_LEVELS } from './policies/predictive.ts';
 import type { AccountReservationSummary, GroupForecastPoint, ReservationReport } from './types.ts';
 
 const LEVELS = [BAND_LEVELS.lower, 0.5, BAND_LEVELS.upper] as const;
+
+/**
+ * Levels at which an account's node demand is taken for the break-even rule: the midpoints of ten
+ * equally likely bands (0.05, 0.15, ..., 0.95), so each value stands for a tenth of the distribution.
+ * The forecasts carry quantiles at 0.05, 0.5, the sizing quantile and 0.95; levels between are
+ * interpolated (`quantileAt`), which is all the distribution the forecasters give.
+ */
+export const BREAK_EVEN_LEVELS = Array.from({ length: 10 }, (_, i) => Math.round((0.05 + i * 0.1) * 100) / 100);
 
 /** Joint samples per step when a group's quantiles are reconciled from its members. */
 const GROUP_SAMPLES = 1000;
@@ -41,6 +49,11 @@ export interface AccountNodeForecast {
   readonly predictedNodes: number;
   /** Pool -> node-equivalents at the upper bound's peak step (the zone distribution). */
   readonly byPool: Readonly<Record<string, number>>;
+  /**
+   * Equally likely values of the node demand over the horizon (every step at every `BREAK_EVEN_LEVELS`
+   * level; workloads added level by level): the duration curve the break-even rule reads.
+   */
+  readonly demandSamples: readonly number[];
 }
 
 /**
@@ -65,6 +78,7 @@ export function accountNodeForecasts(args: {
     const mean = new Array<number>(steps).fill(0);
     const paths = LEVELS.map(() => new Array<number>(steps).fill(0));
     const byPoolAt: Record<string, number[]> = Object.fromEntries(pools.map((p) => [p.name, new Array<number>(steps).fill(0)]));
+    const samples = new Array<number>(steps * BREAK_EVEN_LEVELS.length).fill(0);
     for (const w of members) {
       const fc = forecasts.byWorkload.get(w.name)!;
       const placed = placement[w.name] ?? {};
@@ -79,6 +93,7 @@ export function accountNodeForecasts(args: {
         LEVELS.forEach((level, l) => (paths[l][k] += instancesFor(w, Math.max(0, quantileAt(fc, level, k))) * perInstance));
         const upperInstances = instancesFor(w, Math.max(0, quantileAt(fc, BAND_LEVELS.upper, k)));
         pools.forEach((p, i) => (byPoolAt[p.name][k] += upperInstances * inPool[i]));
+        BREAK_EVEN_LEVELS.forEach((level, l) => (samples[k * BREAK_EVEN_LEVELS.length + l] += instancesFor(w, Math.max(0, quantileAt(fc, level, k))) * perInstance));
       }
     }
     const upper = paths[LEVELS.length - 1];
@@ -95,6 +110,7 @@ export function accountNodeForecasts(args: {
       upperNodes: steps ? Math.max(...upper) : 0,
       predictedNodes: steps ? Math.max(...paths[1]) : 0,
       byPool: Object.fromEntries(pools.map((p) => [p.name, steps ? byPoolAt[p.name][peak] : 0])),
+      demandSamples: samples,
     };
   }
   return out;
@@ -202,6 +218,32 @@ export function withReservations(inner: ReplayPolicy, ctx: PolicyContext): Repla
     ]),
   );
 
+  // A reserved node pays when its expected use reaches committed / on-demand; an account's nodes may land in
+  // any of the pools, so the dearest ratio of them is the bar (a node that pays there pays in every zone).
+  const breakEvenThreshold = settings.breakEven
+    ? Math.max(...pools.map((p) => p.committedCostPerHour! / p.costPerHour)) * (1 + settings.breakEven.margin)
+    : undefined;
+
+  // A raised reservation is held at least releaseAfterSeconds (a release needs that long of not paying), longer
+  // than the forecast horizon may be. The break-even rule reads the forecast for the horizon and, for the rest of
+  // the hold period, the account's observed use of the pools over as long a span just before now (persistence:
+  // a burst that began an hour ago is expected to last as it has lasted, not the whole hold period).
+  const node = pools[0].nodeType.capacity;
+  const shareOf = new Map(scenario.workloads.map((w) => [w.name, nodeShare(w.perInstance, node)]));
+  const accountOf = new Map(scenario.workloads.map((w) => [w.name, w.account]));
+  const poolNames = new Set(settings.pools);
+  /** Per account, node-equivalents running in the reservation pools at each step so far (newest last). */
+  const observed = new Map<string, number[]>(scenario.accounts.map((a) => [a.name, []]));
+  const observe = (driver: SimulatorDriver): void => {
+    const used = new Map<string, number>();
+    for (const [w, byPool] of Object.entries(driver.observeSync().runningInstances)) {
+      const a = accountOf.get(w);
+      if (a === undefined) continue;
+      for (const [p, n] of Object.entries(byPool)) if (poolNames.has(p)) used.set(a, (used.get(a) ?? 0) + n * shareOf.get(w)!);
+    }
+    for (const [a, series] of observed) series.push(used.get(a) ?? 0);
+  };
+
   const review = (tick: Tick, driver: SimulatorDriver): void => {
     const latest = inner.latestForecasts!();
     if (!latest) return;
@@ -218,7 +260,15 @@ export function withReservations(inner: ReplayPolicy, ctx: PolicyContext): Repla
         wanted.set(a.name, splitAcrossZones(initial, zones));
         if (initial > 0) why.set(a.name, { reason: 'initial', detail: `initial reservation of ${initial} nodes` });
       }
-      const d = reviewReservation(state, { timeSeconds: now, upperNodes: f.upperNodes, predictedNodes: f.predictedNodes }, rules.get(a.name)!);
+      let b: number | undefined;
+      if (breakEvenThreshold !== undefined) {
+        const horizonSteps = f.demandSamples.length / BREAK_EVEN_LEVELS.length;
+        const pastSteps = Math.max(0, Math.round(settings.releaseAfterSeconds / step) - horizonSteps);
+        // Each observed step counts as much as a forecast step (a forecast step carries one sample per level).
+        const past = pastSteps > 0 ? (observed.get(a.name) ?? []).slice(-pastSteps).flatMap((x) => BREAK_EVEN_LEVELS.map(() => x)) : [];
+        b = breakEvenNodes([...past, ...f.demandSamples], breakEvenThreshold);
+      }
+      const d = reviewReservation(state, { timeSeconds: now, upperNodes: f.upperNodes, predictedNodes: f.predictedNodes, ...(b === undefined ? {} : { breakEvenNodes: b }) }, rules.get(a.name)!);
       states.set(a.name, d.state);
       if (d.change) {
         wanted.set(a.name, resizeAcrossZones(wanted.get(a.name)!, d.change.toNodes, zones));
@@ -270,13 +320,14 @@ export function withReservations(inner: ReplayPolicy, ctx: PolicyContext): Repla
     initialAllocation: () => inner.initialAllocation(),
     async onTick(tick: Tick, driver: SimulatorDriver): Promise<void> {
       await inner.onTick(tick, driver);
+      if (tick.tickInStep === 0 && breakEvenThreshold !== undefined) observe(driver);
       const sinceStart = tick.stepIndex - ctx.evalStartIndex;
       if (tick.tickInStep === 0 && sinceStart % reviewEverySteps === 0) review(tick, driver);
     },
     reservations: (): ReservationReport => ({ changes, accounts: [], groups, upperLevel: BAND_LEVELS.upper }),
     notes: () => [
       ...(inner.notes?.() ?? []),
-      `reservations: reviewed every ${fmt(settings.reviewIntervalSeconds / 3600)} h in ${settings.pools.join(', ')}; raised when the ${Math.round(BAND_LEVELS.upper * 100)}% upper bound passes ${Math.round(settings.raiseShare * 100)}% of the reservation, released when predicted demand stays under ${Math.round(settings.releaseShare * 100)}% for ${fmt(settings.releaseAfterSeconds / 3600)} h; after a change the upper bound fills ${Math.round(settings.targetShare * 100)}%`,
+      `reservations: reviewed every ${fmt(settings.reviewIntervalSeconds / 3600)} h in ${settings.pools.join(', ')}; raised when the ${Math.round(BAND_LEVELS.upper * 100)}% upper bound passes ${Math.round(settings.raiseShare * 100)}% of the reservation, released when predicted demand stays under ${Math.round(settings.releaseShare * 100)}% for ${fmt(settings.releaseAfterSeconds / 3600)} h; after a change the upper bound fills ${Math.round(settings.targetShare * 100)}%${breakEvenThreshold === undefined ? '' : `; only nodes whose expected use over the ${fmt(Math.max(settings.releaseAfterSeconds, 0) / 3600)} h hold (the forecast, then the use observed just before) reaches ${Math.round(breakEvenThreshold * 1000) / 10}% (committed / on-demand price${settings.breakEven!.margin ? ` + ${Math.round(settings.breakEven!.margin * 100)}% margin` : ''}) are reserved`}`,
     ],
   };
 }
