@@ -134,6 +134,16 @@ describe('HTTP API', () => {
     expect(metrics).toContain('headroom_ingest_samples_total{source="push-csv",outcome="duplicate"} 1');
   });
 
+  it('answers a series read with exactly the JSON of its samples (compiled serializer), awkward numbers included', async () => {
+    await app.inject({ method: 'POST', url: '/v1/apply', headers: auth(operator), payload: { workloads: [workload] } });
+    const values = [0.1 + 0.2, 1e-7, 123456789.123456789, 5e21, 0, 2 / 3];
+    const samples = values.map((value, i) => ({ workload: 'api', timeSeconds: 1_600_000_000.5 + i * 300, value }));
+    expect((await app.inject({ method: 'POST', url: '/v1/samples', headers: auth(operator), payload: { samples } })).statusCode).toBe(200);
+    const r = await app.inject({ method: 'GET', url: '/v1/workloads/api/series', headers: auth(viewer) });
+    expect(r.headers['content-type']).toMatch(/^application\/json/);
+    expect(r.body).toBe(JSON.stringify({ workload: 'api', samples: samples.map(({ timeSeconds, value }) => ({ timeSeconds, value })) }));
+  });
+
   it('reads forecasts, plans and the action log', async () => {
     const fc = { model: 'seasonal-naive', startSeconds: 0, stepSeconds: 300, mean: [1], quantiles: [{ level: 0.5, values: [1] }, { level: 0.95, values: [2] }] };
     await store.insertForecast('api', fc, 5);

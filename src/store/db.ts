@@ -128,10 +128,29 @@ export class SqliteDb implements Db {
 
   private allOn(db: Database.Database, cache: Map<string, Database.Statement>, sql: string, params: readonly Param[]): Row[] {
     const s = this.prepared(db, cache, sql);
-    if (s.reader) return s.all(...params) as Row[];
-    s.run(...params);
-    return [];
+    if (!s.reader) {
+      s.run(...params);
+      return [];
+    }
+    // Rows as arrays, then objects built here: better-sqlite3 builds each row
+    // object key by key in C++, which costs about twice as much (measured on
+    // this machine: 300 rows of two columns, 457 µs as objects against 236 µs).
+    let names = this.columnNames.get(s);
+    if (!names) {
+      names = s.columns().map((c) => c.name);
+      this.columnNames.set(s, names);
+      s.raw(true);
+    }
+    const rows = s.all(...params) as unknown[][];
+    const out: Row[] = new Array(rows.length);
+    for (let r = 0; r < rows.length; r++) {
+      const row: Record<string, unknown> = {};
+      for (let c = 0; c < names.length; c++) row[names[c]] = rows[r][c];
+      out[r] = row as Row;
+    }
+    return out;
   }
+  private readonly columnNames = new WeakMap<Database.Statement, readonly string[]>();
 
   private insertSamplesNow(rows: readonly SampleRow[]): number {
     // Multi-row statements (fewer statement steps per sample); the remainder one by one.
@@ -155,7 +174,7 @@ export class SqliteDb implements Db {
   }
 
   async query<T extends Row = Row>(sql: string, params: readonly Param[] = []): Promise<T[]> {
-    if (/^\s*SELECT\b/i.test(sql)) return this.prepared(this.reader, this.readStatements, sql).all(...params) as T[];
+    if (/^\s*SELECT\b/i.test(sql)) return this.allOn(this.reader, this.readStatements, sql, params) as T[];
     // A write outside a transaction goes through the writer.
     return this.mutex.run(() => this.allOn(this.writer, this.writeStatements, sql, params) as T[]);
   }
