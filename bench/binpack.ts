@@ -15,21 +15,11 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Resources } from '../src/core/model.ts';
 import { type ItemType, fragmentation, lowerBounds, packBest, packExact, packVectors } from '../src/optimize/binpack.ts';
+import { mulberry32 } from '../src/forecast/random.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const jsonArg = process.argv.indexOf('--json');
 const jsonPath = jsonArg >= 0 ? resolve(process.argv[jsonArg + 1]) : resolve(root, 'bench/results/binpack.json');
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function seconds<T>(fn: () => T): [T, number] {
   const start = performance.now();

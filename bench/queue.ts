@@ -24,21 +24,11 @@ import { decideQueue, type TenantShare } from '../src/queue/decide.ts';
 import { RequestQueue } from '../src/queue/service.ts';
 import { openStore } from '../src/store/open.ts';
 import { table } from '../src/cli/format.ts';
+import { mulberry32 } from '../src/forecast/random.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const jsonArg = process.argv.indexOf('--json');
 const jsonPath = jsonArg >= 0 ? resolve(process.argv[jsonArg + 1]) : resolve(root, 'bench/results/queue.json');
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const TENANTS = 100;
 function workload(count: number, seed: number) {

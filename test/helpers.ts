@@ -1,4 +1,5 @@
 /** Helpers shared by tests. */
+import { afterEach, beforeEach, vi } from 'vitest';
 
 /** The error `fn` throws (fails the test if it throws none). */
 export function thrown(fn: () => unknown): Error {
@@ -8,4 +9,27 @@ export function thrown(fn: () => unknown): Error {
     return e as Error;
   }
   throw new Error('expected an error, none was thrown');
+}
+
+/**
+ * Capture what the code under test writes to stdout and stderr in each test
+ * of the enclosing suite (both reset before each test, restored after; a test
+ * may reset them itself between two commands).
+ */
+export function captureOutput(): { stdout: string; stderr: string } {
+  const out = { stdout: '', stderr: '' };
+  beforeEach(() => {
+    out.stdout = '';
+    out.stderr = '';
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      out.stdout += String(chunk);
+      return true;
+    });
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      out.stderr += String(chunk);
+      return true;
+    });
+  });
+  afterEach(() => vi.restoreAllMocks());
+  return out;
 }

@@ -2,31 +2,18 @@
  * `headroom graph` in-process: the real Online Boutique manifests at 100
  * front-door requests/s (text and JSON), a scenario, and bad input.
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { main } from './main.ts';
+import { captureOutput } from '../../test/helpers.ts';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
 const MANIFESTS = resolve(ROOT, 'data/online-boutique/kubernetes-manifests.yaml');
 
-let stdout: string;
-let stderr: string;
-beforeEach(() => {
-  stdout = '';
-  stderr = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += String(chunk);
-    return true;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stderr += String(chunk);
-    return true;
-  });
-});
-afterEach(() => vi.restoreAllMocks());
+const output = captureOutput();
 
 interface GraphJson {
   kind: string;
@@ -41,18 +28,18 @@ interface GraphJson {
 describe('headroom graph', () => {
   it('prints services, edges, order and demand for the real manifests', async () => {
     expect(await main(['graph', MANIFESTS, '--entry', 'frontend=100'])).toBe(0);
-    expect(stdout).toContain('12 services, 16 edges; call ratios: online-boutique');
-    expect(stdout).toContain('entry: frontend = 100 req/s\n');
-    expect(stdout).toMatch(/^currencyservice\s+6\s+100m\s+64Mi\s+200m\s+128Mi\s+325\.00$/m);
-    expect(stdout).toMatch(/^redis-cart\s+8\s+70m\s+200Mi\s+125m\s+256Mi\s+107\.14\s+stateful cache: image "redis:alpine" is a cache \(redis\)$/m);
-    expect(stdout).toMatch(/^checkoutservice\s+currencyservice\s+4\.0000\s+online-boutique\s+14\.29\s+-$/m);
-    expect(stdout).toContain('topological order: loadgenerator → frontend → ');
-    expect(stdout).toContain('frontend SHOPPING_ASSISTANT_SERVICE_ADDR="shoppingassistantservice:80": no Service named "shoppingassistantservice"');
+    expect(output.stdout).toContain('12 services, 16 edges; call ratios: online-boutique');
+    expect(output.stdout).toContain('entry: frontend = 100 req/s\n');
+    expect(output.stdout).toMatch(/^currencyservice\s+6\s+100m\s+64Mi\s+200m\s+128Mi\s+325\.00$/m);
+    expect(output.stdout).toMatch(/^redis-cart\s+8\s+70m\s+200Mi\s+125m\s+256Mi\s+107\.14\s+stateful cache: image "redis:alpine" is a cache \(redis\)$/m);
+    expect(output.stdout).toMatch(/^checkoutservice\s+currencyservice\s+4\.0000\s+online-boutique\s+14\.29\s+-$/m);
+    expect(output.stdout).toContain('topological order: loadgenerator → frontend → ');
+    expect(output.stdout).toContain('frontend SHOPPING_ASSISTANT_SERVICE_ADDR="shoppingassistantservice:80": no Service named "shoppingassistantservice"');
   });
 
   it('--json - writes the same as JSON', async () => {
     expect(await main(['graph', MANIFESTS, '--entry', 'frontend=100', '--entry', 'loadgenerator=19', '--json', '-'])).toBe(0);
-    const j = JSON.parse(stdout) as GraphJson;
+    const j = JSON.parse(output.stdout) as GraphJson;
     expect(j.kind).toBe('manifests');
     expect(j.entry).toEqual({ frontend: 100, loadgenerator: 19 });
     const d = Object.fromEntries(j.services.map((s) => [s.name, s.demandRps]));
@@ -72,12 +59,12 @@ describe('headroom graph', () => {
     expect(j.ratios).toBe('unit');
     expect(j.entry).toEqual({ frontend: 1 }); // the exposed service by default
     expect(j.edges.every((e) => e.callsPerRequest === 1 && e.source === 'unit')).toBe(true);
-    expect(stdout).toContain('unit (1 call per request on every imported edge: a placeholder, not a measurement)');
+    expect(output.stdout).toContain('unit (1 call per request on every imported edge: a placeholder, not a measurement)');
   });
 
   it('--no-redirects re-derives the ratios for a load generator that does not follow redirects', async () => {
     expect(await main(['graph', MANIFESTS, '--entry', 'frontend=23', '--no-redirects', '--json', '-'])).toBe(0);
-    const d = Object.fromEntries((JSON.parse(stdout) as GraphJson).services.map((s) => [s.name, s.demandRps]));
+    const d = Object.fromEntries((JSON.parse(output.stdout) as GraphJson).services.map((s) => [s.name, s.demandRps]));
     // Per 23 frontend requests (docs/dependency-graph.md): currency 52 + 4, catalog 111 + 3 + 17, Redis 18 + 6 + 1.
     expect(d.currencyservice).toBeCloseTo(56, 9);
     expect(d.productcatalogservice).toBeCloseTo(131, 9);
@@ -86,7 +73,7 @@ describe('headroom graph', () => {
 
   it('reads a scenario with a graph', async () => {
     expect(await main(['graph', resolve(ROOT, 'examples/online-boutique.yaml'), '--entry', 'frontend=28', '--json', '-'])).toBe(0);
-    const j = JSON.parse(stdout) as GraphJson;
+    const j = JSON.parse(output.stdout) as GraphJson;
     expect(j.kind).toBe('scenario');
     expect(Object.fromEntries(j.services.map((s) => [s.name, s.demandRps])).productcatalogservice).toBeCloseTo(160, 9);
     expect(j.edges.every((e) => e.source === 'scenario')).toBe(true);
@@ -94,12 +81,12 @@ describe('headroom graph', () => {
 
   it('bad input exits 2 with one error line', async () => {
     expect(await main(['graph', MANIFESTS, '--entry', 'frontend'])).toBe(2);
-    expect(stderr).toBe('headroom: error: --entry: "frontend" is not SERVICE=REQUESTS_PER_SECOND (e.g. frontend=100)\n');
-    stderr = '';
+    expect(output.stderr).toBe('headroom: error: --entry: "frontend" is not SERVICE=REQUESTS_PER_SECOND (e.g. frontend=100)\n');
+    output.stderr = '';
     expect(await main(['graph', MANIFESTS, '--ratios', 'measured'])).toBe(2);
-    expect(stderr).toBe('headroom: error: --ratios: "measured" is not a ratio profile (auto, online-boutique or unit)\n');
-    stderr = '';
+    expect(output.stderr).toBe('headroom: error: --ratios: "measured" is not a ratio profile (auto, online-boutique or unit)\n');
+    output.stderr = '';
     expect(await main(['graph', '/nonexistent.yaml'])).toBe(2);
-    expect(stderr).toBe('headroom: error: /nonexistent.yaml: file not found\n');
+    expect(output.stderr).toBe('headroom: error: /nonexistent.yaml: file not found\n');
   });
 });

@@ -10,27 +10,14 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { main } from './main.ts';
+import { captureOutput } from '../../test/helpers.ts';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
 const SCENARIO = resolve(ROOT, 'examples/maintenance.yaml');
 
-let stdout: string;
-let stderr: string;
-beforeEach(() => {
-  stdout = '';
-  stderr = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += String(chunk);
-    return true;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stderr += String(chunk);
-    return true;
-  });
-});
-afterEach(() => vi.restoreAllMocks());
+const output = captureOutput();
 
 interface Step {
   time: string;
@@ -55,7 +42,7 @@ interface LogEntry {
 async function simulate(...extra: string[]): Promise<any> {
   const json = join(mkdtempSync(join(tmpdir(), 'headroom-maint-')), 'out.json');
   const code = await main(['simulate', SCENARIO, '--policies', 'static', '--quiet', '--json', json, ...extra]);
-  expect(code, stderr).toBe(0);
+  expect(code, output.stderr).toBe(0);
   return JSON.parse(readFileSync(json, 'utf8'));
 }
 
@@ -106,8 +93,8 @@ describe('headroom simulate examples/maintenance.yaml', () => {
       expect(s.capacityRps, `${s.service} at ${s.time}`).toBeGreaterThanOrEqual(s.demandRps);
       expect(Object.keys(s)).toEqual(['time', 'service', 'demandRps', 'capacityRps', 'location']);
     }
-    expect(stdout).toContain('migration: completed');
-    expect(stdout).toContain('move back after the window: completed');
+    expect(output.stdout).toContain('migration: completed');
+    expect(output.stdout).toContain('move back after the window: completed');
   }, 120_000);
 
   it('with --inject-failure phase=2 rolls back in reverse order and returns to the initial placement', async () => {
@@ -128,38 +115,38 @@ describe('headroom simulate examples/maintenance.yaml', () => {
     });
     expect(out.finalPlacement).toEqual(out.initialPlacement);
     expect(out.migration.returnStatus).toBeUndefined();
-    expect(stdout).toContain('migration: rolledBack');
+    expect(output.stdout).toContain('migration: rolledBack');
   }, 120_000);
 
   it('refuses --inject-failure on a scenario without maintenance, and a malformed value', async () => {
     expect(await main(['simulate', resolve(ROOT, 'examples/online-boutique.yaml'), '--inject-failure', 'phase=2', '--quiet'])).toBe(2);
-    expect(stderr).toContain('has no maintenance: section');
+    expect(output.stderr).toContain('has no maintenance: section');
     expect(await main(['simulate', SCENARIO, '--inject-failure', 'two', '--quiet'])).toBe(2);
-    expect(stderr).toContain('--inject-failure: expected phase=N');
+    expect(output.stderr).toContain('--inject-failure: expected phase=N');
   });
 
   it('refuses a phase the chosen plan does not have (26 phases to move, 26 to move back)', async () => {
     expect(await main(['simulate', SCENARIO, '--policies', 'static', '--inject-failure', 'phase=53', '--quiet'])).toBe(2);
-    expect(stderr).toContain('--inject-failure: phase 53 is not in the chosen plan (phases 1..52)');
+    expect(output.stderr).toContain('--inject-failure: phase 53 is not in the chosen plan (phases 1..52)');
   });
 });
 
 describe('headroom whatif', () => {
   it('prints the ranked windows and the chosen plan; --json - gives the candidates', async () => {
     expect(await main(['whatif', SCENARIO])).toBe(0);
-    expect(stdout).toMatch(/^What-if: maintenance of pool "a-general"/);
-    expect(stdout).toContain('chosen:');
-    expect(stdout).toMatch(/addCapacity .* add nodes to b-general/);
-    expect(stdout).toMatch(/copy redis-cart to b-general \(200 MiB at 800 Mbit\/s: 2\.0 s\)/);
-    stdout = '';
+    expect(output.stdout).toMatch(/^What-if: maintenance of pool "a-general"/);
+    expect(output.stdout).toContain('chosen:');
+    expect(output.stdout).toMatch(/addCapacity .* add nodes to b-general/);
+    expect(output.stdout).toMatch(/copy redis-cart to b-general \(200 MiB at 800 Mbit\/s: 2\.0 s\)/);
+    output.stdout = '';
     expect(await main(['whatif', SCENARIO, '--json', '-'])).toBe(0);
-    const json = JSON.parse(stdout);
+    const json = JSON.parse(output.stdout);
     expect(json.whatif.chosen.start).toBe(json.whatif.candidates[0].start);
     expect(json.migration.phases[0].kind).toBe('addCapacity');
   }, 120_000);
 
   it('refuses a scenario without maintenance:', async () => {
     expect(await main(['whatif', resolve(ROOT, 'examples/online-boutique.yaml')])).toBe(2);
-    expect(stderr).toContain('the scenario has no maintenance: section');
+    expect(output.stderr).toContain('the scenario has no maintenance: section');
   });
 });
