@@ -23,11 +23,18 @@
  *    the degenerate LP keep a class in the same groups across steps; the bound
  *    subtracts the most they can add.
  * 3. Disaggregate. Per step, members are split over the groups in ratio order
- *    matching the class's CPU per group, then placed into pools (highest
- *    effective priority, then largest instances first; previous pool and
- *    traffic partners' zones first; zone spread respected); what does not fit
- *    is repaired by adding nodes where quota, maintenance and budget allow.
- * 4. Polish. Nodes are trimmed to what placements need, consolidated (a node
+ *    matching the class's CPU per group, then placed into the group's pools
+ *    (highest effective priority, then largest instances first; back where
+ *    they ran first, then one instance at a time where the scarcer resource
+ *    keeps the largest share free, so the pools fill in step in CPU and
+ *    memory; traffic partners' zones first; zone spread respected); what does
+ *    not fit goes to the cheapest eligible pool with room, then is repaired by
+ *    adding nodes where quota, maintenance and budget allow.
+ * 4. Re-split (stepPolish.ts). The step's LP over the pools each workload was
+ *    given (and ran in the step before) re-splits instances and nodes at
+ *    least cost; nodes are made whole per group, instances go back where the
+ *    LP put them as far as they fit, the rest is placed as in 3.
+ * 5. Polish. Nodes are trimmed to what placements need, consolidated (a node
  *    emptied when its instances fit elsewhere), traffic partners aligned and
  *    instances moved back where they ran (alignTraffic.ts), reservations
  *    re-chosen per pool; the caller recomputes the plan's true cost with `evaluatePlan`.
@@ -39,6 +46,7 @@ import { type HorizonContext, type HorizonPlan, networkOf, perNode, spreadAllows
 import { type RowInfo, addNodeSide } from './horizonModel.ts';
 import { solveModel } from './solver.ts';
 import { alignTraffic, keepInPlace } from './alignTraffic.ts';
+import { polishStep } from './stepPolish.ts';
 
 export interface DecomposeOptions {
   /** Time for the aggregated LP and MIP together, seconds (the LP must finish: its bound is the guarantee). */
@@ -66,6 +74,11 @@ export interface DecomposeOptions {
   readonly tieBreak?: number;
   /** How the LP's fractional nodes become whole when the aggregated MIP is not solved: per group (default) or every fractional pool up. */
   readonly rounding?: 'group' | 'pool';
+  /**
+   * Re-split each step's placement by the step's LP over the pools the greedy
+   * placement chose (stepPolish.ts), then make it whole again (default true).
+   */
+  readonly polish?: boolean;
 }
 
 export interface Decomposed {
@@ -78,6 +91,10 @@ export interface Decomposed {
     readonly rows: number;
     /** Seconds in the aggregated LP (and MIP when run). */
     readonly solveSeconds: number;
+    /** Seconds in the per-step re-split LPs (building and solving), their simplex iterations, and the steps where the re-split was kept. */
+    readonly polishSeconds: number;
+    readonly polishIterations: number;
+    readonly polishedSteps: number;
     /** Seconds for the whole decomposition (building, solving, disaggregating). */
     readonly seconds: number;
     readonly status: string;
@@ -345,43 +362,21 @@ export async function solveDecomposed(ctx: HorizonContext, options: DecomposeOpt
   // From the MIP: its integral counts. From the LP: round up where the
   // provider quota and budget allow (largest fractions first), down elsewhere;
   // disaggregation then adds nodes where placements still need them.
-  const reservedLp = Int32Array.from(nodes.reservedVar, (v) => (v < 0 ? 0 : Math.max(0, Math.round(values[v]))));
+  const reserved = Int32Array.from(nodes.reservedVar, (v) => (v < 0 ? 0 : Math.max(0, Math.round(values[v]))));
   const nodeCounts = Array.from({ length: T }, (_, t) => {
     const lp = Float64Array.from(nodes.nodeVar[t], (v) => values[v]);
     const n = Int32Array.from(lp, (x, p) => Math.min(ctx.avail[t][p], Math.max(0, mipSolved ? Math.round(x) : Math.floor(x + 1e-6))));
     if (!mipSolved && (options.rounding ?? 'group') === 'group') {
       // Per group: cover the CPU and memory the LP's fractional node parts
-      // give the group with whole nodes, each time the cheapest node that
-      // covers what is left (or the largest when none does), instead of
-      // rounding every fractional pool up (up to one idle node per pool).
-      for (const g of groups) {
-        const open = g.pools.filter((p) => lp[p] - n[p] > 1e-6);
-        let cpu = 0;
-        let mem = 0;
-        for (const p of open) {
-          cpu += (lp[p] - n[p]) * ctx.pools[p].nodeType.capacity.cpuMillicores;
-          mem += (lp[p] - n[p]) * ctx.pools[p].nodeType.capacity.memoryMiB;
-        }
-        while (cpu > 1e-3 || mem > 1e-3) {
-          const growable = open.filter((p) => n[p] < ctx.avail[t][p] && quotaAllows(ctx, t, n, p) && budgetAllows(ctx, t, n, p, values, nodes.reservedVar));
-          if (growable.length === 0) break;
-          const price = (p: number) => (n[p] < reservedLp[p] ? 0 : ctx.pools[p].costPerHour);
-          const covers = growable.filter((p) => ctx.pools[p].nodeType.capacity.cpuMillicores >= cpu - 1e-3 && ctx.pools[p].nodeType.capacity.memoryMiB >= mem - 1e-3);
-          const pick = covers.length
-            ? covers.reduce((a, b) => (price(b) < price(a) - 1e-12 ? b : a))
-            : growable.reduce((a, b) => (ctx.pools[b].nodeType.capacity.cpuMillicores > ctx.pools[a].nodeType.capacity.cpuMillicores ? b : a));
-          n[pick]++;
-          cpu -= ctx.pools[pick].nodeType.capacity.cpuMillicores;
-          mem -= ctx.pools[pick].nodeType.capacity.memoryMiB;
-        }
-      }
+      // give the group with whole nodes instead of rounding every fractional
+      // pool up (up to one idle node per pool).
+      n.set(roundGroups(ctx, t, groups, lp, reserved));
     } else if (!mipSolved) {
       const order = ctx.pools.map((_, p) => p).filter((p) => lp[p] - n[p] > 1e-6).sort((a, b) => lp[b] - n[b] - (lp[a] - n[a]) || a - b);
-      for (const p of order) if (n[p] < ctx.avail[t][p] && quotaAllows(ctx, t, n, p) && budgetAllows(ctx, t, n, p, values, nodes.reservedVar)) n[p]++;
+      for (const p of order) if (n[p] < ctx.avail[t][p] && quotaAllows(ctx, t, n, p) && (!ctx.budget || withinBudgetStep(ctx, t, n, p, reserved))) n[p]++;
     }
     return n;
   });
-  const reserved = Int32Array.from(nodes.reservedVar, (v) => (v < 0 ? 0 : Math.max(0, Math.round(values[v]))));
   const openAgg = Array.from({ length: T }, (_, t) => ctx.pools.map((_, p) => (nodes.openVar[t][p] < 0 ? true : values[nodes.openVar[t][p]] > 0.5)));
   const share = (t: number, k: number): { group: number; cpu: number; ratio: number }[] =>
     classes[k].groups
@@ -396,12 +391,55 @@ export async function solveDecomposed(ctx: HorizonContext, options: DecomposeOpt
       })
       .filter((x) => x.cpu > 1e-6)
       .sort((a, b) => a.ratio - b.ratio);
-  const plan = disaggregate(ctx, groups, classes, share, nodeCounts, openAgg, reserved);
+  const stats = { polishSeconds: 0, polishIterations: 0, polishedSteps: 0 };
+  const plan = await disaggregate(ctx, groups, classes, share, nodeCounts, openAgg, reserved, options.polish ?? true, stats);
   return {
     plan,
     lowerBound,
-    aggregate: { classes: classes.length, groups: groups.length, variables: model.variables.length, rows: model.constraints.length, solveSeconds: relaxed.seconds + (mip?.seconds ?? 0), seconds: (performance.now() - started) / 1000, status: mip ? `MIP ${mip.statusText}` : `LP ${relaxed.statusText}` },
+    aggregate: { classes: classes.length, groups: groups.length, variables: model.variables.length, rows: model.constraints.length, solveSeconds: relaxed.seconds + (mip?.seconds ?? 0), polishSeconds: stats.polishSeconds, polishIterations: stats.polishIterations, polishedSteps: stats.polishedSteps, seconds: (performance.now() - started) / 1000, status: mip ? `MIP ${mip.statusText}` : `LP ${relaxed.statusText}` },
   };
+}
+
+/**
+ * Whole nodes from fractional ones: floors, then per pool group the cheapest
+ * node (among the pools with a fractional part) that covers the CPU and
+ * memory the fractional parts leave (reserved
+ * nodes free; the largest node when none covers), within pool, provider quota
+ * and budget limits.
+ */
+function roundGroups(ctx: HorizonContext, t: number, groups: readonly PoolGroup[], lp: Float64Array, reserved: Int32Array): Int32Array {
+  const n = Int32Array.from(lp, (x, p) => Math.min(ctx.avail[t][p], Math.max(0, Math.floor(x + 1e-6))));
+  for (const g of groups) {
+    // Grown only where the LP has a fractional node: the pools it chose.
+    const partial = g.pools.filter((p) => lp[p] - n[p] > 1e-6);
+    let cpu = 0;
+    let mem = 0;
+    for (const p of partial) {
+      cpu += (lp[p] - n[p]) * ctx.pools[p].nodeType.capacity.cpuMillicores;
+      mem += (lp[p] - n[p]) * ctx.pools[p].nodeType.capacity.memoryMiB;
+    }
+    while (cpu > 1e-3 || mem > 1e-3) {
+      const growable = partial.filter((p) => n[p] < ctx.avail[t][p] && quotaAllows(ctx, t, n, p) && (!ctx.budget || withinBudgetStep(ctx, t, n, p, reserved)));
+      if (growable.length === 0) break;
+      const price = (p: number) => (n[p] < reserved[p] ? 0 : ctx.pools[p].costPerHour);
+      const covers = growable.filter((p) => ctx.pools[p].nodeType.capacity.cpuMillicores >= cpu - 1e-3 && ctx.pools[p].nodeType.capacity.memoryMiB >= mem - 1e-3);
+      const pick = covers.length
+        ? covers.reduce((a, b) => (price(b) < price(a) - 1e-12 ? b : a))
+        : growable.reduce((a, b) => (ctx.pools[b].nodeType.capacity.cpuMillicores > ctx.pools[a].nodeType.capacity.cpuMillicores ? b : a));
+      n[pick]++;
+      cpu -= ctx.pools[pick].nodeType.capacity.cpuMillicores;
+      mem -= ctx.pools[pick].nodeType.capacity.memoryMiB;
+    }
+  }
+  return n;
+}
+
+function withinBudgetStep(ctx: HorizonContext, t: number, n: Int32Array, p: number, reserved: Int32Array): boolean {
+  let spend = 0;
+  ctx.pools.forEach((pool, i) => {
+    spend += (pool.costPerHour * Math.max(0, n[i] + (i === p ? 1 : 0) - reserved[i]) + (pool.reservedCostPerHour ?? 0) * reserved[i]) * ctx.stepHours;
+  });
+  return spend <= ctx.budget![t] + 1e-9;
 }
 
 /**
@@ -476,7 +514,7 @@ export function unavoidableStarts(ctx: HorizonContext): number {
 }
 
 /** Per-step placement of members into pools, repair, trimming and reservation choice. */
-function disaggregate(
+async function disaggregate(
   ctx: HorizonContext,
   groups: readonly PoolGroup[],
   classes: readonly WorkloadClass[],
@@ -484,9 +522,13 @@ function disaggregate(
   nodeCounts: Int32Array[],
   openAgg: boolean[][],
   reservedAgg: Int32Array,
-): HorizonPlan {
+  polish: boolean,
+  stats: { polishSeconds: number; polishIterations: number; polishedSteps: number },
+): Promise<HorizonPlan> {
   const { pools, workloads, steps: T } = ctx;
   const placement: Map<number, number>[][] = [];
+  const groupOfPool = new Int32Array(pools.length);
+  groups.forEach((g, gi) => g.pools.forEach((p) => (groupOfPool[p] = gi)));
   const eligibleSet = ctx.eligible.map((list) => new Set(list));
   // Traffic partners: the second of a pair follows the first into its zones.
   const partners: number[][] = workloads.map(() => []);
@@ -505,6 +547,8 @@ function disaggregate(
     const c = pools[p].nodeType.capacity;
     return pools[p].costPerHour * Math.max(r.cpuMillicores / c.cpuMillicores, r.memoryMiB / c.memoryMiB);
   };
+  /** w's eligible pools, cheapest share of a node first. */
+  const byPrice = (wi: number) => [...ctx.eligible[wi]].sort((a, b) => priceOf(wi, a) - priceOf(wi, b) || a - b);
   for (let t = 0; t < T; t++) {
     const n = nodeCounts[t];
     const used = pools.map(() => [0, 0, 0]);
@@ -599,6 +643,41 @@ function disaggregate(
       }
       return left;
     };
+    /**
+     * Balanced placement into a group's pools: first back where the workload
+     * ran the step before, then one instance at a time into the pool whose
+     * scarcer resource keeps the largest share free afterwards, so a group's
+     * pools fill in step in CPU and memory instead of one by one.
+     */
+    const placeBalanced = (wi: number, candidates: readonly number[], count: number): number => {
+      let left = count;
+      const prev = t > 0 ? placement[t - 1][wi] : undefined;
+      if (prev) {
+        for (const [p, x] of prev) {
+          if (left === 0) break;
+          if (ctx.avail[t][p] === 0 || !eligibleSet[wi].has(p) || !candidates.includes(p)) continue;
+          let k = Math.min(left, x - (rows[wi].get(p) ?? 0), domainCap(wi, p));
+          while (k > 0 && !fitsIn(wi, p, k)) k = Math.floor(k / 2);
+          if (k > 0) put(wi, p, k), (left -= k);
+        }
+      }
+      const r = workloads[wi].perInstance;
+      const usable = candidates.filter((p) => ctx.avail[t][p] > 0 && eligibleSet[wi].has(p));
+      while (left > 0) {
+        let best = -1;
+        let bestScore = -Infinity;
+        for (const p of usable) {
+          if (domainCap(wi, p) <= 0 || !fitsIn(wi, p, 1)) continue;
+          const c = pools[p].nodeType.capacity;
+          const score = Math.min((n[p] * c.cpuMillicores - used[p][0] - r.cpuMillicores) / c.cpuMillicores, (n[p] * c.memoryMiB - used[p][1] - r.memoryMiB) / c.memoryMiB);
+          if (score > bestScore) (bestScore = score), (best = p);
+        }
+        if (best < 0) break;
+        put(wi, best, 1);
+        left--;
+      }
+      return left;
+    };
     const unplaced = new Map<number, number>();
     /** Eligible pools in the zones a traffic partner already uses, cheapest first. */
     const nearPartners = (wi: number): number[] => {
@@ -664,12 +743,12 @@ function disaggregate(
           left = placeInto(c.w, [p], left);
         }
       }
-      left = placeInto(c.w, c.group >= 0 ? groups[c.group].pools : ctx.eligible[c.w], left);
+      left = placeBalanced(c.w, c.group >= 0 ? groups[c.group].pools : ctx.eligible[c.w], left);
       if (left > 0) unplaced.set(c.w, (unplaced.get(c.w) ?? 0) + left);
     }
     // Spill into any eligible pool with room, then repair by adding nodes.
     for (const [wi, count] of [...unplaced].sort((a, b) => order(a[0], b[0]))) {
-      let left = placeInto(wi, ctx.eligible[wi], count);
+      let left = placeInto(wi, byPrice(wi), count);
       while (left > 0) {
         const p = cheapestGrowable(ctx, wi, t, n, reservedAgg, domainCap, left);
         if (p < 0) break;
@@ -681,6 +760,52 @@ function disaggregate(
         // Last resort for hard minimums: any eligible pool, ignoring the spread cap (checkPlan reports if it still fails).
         left = placeInto(wi, ctx.eligible[wi], Math.max(ctx.guaranteed[t][wi], ctx.spreadTarget[t][wi]) - placed);
       }
+    }
+    const polished = polish ? await polishStep({ ctx, t, rows, previous: t > 0 ? placement[t - 1] : undefined, reserved: reservedAgg, open: openAgg[t] }) : undefined;
+    if (polished) {
+      // Whole again: nodes floored, each group's fractional remainder covered
+      // by its cheapest covering nodes; the LP's whole instances go back where
+      // it put them as far as they fit, the rest (its fractional parts and what
+      // no longer fits) is placed as in the repair above.
+      stats.polishSeconds += polished.seconds;
+      stats.polishIterations += polished.iterations;
+      const greedy = { rows: rows.map((r) => new Map(r)), used: used.map((u) => [...u]), nodes: Int32Array.from(n) };
+      for (const u of used) u.fill(0);
+      for (const r of rows) r.clear();
+      n.set(roundGroups(ctx, t, groups, polished.nodes, reservedAgg));
+      const rest: [number, number[], number][] = [];
+      polished.amounts.forEach((m, wi) => {
+        let left = 0;
+        const partial: [number, number][] = [];
+        for (const [p, v] of m) {
+          const whole = Math.floor(v + 1e-6);
+          let k = whole;
+          while (k > 0 && !fitsIn(wi, p, k)) k--;
+          if (k > 0) put(wi, p, k);
+          left += v - k;
+          if (v - k > 1e-6) partial.push([p, v - k]);
+        }
+        const count = Math.round(left);
+        if (count > 0) rest.push([wi, partial.sort((a, b) => b[1] - a[1] || a[0] - b[0]).map(([p]) => p), count]);
+      });
+      rest.sort((a, b) => order(a[0], b[0]));
+      for (const [wi, preferred, count] of rest) {
+        let left = placeInto(wi, byPrice(wi), placeInto(wi, preferred, count));
+        while (left > 0) {
+          const p = cheapestGrowable(ctx, wi, t, n, reservedAgg, domainCap, left);
+          if (p < 0) break;
+          n[p]++;
+          left = placeInto(wi, [p], left);
+        }
+      }
+      // Kept only if it is cheaper at this step than the greedy placement
+      // (e.g. the aggregated MIP's whole nodes can beat rounding the LP's).
+      const previous = t > 0 ? placement[t - 1] : undefined;
+      if (stepCost(ctx, t, rows, previous, reservedAgg, openAgg[t]) > stepCost(ctx, t, greedy.rows, previous, reservedAgg, openAgg[t]) - 1e-9) {
+        greedy.rows.forEach((r, wi) => (rows[wi] = r));
+        greedy.used.forEach((u, p) => (used[p] = u));
+        n.set(greedy.nodes);
+      } else stats.polishedSteps++;
     }
     placement.push(rows);
   }
@@ -695,8 +820,34 @@ function disaggregate(
     if (moved > 0) nodesOut[t] = trimNodes(ctx, t, nodesOut[t], placement[t], openAgg[t]);
   }
   const open = nodesOut.map((n, t) => pools.map((_, p) => !ctx.lifecycle[p] || n[p] > 0 || openAgg[t][p]));
-  const base: HorizonPlan = { nodes: nodesOut, open, reserved: reservedAgg, placement };
-  return { ...base, reserved: chooseReserved(ctx, base) };
+  const reserved = chooseReserved(ctx, { nodes: nodesOut, open, reserved: reservedAgg, placement });
+  if (ctx.traffic.length > 0) {
+    // Alignment once more with the reservations chosen: a node inside a new reservation is free to grow into.
+    for (let t = 0; t < T; t++) {
+      const step = { nodes: nodesOut[t], rows: placement[t], reserved, previous: t > 0 ? placement[t - 1] : undefined, next: t + 1 < T ? placement[t + 1] : undefined };
+      if (alignTraffic(ctx, t, step).moves > 0) nodesOut[t] = trimNodes(ctx, t, nodesOut[t], placement[t], openAgg[t]);
+    }
+  }
+  return { nodes: nodesOut, open: nodesOut.map((n, t) => pools.map((_, p) => !ctx.lifecycle[p] || n[p] > 0 || openAgg[t][p])), reserved, placement };
+}
+
+/**
+ * What a step's placement costs on its own: the nodes it needs (reserved
+ * nodes free) plus the instances it starts against the step before.
+ */
+function stepCost(ctx: HorizonContext, t: number, rows: readonly ReadonlyMap<number, number>[], previous: readonly ReadonlyMap<number, number>[] | undefined, reserved: Int32Array, open: readonly boolean[]): number {
+  const need = trimNodes(ctx, t, ctx.avail[t], rows, open);
+  let cost = 0;
+  ctx.pools.forEach((p, i) => (cost += p.costPerHour * ctx.stepHours * Math.max(0, need[i] - reserved[i])));
+  if (ctx.migrationPerInstance > 0) {
+    rows.forEach((row, wi) => {
+      for (const [p, x] of row) {
+        const before = previous ? previous[wi].get(p) ?? 0 : t === 0 ? ctx.input.current?.instances[ctx.workloads[wi].name]?.[ctx.pools[p].name] ?? 0 : 0;
+        cost += ctx.migrationPerInstance * Math.max(0, x - before);
+      }
+    });
+  }
+  return cost;
 }
 
 /** Nodes per pool cut to what the placements need (capacity and per-node packing), keeping pools' minimums and open pools. */
@@ -838,16 +989,6 @@ function cheapestGrowable(
     }
   }
   return best;
-}
-
-function budgetAllows(ctx: HorizonContext, t: number, n: Int32Array, p: number, values: Float64Array, reservedVar: Int32Array): boolean {
-  if (!ctx.budget) return true;
-  let spend = 0;
-  ctx.pools.forEach((pool, i) => {
-    const r = reservedVar[i] < 0 ? 0 : Math.round(values[reservedVar[i]]);
-    spend += (pool.costPerHour * Math.max(0, n[i] + (i === p ? 1 : 0) - r) + (pool.reservedCostPerHour ?? 0) * r) * ctx.stepHours;
-  });
-  return spend <= ctx.budget[t] + 1e-9;
 }
 
 function quotaAllows(ctx: HorizonContext, t: number, n: Int32Array, p: number): boolean {
