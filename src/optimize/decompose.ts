@@ -76,7 +76,8 @@ export interface DecomposeOptions {
   readonly rounding?: 'group' | 'pool';
   /**
    * Re-split each step's placement by the step's LP over the pools the greedy
-   * placement chose (stepPolish.ts), then make it whole again (default true).
+   * placement chose (stepPolish.ts), then make it whole again; kept per step
+   * where cheaper (default true; not after the aggregated MIP).
    */
   readonly polish?: boolean;
 }
@@ -392,7 +393,8 @@ export async function solveDecomposed(ctx: HorizonContext, options: DecomposeOpt
       .filter((x) => x.cpu > 1e-6)
       .sort((a, b) => a.ratio - b.ratio);
   const stats = { polishSeconds: 0, polishIterations: 0, polishedSteps: 0 };
-  const plan = await disaggregate(ctx, groups, classes, share, nodeCounts, openAgg, reserved, options.polish ?? true, stats);
+  // After the aggregated MIP the greedy placement starts from its whole nodes, which re-splitting by a step LP and rounding again tends to lose.
+  const plan = await disaggregate(ctx, groups, classes, share, nodeCounts, openAgg, reserved, (options.polish ?? true) && !mipSolved, stats);
   return {
     plan,
     lowerBound,
@@ -761,7 +763,8 @@ async function disaggregate(
         left = placeInto(wi, ctx.eligible[wi], Math.max(ctx.guaranteed[t][wi], ctx.spreadTarget[t][wi]) - placed);
       }
     }
-    const polished = polish ? await polishStep({ ctx, t, rows, previous: t > 0 ? placement[t - 1] : undefined, reserved: reservedAgg, open: openAgg[t] }) : undefined;
+    const previousNodes = t > 0 ? trimNodes(ctx, t - 1, nodeCounts[t - 1], placement[t - 1], openAgg[t - 1]) : ctx.initialNodes;
+    const polished = polish ? await polishStep({ ctx, t, rows, previous: t > 0 ? placement[t - 1] : undefined, reserved: reservedAgg, open: openAgg[t], previousNodes }) : undefined;
     if (polished) {
       // Whole again: nodes floored, each group's fractional remainder covered
       // by its cheapest covering nodes; the LP's whole instances go back where
@@ -801,7 +804,7 @@ async function disaggregate(
       // Kept only if it is cheaper at this step than the greedy placement
       // (e.g. the aggregated MIP's whole nodes can beat rounding the LP's).
       const previous = t > 0 ? placement[t - 1] : undefined;
-      if (stepCost(ctx, t, rows, previous, reservedAgg, openAgg[t]) > stepCost(ctx, t, greedy.rows, previous, reservedAgg, openAgg[t]) - 1e-9) {
+      if (stepCost(ctx, t, rows, previous, previousNodes, reservedAgg, openAgg[t]) > stepCost(ctx, t, greedy.rows, previous, previousNodes, reservedAgg, openAgg[t]) - 1e-9) {
         greedy.rows.forEach((r, wi) => (rows[wi] = r));
         greedy.used.forEach((u, p) => (used[p] = u));
         n.set(greedy.nodes);
@@ -833,12 +836,20 @@ async function disaggregate(
 
 /**
  * What a step's placement costs on its own: the nodes it needs (reserved
- * nodes free) plus the instances it starts against the step before.
+ * nodes free), their churn and the instances it starts against the step before.
  */
-function stepCost(ctx: HorizonContext, t: number, rows: readonly ReadonlyMap<number, number>[], previous: readonly ReadonlyMap<number, number>[] | undefined, reserved: Int32Array, open: readonly boolean[]): number {
+function stepCost(
+  ctx: HorizonContext,
+  t: number,
+  rows: readonly ReadonlyMap<number, number>[],
+  previous: readonly ReadonlyMap<number, number>[] | undefined,
+  previousNodes: ArrayLike<number>,
+  reserved: Int32Array,
+  open: readonly boolean[],
+): number {
   const need = trimNodes(ctx, t, ctx.avail[t], rows, open);
   let cost = 0;
-  ctx.pools.forEach((p, i) => (cost += p.costPerHour * ctx.stepHours * Math.max(0, need[i] - reserved[i])));
+  ctx.pools.forEach((p, i) => (cost += p.costPerHour * ctx.stepHours * Math.max(0, need[i] - reserved[i]) + ctx.churnPerNode * Math.abs(need[i] - previousNodes[i])));
   if (ctx.migrationPerInstance > 0) {
     rows.forEach((row, wi) => {
       for (const [p, x] of row) {

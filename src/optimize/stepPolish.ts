@@ -30,6 +30,8 @@ export interface PolishInput {
   readonly reserved: Int32Array;
   /** Pools that keep their minimum nodes. */
   readonly open: readonly boolean[];
+  /** Nodes per pool the step before (churn is priced against them; default: the running allocation's at step 0, none otherwise). */
+  readonly previousNodes?: ArrayLike<number>;
 }
 
 export interface PolishResult {
@@ -180,12 +182,20 @@ export async function polishStep(input: PolishInput): Promise<PolishResult | und
   pools.forEach((_, i) => {
     if (fixedPack[i] > 0) fixedPackRow[i] = addRow(fixedPack[i], Infinity);
   });
+  // Churn: nodes − nodes the step before = up − down, each change at the churn price.
+  const previousNodes = input.previousNodes ?? (t === 0 ? ctx.initialNodes : undefined);
+  const churnRow = pools.map((_, i) => (touched[i] && ctx.churnPerNode > 0 && previousNodes ? addRow(previousNodes[i], previousNodes[i]) : NONE));
   const nodeCols: number[][] = pools.map(() => []);
   pools.forEach((p, i) => {
     if (!touched[i]) return;
     const avail = ctx.avail[t][i];
     const c = p.nodeType.capacity;
+    if (churnRow[i] !== NONE) {
+      column(ctx.churnPerNode, 0, Infinity, [[churnRow[i], -1]]);
+      column(ctx.churnPerNode, 0, Infinity, [[churnRow[i], 1]]);
+    }
     const entries: [number, number][] = [
+      [churnRow[i], 1],
       [capRow[i][0], -c.cpuMillicores],
       [capRow[i][1], -c.memoryMiB],
       [capRow[i][2], -(c.networkMbps ?? 0)],
