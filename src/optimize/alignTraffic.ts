@@ -20,6 +20,7 @@
  * pool's nodes have room (no node added).
  */
 import { type HorizonContext, edgeCost, networkOf, perNode, spreadAllowsOneMore } from './horizon.ts';
+import { budgetAllows, quotaAllows } from './stepPlacement.ts';
 
 export interface AlignStep {
   /** Nodes per pool at this step (updated in place when a node is added). */
@@ -97,31 +98,7 @@ function stepState(ctx: HorizonContext, t: number, step: AlignStep) {
   };
   const trafficOf = (wi: number): number => edgesOf[wi].reduce((sum, e) => sum + edgeCost(ctx, t, rows, e), 0);
   const nodePrice = (q: number): number => (n[q] >= step.reserved[q] ? pools[q].costPerHour * ctx.stepHours : 0) + 2 * ctx.churnPerNode;
-  const canGrow = (q: number): boolean => {
-    if (n[q] >= ctx.avail[t][q]) return false;
-    const provider = pools[q].provider;
-    for (const quota of ctx.quotas) {
-      if (quota.provider !== provider) continue;
-      let count = 1;
-      let cpu = pools[q].nodeType.capacity.cpuMillicores;
-      let mem = pools[q].nodeType.capacity.memoryMiB;
-      pools.forEach((pool, i) => {
-        if (pool.provider !== provider) return;
-        count += n[i];
-        cpu += n[i] * pool.nodeType.capacity.cpuMillicores;
-        mem += n[i] * pool.nodeType.capacity.memoryMiB;
-      });
-      if ((quota.maxNodes !== undefined && count > quota.maxNodes) || (quota.maxCpuMillicores !== undefined && cpu > quota.maxCpuMillicores) || (quota.maxMemoryMiB !== undefined && mem > quota.maxMemoryMiB)) return false;
-    }
-    if (ctx.budget) {
-      let spend = 0;
-      pools.forEach((pool, i) => {
-        spend += (pool.costPerHour * Math.max(0, n[i] + (i === q ? 1 : 0) - step.reserved[i]) + (pool.reservedCostPerHour ?? 0) * step.reserved[i]) * ctx.stepHours;
-      });
-      if (spend > ctx.budget[t] + 1e-9) return false;
-    }
-    return true;
-  };
+  const canGrow = (q: number): boolean => n[q] < ctx.avail[t][q] && quotaAllows(ctx, t, n, q) && budgetAllows(ctx, t, n, q, step.reserved);
 
   return { n, rows, edgesOf, fits, spreadOk, move, startsAt, trafficOf, nodePrice, canGrow };
 }

@@ -47,6 +47,7 @@ import { type RowInfo, addNodeSide } from './horizonModel.ts';
 import { solveModel } from './solver.ts';
 import { alignTraffic, keepInPlace } from './alignTraffic.ts';
 import { polishStep } from './stepPolish.ts';
+import { StepPlacement, budgetAllows, quotaAllows } from './stepPlacement.ts';
 
 export interface DecomposeOptions {
   /** Time for the aggregated LP and MIP together, seconds (the LP must finish: its bound is the guarantee). */
@@ -374,7 +375,7 @@ export async function solveDecomposed(ctx: HorizonContext, options: DecomposeOpt
       n.set(roundGroups(ctx, t, groups, lp, reserved));
     } else if (!mipSolved) {
       const order = ctx.pools.map((_, p) => p).filter((p) => lp[p] - n[p] > 1e-6).sort((a, b) => lp[b] - n[b] - (lp[a] - n[a]) || a - b);
-      for (const p of order) if (n[p] < ctx.avail[t][p] && quotaAllows(ctx, t, n, p) && (!ctx.budget || withinBudgetStep(ctx, t, n, p, reserved))) n[p]++;
+      for (const p of order) if (n[p] < ctx.avail[t][p] && quotaAllows(ctx, t, n, p) && budgetAllows(ctx, t, n, p, reserved)) n[p]++;
     }
     return n;
   });
@@ -421,7 +422,7 @@ function roundGroups(ctx: HorizonContext, t: number, groups: readonly PoolGroup[
       mem += (lp[p] - n[p]) * ctx.pools[p].nodeType.capacity.memoryMiB;
     }
     while (cpu > 1e-3 || mem > 1e-3) {
-      const growable = partial.filter((p) => n[p] < ctx.avail[t][p] && quotaAllows(ctx, t, n, p) && (!ctx.budget || withinBudgetStep(ctx, t, n, p, reserved)));
+      const growable = partial.filter((p) => n[p] < ctx.avail[t][p] && quotaAllows(ctx, t, n, p) && budgetAllows(ctx, t, n, p, reserved));
       if (growable.length === 0) break;
       const price = (p: number) => (n[p] < reserved[p] ? 0 : ctx.pools[p].costPerHour);
       const covers = growable.filter((p) => ctx.pools[p].nodeType.capacity.cpuMillicores >= cpu - 1e-3 && ctx.pools[p].nodeType.capacity.memoryMiB >= mem - 1e-3);
@@ -436,13 +437,6 @@ function roundGroups(ctx: HorizonContext, t: number, groups: readonly PoolGroup[
   return n;
 }
 
-function withinBudgetStep(ctx: HorizonContext, t: number, n: Int32Array, p: number, reserved: Int32Array): boolean {
-  let spend = 0;
-  ctx.pools.forEach((pool, i) => {
-    spend += (pool.costPerHour * Math.max(0, n[i] + (i === p ? 1 : 0) - reserved[i]) + (pool.reservedCostPerHour ?? 0) * reserved[i]) * ctx.stepHours;
-  });
-  return spend <= ctx.budget![t] + 1e-9;
-}
 
 /**
  * Group-move bound. A workload's starts are Σ_t Σ_p (x_wpt − x_wp,t−1)⁺, and
@@ -553,8 +547,6 @@ async function disaggregate(
   const byPrice = (wi: number) => [...ctx.eligible[wi]].sort((a, b) => priceOf(wi, a) - priceOf(wi, b) || a - b);
   for (let t = 0; t < T; t++) {
     const n = nodeCounts[t];
-    const used = pools.map(() => [0, 0, 0]);
-    const rows = workloads.map(() => new Map<number, number>());
     // Intended split: member → group → instances.
     const chunks: { w: number; group: number; count: number }[] = [];
     classes.forEach((k, ki) => {
@@ -593,110 +585,25 @@ async function disaggregate(
     // Higher effective priority first (contention), then largest instances first (packing).
     const order = (a: number, b: number) => ctx.priority[t][b] - ctx.priority[t][a] || workloads[b].perInstance.cpuMillicores - workloads[a].perInstance.cpuMillicores || a - b;
     chunks.sort((a, b) => order(a.w, b.w));
-    const fitsIn = (wi: number, p: number, count: number): boolean => {
-      const r = workloads[wi].perInstance;
-      const c = pools[p].nodeType.capacity;
-      const have = rows[wi].get(p) ?? 0;
-      return (
-        used[p][0] + count * r.cpuMillicores <= n[p] * c.cpuMillicores &&
-        used[p][1] + count * r.memoryMiB <= n[p] * c.memoryMiB &&
-        (c.networkMbps === undefined || used[p][2] + count * networkOf(pools[p], r) <= n[p] * c.networkMbps) &&
-        have + count <= perNode(pools[p], r) * n[p]
-      );
-    };
-    const put = (wi: number, p: number, count: number) => {
-      const r = workloads[wi].perInstance;
-      used[p][0] += count * r.cpuMillicores;
-      used[p][1] += count * r.memoryMiB;
-      used[p][2] += count * networkOf(pools[p], r);
-      rows[wi].set(p, (rows[wi].get(p) ?? 0) + count);
-    };
-    const domainCap = (wi: number, p: number): number => {
-      const w = workloads[wi];
-      const target = ctx.spreadTarget[t][wi];
-      if (!w.spread || target === 0) return Infinity;
-      const key = w.spread.domain === 'zone' ? ctx.zoneKey : ctx.providerKey;
-      let inDomain = 0;
-      for (const [q, c] of rows[wi]) if (key[q] === key[p]) inDomain += c;
-      // Each domain may hold at most req − target, so losing it leaves target.
-      return Math.max(0, ctx.req[t][wi] - target - inDomain);
-    };
-    const placeInto = (wi: number, candidates: readonly number[], count: number): number => {
-      let left = count;
-      const prev = t > 0 ? placement[t - 1][wi] : undefined;
-      // Stable: pools it ran in the step before first, then the caller's order.
-      const order = [...candidates].sort((a, b) => (prev?.get(b) ?? 0) - (prev?.get(a) ?? 0));
-      // Spread workloads go one at a time round-robin; the rest fill greedily.
-      const spread = ctx.spreadTarget[t][wi] > 0;
-      let progress = true;
-      while (left > 0 && progress) {
-        progress = false;
-        for (const p of order) {
-          if (left === 0) break;
-          if (ctx.avail[t][p] === 0 || !eligibleSet[wi].has(p)) continue;
-          let k = Math.min(left, spread ? 1 : left, domainCap(wi, p));
-          while (k > 0 && !fitsIn(wi, p, k)) k = Math.floor(k / 2);
-          if (k > 0) {
-            put(wi, p, k);
-            left -= k;
-            progress = true;
-          }
-        }
-      }
-      return left;
-    };
-    /**
-     * Balanced placement into a group's pools: first back where the workload
-     * ran the step before, then one instance at a time into the pool whose
-     * scarcer resource keeps the largest share free afterwards, so a group's
-     * pools fill in step in CPU and memory instead of one by one.
-     */
-    const placeBalanced = (wi: number, candidates: readonly number[], count: number): number => {
-      let left = count;
-      const prev = t > 0 ? placement[t - 1][wi] : undefined;
-      if (prev) {
-        for (const [p, x] of prev) {
-          if (left === 0) break;
-          if (ctx.avail[t][p] === 0 || !eligibleSet[wi].has(p) || !candidates.includes(p)) continue;
-          let k = Math.min(left, x - (rows[wi].get(p) ?? 0), domainCap(wi, p));
-          while (k > 0 && !fitsIn(wi, p, k)) k = Math.floor(k / 2);
-          if (k > 0) put(wi, p, k), (left -= k);
-        }
-      }
-      const r = workloads[wi].perInstance;
-      const usable = candidates.filter((p) => ctx.avail[t][p] > 0 && eligibleSet[wi].has(p));
-      while (left > 0) {
-        let best = -1;
-        let bestScore = -Infinity;
-        for (const p of usable) {
-          if (domainCap(wi, p) <= 0 || !fitsIn(wi, p, 1)) continue;
-          const c = pools[p].nodeType.capacity;
-          const score = Math.min((n[p] * c.cpuMillicores - used[p][0] - r.cpuMillicores) / c.cpuMillicores, (n[p] * c.memoryMiB - used[p][1] - r.memoryMiB) / c.memoryMiB);
-          if (score > bestScore) (bestScore = score), (best = p);
-        }
-        if (best < 0) break;
-        put(wi, best, 1);
-        left--;
-      }
-      return left;
-    };
+    const previous = t > 0 ? placement[t - 1] : undefined;
+    const step = new StepPlacement(ctx, t, n, previous, reservedAgg, eligibleSet);
     const unplaced = new Map<number, number>();
     /** Eligible pools in the zones a traffic partner already uses, cheapest first. */
     const nearPartners = (wi: number): number[] => {
       if (partners[wi].length === 0) return [];
       const zones = new Set<string>();
-      for (const q of partners[wi]) for (const p of rows[q].keys()) zones.add(ctx.zoneKey[p]);
+      for (const q of partners[wi]) for (const p of step.rows[q].keys()) zones.add(ctx.zoneKey[p]);
       return ctx.eligible[wi].filter((p) => zones.has(ctx.zoneKey[p])).sort((a, b) => priceOf(wi, a) - priceOf(wi, b));
     };
     /** Zone shares of w's heaviest-traffic partner already placed at this step, largest first. */
     const partnerShares = (wi: number): [string, number][] | undefined => {
       let best = -1;
       let volume = -1;
-      for (const [q, v] of partnerVolume[wi]) if (rows[q].size > 0 && v > volume) (best = q), (volume = v);
+      for (const [q, v] of partnerVolume[wi]) if (step.rows[q].size > 0 && v > volume) (best = q), (volume = v);
       if (best < 0) return undefined;
       const byZone = new Map<string, number>();
       let total = 0;
-      for (const [p, x] of rows[best]) byZone.set(ctx.zoneKey[p], (byZone.get(ctx.zoneKey[p]) ?? 0) + x), (total += x);
+      for (const [p, x] of step.rows[best]) byZone.set(ctx.zoneKey[p], (byZone.get(ctx.zoneKey[p]) ?? 0) + x), (total += x);
       return [...byZone].map(([z, x]): [string, number] => [z, x / total]).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
     };
     /**
@@ -705,7 +612,7 @@ async function disaggregate(
      * instead of paying cross-provider traffic; empty when that restricts nothing.
      */
     const sharedZones = (wi: number): number[] => {
-      if (partners[wi].length === 0 || partners[wi].some((q) => rows[q].size > 0)) return [];
+      if (partners[wi].length === 0 || partners[wi].some((q) => step.rows[q].size > 0)) return [];
       const shared = ctx.eligible[wi].filter((p) => partners[wi].every((q) => zonesOf[q].has(ctx.zoneKey[p])));
       return shared.length > 0 && shared.length < ctx.eligible[wi].length ? shared.sort((a, b) => priceOf(wi, a) - priceOf(wi, b)) : [];
     };
@@ -720,71 +627,47 @@ async function disaggregate(
         for (const [zone, f] of shares) {
           if (left === 0) break;
           let inZone = 0;
-          for (const [p, x] of rows[c.w]) if (ctx.zoneKey[p] === zone) inZone += x;
+          for (const [p, x] of step.rows[c.w]) if (ctx.zoneKey[p] === zone) inZone += x;
           const want = Math.min(left, Math.max(0, Math.round(f * ctx.req[t][c.w]) - inZone));
           if (want === 0) continue;
           const inZonePools = ctx.eligible[c.w].filter((p) => ctx.zoneKey[p] === zone).sort((a, b) => priceOf(c.w, a) - priceOf(c.w, b));
-          let rest = placeInto(c.w, inZonePools, want);
-          while (rest > 0) {
-            const p = cheapestGrowable(ctx, c.w, t, n, reservedAgg, domainCap, rest, inZonePools);
-            if (p < 0) break;
-            n[p]++;
-            rest = placeInto(c.w, [p], rest);
-          }
-          left -= want - rest;
+          left -= want - step.grow(c.w, step.placeInto(c.w, inZonePools, want), inZonePools);
         }
       }
-      if (near.length) {
-        // Crossing zones or providers costs traffic on every request; growing a
-        // node next to the partner is usually cheaper than splitting from it.
-        left = placeInto(c.w, near, left);
-        while (left > 0) {
-          const p = cheapestGrowable(ctx, c.w, t, n, reservedAgg, domainCap, left, near);
-          if (p < 0) break;
-          n[p]++;
-          left = placeInto(c.w, [p], left);
-        }
-      }
-      left = placeBalanced(c.w, c.group >= 0 ? groups[c.group].pools : ctx.eligible[c.w], left);
+      // Crossing zones or providers costs traffic on every request; growing a
+      // node next to the partner is usually cheaper than splitting from it.
+      if (near.length) left = step.grow(c.w, step.placeInto(c.w, near, left), near);
+      left = step.placeBalanced(c.w, c.group >= 0 ? groups[c.group].pools : ctx.eligible[c.w], left);
       if (left > 0) unplaced.set(c.w, (unplaced.get(c.w) ?? 0) + left);
     }
-    // Spill into any eligible pool with room, then repair by adding nodes.
+    // Spill into the eligible pools with room (room already paid for costs nothing more), then repair by adding nodes.
     for (const [wi, count] of [...unplaced].sort((a, b) => order(a[0], b[0]))) {
-      let left = placeInto(wi, byPrice(wi), count);
-      while (left > 0) {
-        const p = cheapestGrowable(ctx, wi, t, n, reservedAgg, domainCap, left);
-        if (p < 0) break;
-        n[p]++;
-        left = placeInto(wi, [p], left);
-      }
+      const left = step.grow(wi, step.placeInto(wi, byPrice(wi), count));
       const placed = ctx.req[t][wi] - left;
-      if (placed < Math.max(ctx.guaranteed[t][wi], ctx.spreadTarget[t][wi])) {
-        // Last resort for hard minimums: any eligible pool, ignoring the spread cap (checkPlan reports if it still fails).
-        left = placeInto(wi, ctx.eligible[wi], Math.max(ctx.guaranteed[t][wi], ctx.spreadTarget[t][wi]) - placed);
-      }
+      const floor = Math.max(ctx.guaranteed[t][wi], ctx.spreadTarget[t][wi]);
+      // Last resort for hard minimums: any eligible pool, ignoring the spread cap (checkPlan reports if it still fails).
+      if (placed < floor) step.placeInto(wi, ctx.eligible[wi], floor - placed);
     }
     const previousNodes = t > 0 ? trimNodes(ctx, t - 1, nodeCounts[t - 1], placement[t - 1], openAgg[t - 1]) : ctx.initialNodes;
-    const polished = polish ? await polishStep({ ctx, t, rows, previous: t > 0 ? placement[t - 1] : undefined, reserved: reservedAgg, open: openAgg[t], previousNodes }) : undefined;
+    const polished = polish ? await polishStep({ ctx, t, rows: step.rows, previous, reserved: reservedAgg, open: openAgg[t], previousNodes }) : undefined;
     if (polished) {
       // Whole again: nodes floored, each group's fractional remainder covered
       // by its cheapest covering nodes; the LP's whole instances go back where
       // it put them as far as they fit, the rest (its fractional parts and what
-      // no longer fits) is placed as in the repair above.
+      // no longer fits) is placed as in the spill and repair above.
       stats.polishSeconds += polished.seconds;
       stats.polishIterations += polished.iterations;
-      const greedy = { rows: rows.map((r) => new Map(r)), used: used.map((u) => [...u]), nodes: Int32Array.from(n) };
-      for (const u of used) u.fill(0);
-      for (const r of rows) r.clear();
+      const greedy = step.snapshot();
+      step.clear();
       n.set(roundGroups(ctx, t, groups, polished.nodes, reservedAgg));
       const rest: [number, number[], number][] = [];
       polished.amounts.forEach((m, wi) => {
         let left = 0;
         const partial: [number, number][] = [];
         for (const [p, v] of m) {
-          const whole = Math.floor(v + 1e-6);
-          let k = whole;
-          while (k > 0 && !fitsIn(wi, p, k)) k--;
-          if (k > 0) put(wi, p, k);
+          let k = Math.floor(v + 1e-6);
+          while (k > 0 && !step.fits(wi, p, k)) k--;
+          if (k > 0) step.put(wi, p, k);
           left += v - k;
           if (v - k > 1e-6) partial.push([p, v - k]);
         }
@@ -792,25 +675,12 @@ async function disaggregate(
         if (count > 0) rest.push([wi, partial.sort((a, b) => b[1] - a[1] || a[0] - b[0]).map(([p]) => p), count]);
       });
       rest.sort((a, b) => order(a[0], b[0]));
-      for (const [wi, preferred, count] of rest) {
-        let left = placeInto(wi, byPrice(wi), placeInto(wi, preferred, count));
-        while (left > 0) {
-          const p = cheapestGrowable(ctx, wi, t, n, reservedAgg, domainCap, left);
-          if (p < 0) break;
-          n[p]++;
-          left = placeInto(wi, [p], left);
-        }
-      }
-      // Kept only if it is cheaper at this step than the greedy placement
-      // (e.g. the aggregated MIP's whole nodes can beat rounding the LP's).
-      const previous = t > 0 ? placement[t - 1] : undefined;
-      if (stepCost(ctx, t, rows, previous, previousNodes, reservedAgg, openAgg[t]) > stepCost(ctx, t, greedy.rows, previous, previousNodes, reservedAgg, openAgg[t]) - 1e-9) {
-        greedy.rows.forEach((r, wi) => (rows[wi] = r));
-        greedy.used.forEach((u, p) => (used[p] = u));
-        n.set(greedy.nodes);
-      } else stats.polishedSteps++;
+      for (const [wi, preferred, count] of rest) step.grow(wi, step.placeInto(wi, byPrice(wi), step.placeInto(wi, preferred, count)));
+      // Kept only if it is cheaper at this step than the greedy placement.
+      if (stepCost(ctx, t, step.rows, previous, previousNodes, reservedAgg, openAgg[t]) > stepCost(ctx, t, greedy.rows, previous, previousNodes, reservedAgg, openAgg[t]) - 1e-9) step.restore(greedy);
+      else stats.polishedSteps++;
     }
-    placement.push(rows);
+    placement.push(step.rows);
   }
   // Trim nodes to what placements need; keep pools' minimums and lifecycle.
   const nodesOut = nodeCounts.map((n, t) => trimNodes(ctx, t, n, placement[t], openAgg[t]));
@@ -968,57 +838,7 @@ function consolidate(
   }
 }
 
-/** The eligible pool where one more node is cheapest per instance of w it will hold (at most `need`), with quota, maintenance and budget room. */
-function cheapestGrowable(
-  ctx: HorizonContext,
-  wi: number,
-  t: number,
-  n: Int32Array,
-  reserved: Int32Array,
-  domainCap: (wi: number, p: number) => number,
-  need: number,
-  among: readonly number[] = ctx.eligible[wi],
-): number {
-  const r = ctx.workloads[wi].perInstance;
-  let best = -1;
-  let bestCost = Infinity;
-  let spend = 0;
-  ctx.pools.forEach((p, i) => {
-    spend += (p.costPerHour * Math.max(0, n[i] - reserved[i]) + (p.reservedCostPerHour ?? 0) * reserved[i]) * ctx.stepHours;
-  });
-  for (const p of among) {
-    if (n[p] >= ctx.avail[t][p] || domainCap(wi, p) <= 0) continue;
-    const pool = ctx.pools[p];
-    const extra = n[p] >= reserved[p] ? pool.costPerHour * ctx.stepHours : 0;
-    if (ctx.budget && spend + extra > ctx.budget[t] + 1e-9) continue;
-    if (!quotaAllows(ctx, t, n, p)) continue;
-    // Per instance it will hold: a large node for the last few instances is mostly idle.
-    const perInstance = extra / Math.max(1, Math.min(perNode(pool, r), need));
-    if (perInstance < bestCost) {
-      bestCost = perInstance;
-      best = p;
-    }
-  }
-  return best;
-}
 
-function quotaAllows(ctx: HorizonContext, t: number, n: Int32Array, p: number): boolean {
-  const provider = ctx.pools[p].provider;
-  for (const q of ctx.quotas) {
-    if (q.provider !== provider) continue;
-    let nodes = 1;
-    let cpu = ctx.pools[p].nodeType.capacity.cpuMillicores;
-    let mem = ctx.pools[p].nodeType.capacity.memoryMiB;
-    ctx.pools.forEach((pool, i) => {
-      if (pool.provider !== provider) return;
-      nodes += n[i];
-      cpu += n[i] * pool.nodeType.capacity.cpuMillicores;
-      mem += n[i] * pool.nodeType.capacity.memoryMiB;
-    });
-    if ((q.maxNodes !== undefined && nodes > q.maxNodes) || (q.maxCpuMillicores !== undefined && cpu > q.maxCpuMillicores) || (q.maxMemoryMiB !== undefined && mem > q.maxMemoryMiB)) return false;
-  }
-  return true;
-}
 
 /**
  * Best reservation per pool for fixed node counts: the cost

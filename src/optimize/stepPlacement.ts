@@ -1,0 +1,219 @@
+/**
+ * One step's placement while the decomposition builds it: nodes per pool,
+ * resources used per pool and instances per workload per pool, with the
+ * moves the disaggregation makes on them (place first-fit or balanced, grow a
+ * node where it is cheapest, start over). Every move keeps per-pool capacity,
+ * the per-node packing cut, eligibility, maintenance and zone/provider spread;
+ * growth also keeps pool and provider quotas and the budget.
+ */
+import { type HorizonContext, networkOf, perNode } from './horizon.ts';
+
+export class StepPlacement {
+  /** CPU, memory and network used per pool. */
+  used: number[][];
+  /** Instances per workload per pool. */
+  rows: Map<number, number>[];
+  private readonly eligible: readonly ReadonlySet<number>[];
+
+  constructor(
+    private readonly ctx: HorizonContext,
+    readonly t: number,
+    /** Nodes per pool (grown in place). */
+    readonly nodes: Int32Array,
+    /** Instances per workload per pool the step before, if any. */
+    private readonly previous: readonly ReadonlyMap<number, number>[] | undefined,
+    /** Reserved nodes per pool (free to grow into). */
+    private readonly reserved: Int32Array,
+    eligible?: readonly ReadonlySet<number>[],
+  ) {
+    this.used = ctx.pools.map(() => [0, 0, 0]);
+    this.rows = ctx.workloads.map(() => new Map());
+    this.eligible = eligible ?? ctx.eligible.map((list) => new Set(list));
+  }
+
+  /** Whether `count` more instances of w fit pool p's current nodes. */
+  fits(wi: number, p: number, count: number): boolean {
+    const r = this.ctx.workloads[wi].perInstance;
+    const pool = this.ctx.pools[p];
+    const c = pool.nodeType.capacity;
+    const n = this.nodes[p];
+    const used = this.used[p];
+    return (
+      used[0] + count * r.cpuMillicores <= n * c.cpuMillicores &&
+      used[1] + count * r.memoryMiB <= n * c.memoryMiB &&
+      (c.networkMbps === undefined || used[2] + count * networkOf(pool, r) <= n * c.networkMbps) &&
+      (this.rows[wi].get(p) ?? 0) + count <= perNode(pool, r) * n
+    );
+  }
+
+  put(wi: number, p: number, count: number): void {
+    const r = this.ctx.workloads[wi].perInstance;
+    this.used[p][0] += count * r.cpuMillicores;
+    this.used[p][1] += count * r.memoryMiB;
+    this.used[p][2] += count * networkOf(this.ctx.pools[p], r);
+    this.rows[wi].set(p, (this.rows[wi].get(p) ?? 0) + count);
+  }
+
+  /** How many more instances of w pool p's failure domain may hold: at most req − target per domain, so losing it leaves the target. */
+  domainCap(wi: number, p: number): number {
+    const { ctx, t } = this;
+    const w = ctx.workloads[wi];
+    const target = ctx.spreadTarget[t][wi];
+    if (!w.spread || target === 0) return Infinity;
+    const key = w.spread.domain === 'zone' ? ctx.zoneKey : ctx.providerKey;
+    let inDomain = 0;
+    for (const [q, c] of this.rows[wi]) if (key[q] === key[p]) inDomain += c;
+    return Math.max(0, ctx.req[t][wi] - target - inDomain);
+  }
+
+  /**
+   * First fit into `candidates` (the pools w ran in the step before first,
+   * then the caller's order), as many at a time as fit; workloads with a
+   * spread go one at a time round-robin. Returns what is left.
+   */
+  placeInto(wi: number, candidates: readonly number[], count: number): number {
+    const { ctx, t } = this;
+    let left = count;
+    const prev = this.previous?.[wi];
+    const order = [...candidates].sort((a, b) => (prev?.get(b) ?? 0) - (prev?.get(a) ?? 0));
+    const spread = ctx.spreadTarget[t][wi] > 0;
+    let progress = true;
+    while (left > 0 && progress) {
+      progress = false;
+      for (const p of order) {
+        if (left === 0) break;
+        if (ctx.avail[t][p] === 0 || !this.eligible[wi].has(p)) continue;
+        let k = Math.min(left, spread ? 1 : left, this.domainCap(wi, p));
+        while (k > 0 && !this.fits(wi, p, k)) k = Math.floor(k / 2);
+        if (k > 0) {
+          this.put(wi, p, k);
+          left -= k;
+          progress = true;
+        }
+      }
+    }
+    return left;
+  }
+
+  /**
+   * Balanced placement into a group's pools: first back where the workload
+   * ran the step before, then one instance at a time into the pool whose
+   * scarcer resource keeps the largest share free afterwards, so a group's
+   * pools fill in step in CPU and memory instead of one after the other.
+   * Returns what is left.
+   */
+  placeBalanced(wi: number, candidates: readonly number[], count: number): number {
+    const { ctx, t } = this;
+    let left = count;
+    const prev = this.previous?.[wi];
+    if (prev) {
+      for (const [p, x] of prev) {
+        if (left === 0) break;
+        if (ctx.avail[t][p] === 0 || !this.eligible[wi].has(p) || !candidates.includes(p)) continue;
+        let k = Math.min(left, x - (this.rows[wi].get(p) ?? 0), this.domainCap(wi, p));
+        while (k > 0 && !this.fits(wi, p, k)) k = Math.floor(k / 2);
+        if (k > 0) this.put(wi, p, k), (left -= k);
+      }
+    }
+    const r = ctx.workloads[wi].perInstance;
+    const usable = candidates.filter((p) => ctx.avail[t][p] > 0 && this.eligible[wi].has(p));
+    while (left > 0) {
+      let best = -1;
+      let bestScore = -Infinity;
+      for (const p of usable) {
+        if (this.domainCap(wi, p) <= 0 || !this.fits(wi, p, 1)) continue;
+        const c = ctx.pools[p].nodeType.capacity;
+        const n = this.nodes[p];
+        const score = Math.min((n * c.cpuMillicores - this.used[p][0] - r.cpuMillicores) / c.cpuMillicores, (n * c.memoryMiB - this.used[p][1] - r.memoryMiB) / c.memoryMiB);
+        if (score > bestScore) (bestScore = score), (best = p);
+      }
+      if (best < 0) break;
+      this.put(wi, best, 1);
+      left--;
+    }
+    return left;
+  }
+
+  /** Repair: adds nodes one at a time where one is cheapest per instance of w it will hold (among `among`), placing `count` instances. Returns what is left. */
+  grow(wi: number, count: number, among: readonly number[] = this.ctx.eligible[wi]): number {
+    let left = count;
+    while (left > 0) {
+      const p = this.cheapestGrowable(wi, left, among);
+      if (p < 0) break;
+      this.nodes[p]++;
+      left = this.placeInto(wi, [p], left);
+    }
+    return left;
+  }
+
+  /** Empties the placement (nodes stay). */
+  clear(): void {
+    for (const u of this.used) u.fill(0);
+    for (const r of this.rows) r.clear();
+  }
+
+  snapshot(): { rows: Map<number, number>[]; used: number[][]; nodes: Int32Array } {
+    return { rows: this.rows.map((r) => new Map(r)), used: this.used.map((u) => [...u]), nodes: Int32Array.from(this.nodes) };
+  }
+
+  restore(s: { rows: Map<number, number>[]; used: number[][]; nodes: Int32Array }): void {
+    this.rows = s.rows;
+    this.used = s.used;
+    this.nodes.set(s.nodes);
+  }
+
+  /** The pool among `among` where one more node is cheapest per instance of w it will hold (at most `need`), with quota, maintenance, spread and budget room; −1 if none. */
+  private cheapestGrowable(wi: number, need: number, among: readonly number[]): number {
+    const { ctx, t, nodes: n, reserved } = this;
+    const r = ctx.workloads[wi].perInstance;
+    let best = -1;
+    let bestCost = Infinity;
+    let spend = 0;
+    ctx.pools.forEach((p, i) => {
+      spend += (p.costPerHour * Math.max(0, n[i] - reserved[i]) + (p.reservedCostPerHour ?? 0) * reserved[i]) * ctx.stepHours;
+    });
+    for (const p of among) {
+      if (n[p] >= ctx.avail[t][p] || this.domainCap(wi, p) <= 0) continue;
+      const pool = ctx.pools[p];
+      const extra = n[p] >= reserved[p] ? pool.costPerHour * ctx.stepHours : 0;
+      if (ctx.budget && spend + extra > ctx.budget[t] + 1e-9) continue;
+      if (!quotaAllows(ctx, t, n, p)) continue;
+      // Per instance it will hold: a large node for the last few instances is mostly idle.
+      const perInstance = extra / Math.max(1, Math.min(perNode(pool, r), need));
+      if (perInstance < bestCost) {
+        bestCost = perInstance;
+        best = p;
+      }
+    }
+    return best;
+  }
+}
+
+/** Whether one more node in pool p keeps its provider's quotas at step t. */
+export function quotaAllows(ctx: HorizonContext, t: number, n: ArrayLike<number>, p: number): boolean {
+  const provider = ctx.pools[p].provider;
+  for (const q of ctx.quotas) {
+    if (q.provider !== provider) continue;
+    let nodes = 1;
+    let cpu = ctx.pools[p].nodeType.capacity.cpuMillicores;
+    let mem = ctx.pools[p].nodeType.capacity.memoryMiB;
+    ctx.pools.forEach((pool, i) => {
+      if (pool.provider !== provider) return;
+      nodes += n[i];
+      cpu += n[i] * pool.nodeType.capacity.cpuMillicores;
+      mem += n[i] * pool.nodeType.capacity.memoryMiB;
+    });
+    if ((q.maxNodes !== undefined && nodes > q.maxNodes) || (q.maxCpuMillicores !== undefined && cpu > q.maxCpuMillicores) || (q.maxMemoryMiB !== undefined && mem > q.maxMemoryMiB)) return false;
+  }
+  return true;
+}
+
+/** Whether one more node in pool p keeps step t within its budget (reserved nodes paid whatever runs). */
+export function budgetAllows(ctx: HorizonContext, t: number, n: ArrayLike<number>, p: number, reserved: Int32Array): boolean {
+  if (!ctx.budget) return true;
+  let spend = 0;
+  ctx.pools.forEach((pool, i) => {
+    spend += (pool.costPerHour * Math.max(0, n[i] + (i === p ? 1 : 0) - reserved[i]) + (pool.reservedCostPerHour ?? 0) * reserved[i]) * ctx.stepHours;
+  });
+  return spend <= ctx.budget[t] + 1e-9;
+}
