@@ -46,7 +46,7 @@ import { type HorizonContext, type HorizonPlan, networkOf, perNode, spreadAllows
 import { type RowInfo, addNodeSide } from './horizonModel.ts';
 import { solveModel } from './solver.ts';
 import { alignTraffic, keepInPlace } from './alignTraffic.ts';
-import { polishStep } from './stepPolish.ts';
+import { type PolishResult, polishStep } from './stepPolish.ts';
 import { StepPlacement, budgetAllows, quotaAllows } from './stepPlacement.ts';
 
 export interface DecomposeOptions {
@@ -545,6 +545,36 @@ async function disaggregate(
   };
   /** w's eligible pools, cheapest share of a node first. */
   const byPrice = (wi: number) => [...ctx.eligible[wi]].sort((a, b) => priceOf(wi, a) - priceOf(wi, b) || a - b);
+  /** Higher effective priority first (contention), then largest instances first (packing). */
+  const orderAt = (t: number) => (a: number, b: number) => ctx.priority[t][b] - ctx.priority[t][a] || workloads[b].perInstance.cpuMillicores - workloads[a].perInstance.cpuMillicores || a - b;
+  /**
+   * A step's re-split made whole: nodes floored, each group's fractional
+   * remainder covered by its cheapest covering nodes; the LP's whole
+   * instances go back where it put them as far as they fit, the rest (its
+   * fractional parts and what no longer fits) is placed as in the spill and
+   * repair of the greedy placement.
+   */
+  const makeWhole = (step: StepPlacement, polished: PolishResult, reserved: Int32Array) => {
+    step.clear();
+    step.nodes.set(roundGroups(ctx, step.t, groups, polished.nodes, reserved));
+    const rest: [number, number[], number][] = [];
+    polished.amounts.forEach((m, wi) => {
+      let left = 0;
+      const partial: [number, number][] = [];
+      for (const [p, v] of m) {
+        let k = Math.floor(v + 1e-6);
+        while (k > 0 && !step.fits(wi, p, k)) k--;
+        if (k > 0) step.put(wi, p, k);
+        left += v - k;
+        if (v - k > 1e-6) partial.push([p, v - k]);
+      }
+      const count = Math.round(left);
+      if (count > 0) rest.push([wi, partial.sort((a, b) => b[1] - a[1] || a[0] - b[0]).map(([p]) => p), count]);
+    });
+    const order = orderAt(step.t);
+    rest.sort((a, b) => order(a[0], b[0]));
+    for (const [wi, preferred, count] of rest) step.grow(wi, step.placeInto(wi, byPrice(wi), step.placeInto(wi, preferred, count)));
+  };
   for (let t = 0; t < T; t++) {
     const n = nodeCounts[t];
     // Intended split: member → group → instances.
@@ -582,8 +612,7 @@ async function disaggregate(
         }
       }
     });
-    // Higher effective priority first (contention), then largest instances first (packing).
-    const order = (a: number, b: number) => ctx.priority[t][b] - ctx.priority[t][a] || workloads[b].perInstance.cpuMillicores - workloads[a].perInstance.cpuMillicores || a - b;
+    const order = orderAt(t);
     chunks.sort((a, b) => order(a.w, b.w));
     const previous = t > 0 ? placement[t - 1] : undefined;
     const step = new StepPlacement(ctx, t, n, previous, reservedAgg, eligibleSet);
@@ -651,31 +680,10 @@ async function disaggregate(
     const previousNodes = t > 0 ? trimNodes(ctx, t - 1, nodeCounts[t - 1], placement[t - 1], openAgg[t - 1]) : ctx.initialNodes;
     const polished = polish ? await polishStep({ ctx, t, rows: step.rows, previous, reserved: reservedAgg, open: openAgg[t], previousNodes }) : undefined;
     if (polished) {
-      // Whole again: nodes floored, each group's fractional remainder covered
-      // by its cheapest covering nodes; the LP's whole instances go back where
-      // it put them as far as they fit, the rest (its fractional parts and what
-      // no longer fits) is placed as in the spill and repair above.
       stats.polishSeconds += polished.seconds;
       stats.polishIterations += polished.iterations;
       const greedy = step.snapshot();
-      step.clear();
-      n.set(roundGroups(ctx, t, groups, polished.nodes, reservedAgg));
-      const rest: [number, number[], number][] = [];
-      polished.amounts.forEach((m, wi) => {
-        let left = 0;
-        const partial: [number, number][] = [];
-        for (const [p, v] of m) {
-          let k = Math.floor(v + 1e-6);
-          while (k > 0 && !step.fits(wi, p, k)) k--;
-          if (k > 0) step.put(wi, p, k);
-          left += v - k;
-          if (v - k > 1e-6) partial.push([p, v - k]);
-        }
-        const count = Math.round(left);
-        if (count > 0) rest.push([wi, partial.sort((a, b) => b[1] - a[1] || a[0] - b[0]).map(([p]) => p), count]);
-      });
-      rest.sort((a, b) => order(a[0], b[0]));
-      for (const [wi, preferred, count] of rest) step.grow(wi, step.placeInto(wi, byPrice(wi), step.placeInto(wi, preferred, count)));
+      makeWhole(step, polished, reservedAgg);
       // Kept only if it is cheaper at this step than the greedy placement.
       if (stepCost(ctx, t, step.rows, previous, previousNodes, reservedAgg, openAgg[t]) > stepCost(ctx, t, greedy.rows, previous, previousNodes, reservedAgg, openAgg[t]) - 1e-9) step.restore(greedy);
       else stats.polishedSteps++;
