@@ -6,6 +6,7 @@ import type { Action, ActionRecord, ActionStatus } from '../core/plan.ts';
 import type { Db, Row } from './db.ts';
 import { migrate } from './migrations.ts';
 import { SqlRequestStore } from './requests.ts';
+import { TokenCache } from './tokenCache.ts';
 import type {
   ApiToken,
   ConfigChange,
@@ -48,8 +49,20 @@ function samplesOut(rows: SampleRowOut[]): SampleRowOut[] {
   return rows;
 }
 
-/** Bound on remembered tokens (cleared when full; a token is a few hundred bytes). */
-const TOKEN_CACHE_ENTRIES = 10_000;
+/**
+ * Where the engine has no exact change signal (PostgreSQL), how long a
+ * verified token is reused before it is looked up again: a token revoked by
+ * another server process on the same database is refused at most this long
+ * after the revocation commits (through this store: at once).
+ */
+export const TOKEN_CACHE_TTL_MS = 2000;
+
+export interface SqlStoreOptions {
+  /** Token reuse bound where the engine has no exact change signal (default TOKEN_CACHE_TTL_MS; 0: look up every time). */
+  readonly tokenCacheTtlMs?: number;
+  /** Monotonic clock in milliseconds for that bound; injected by tests. */
+  readonly nowMs?: () => number;
+}
 
 /** Lock key serializing configuration writers (version numbers) on PostgreSQL. */
 const CONFIG_LOCK = 7_400_002;
@@ -62,18 +75,20 @@ const optStr = (v: unknown): string | undefined => (v === null || v === undefine
 export class SqlStore implements Store {
   readonly actions: ActionLog;
   readonly requests: SqlRequestStore;
-  /** Verified tokens by hash, with the change counter they were read at (see findTokenByHash). */
-  private readonly tokenCache = new Map<string, { version: number; token: ApiToken }>();
+  /** Verified tokens by hash (see findTokenByHash). */
+  private readonly tokens: TokenCache;
 
-  private constructor(private readonly db: Db) {
+  private constructor(private readonly db: Db, options: SqlStoreOptions) {
     this.actions = new SqlActionLog(db);
     this.requests = new SqlRequestStore(db);
+    const counter = db.changeCounter?.bind(db);
+    this.tokens = new TokenCache(counter ? { kind: 'changeCounter', counter } : { kind: 'ttl', ttlMs: options.tokenCacheTtlMs ?? TOKEN_CACHE_TTL_MS, nowMs: options.nowMs ?? (() => performance.now()) });
   }
 
   /** Open a store on `db`, migrating its schema to the current version. */
-  static async open(db: Db): Promise<SqlStore> {
+  static async open(db: Db, options: SqlStoreOptions = {}): Promise<SqlStore> {
     await migrate(db);
-    return new SqlStore(db);
+    return new SqlStore(db, options);
   }
 
   get dialect(): 'sqlite' | 'postgres' {
@@ -364,29 +379,22 @@ export class SqlStore implements Store {
   }
 
   /**
-   * Every authenticated request asks this. On SQLite a verified token is
-   * remembered with the database's change counter at the time it was read,
-   * and reused only while no commit at all (from any connection or process)
-   * has happened since: a revocation anywhere is seen by the next request,
-   * exactly as without the cache. Unknown hashes are never remembered. On
-   * PostgreSQL (no cheap exact signal) every request runs the indexed lookup.
+   * Every authenticated request asks this, so a verified token is remembered
+   * (src/store/tokenCache.ts). On SQLite it is reused only while the
+   * database's change counter shows no commit at all, from any connection or
+   * process: a revocation anywhere is seen by the next request, exactly as
+   * without the cache. On PostgreSQL, which has no cheap exact signal, it is
+   * reused for at most `tokenCacheTtlMs` (2 s) after its lookup began: a
+   * revocation through this store is seen at once, one committed by another
+   * process within that bound. Unknown hashes are never remembered.
    */
   async findTokenByHash(tokenHash: string): Promise<ApiToken | undefined> {
-    const version = this.db.changeCounter?.();
-    if (version !== undefined) {
-      const hit = this.tokenCache.get(tokenHash);
-      if (hit && hit.version === version) return hit.token;
-    }
+    const hit = this.tokens.get(tokenHash);
+    if (hit) return hit;
+    const start = this.tokens.begin();
     const rows = await this.db.query('SELECT * FROM api_tokens WHERE token_hash = ? AND revoked_at_seconds IS NULL', [tokenHash]);
-    if (rows.length === 0) {
-      this.tokenCache.delete(tokenHash);
-      return undefined;
-    }
-    const token = Object.freeze(SqlStore.tokenRow(rows[0]));
-    if (version !== undefined) {
-      if (this.tokenCache.size >= TOKEN_CACHE_ENTRIES) this.tokenCache.clear();
-      this.tokenCache.set(tokenHash, { version, token });
-    }
+    const token = rows.length ? Object.freeze(SqlStore.tokenRow(rows[0])) : undefined;
+    this.tokens.remember(tokenHash, token, start);
     return token;
   }
 
@@ -395,9 +403,12 @@ export class SqlStore implements Store {
   }
 
   async revokeToken(id: string, atSeconds: number): Promise<boolean> {
-    const revoked = (await this.db.run('UPDATE api_tokens SET revoked_at_seconds = ? WHERE id = ? AND revoked_at_seconds IS NULL', [atSeconds, id])) > 0;
-    this.tokenCache.clear();
-    return revoked;
+    try {
+      return (await this.db.run('UPDATE api_tokens SET revoked_at_seconds = ? WHERE id = ? AND revoked_at_seconds IS NULL', [atSeconds, id])) > 0;
+    } finally {
+      // After the commit (or a failure): lookups still in flight may have read the token before it, so none of them is remembered.
+      this.tokens.invalidate();
+    }
   }
 
   close(): Promise<void> {

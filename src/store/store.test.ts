@@ -7,9 +7,9 @@ import { InvalidInputError } from '../core/errors.ts';
 import { startPostgres, type RunningPostgres } from '../../test/support/servers.ts';
 import { executeActions } from '../drivers/executor.ts';
 import type { ActionResult, Driver, ObservedState } from '../drivers/driver.ts';
-import { SqliteDb } from './db.ts';
+import { PostgresDb, SqliteDb, type Db, type Param, type Row } from './db.ts';
 import { openStore } from './open.ts';
-import { canonicalJson } from './sqlStore.ts';
+import { canonicalJson, SqlStore, TOKEN_CACHE_TTL_MS } from './sqlStore.ts';
 import type { Store } from './store.ts';
 
 /**
@@ -37,6 +37,52 @@ const engines: [string, () => Promise<Store>][] = [
   ['sqlite', () => openStore({ dataDir: join(tmp, `db${dbCount++}`) })],
   ['postgres', () => openStore({ databaseUrl: pg.createDatabase(`t${dbCount++}`) })],
 ];
+
+/** A fresh database of `engine` as a Db, and a second store on the same database (as another server process would open it). */
+function engineDb(engine: string): { db: Db; reopen: () => Promise<Store> } {
+  if (engine === 'sqlite') {
+    const dir = join(tmp, `shared${dbCount++}`);
+    return { db: new SqliteDb(join(dir, 'headroom.db')), reopen: () => openStore({ dataDir: dir }) };
+  }
+  const url = pg.createDatabase(`shared${dbCount++}`);
+  return { db: new PostgresDb(url), reopen: () => openStore({ databaseUrl: url }) };
+}
+
+/** `inner`, counting token lookups; `holdTokenAnswers(p)` makes the next lookups wait for `p` after the database has answered. */
+function countingDb(inner: Db) {
+  let hold: Promise<void> | undefined;
+  let answerRead!: () => void;
+  const out = {
+    tokenQueries: 0,
+    tokenAnswerRead: Promise.resolve(),
+    holdTokenAnswers(p: Promise<void> | undefined) {
+      hold = p;
+      if (p) out.tokenAnswerRead = new Promise<void>((r) => (answerRead = r));
+    },
+    db: {
+      dialect: inner.dialect,
+      async query<T extends Row = Row>(sql: string, params?: readonly Param[]): Promise<T[]> {
+        if (!sql.includes('FROM api_tokens WHERE token_hash')) return inner.query<T>(sql, params);
+        out.tokenQueries++;
+        const held = hold;
+        const rows = await inner.query<T>(sql, params);
+        if (held) {
+          answerRead();
+          await held;
+        }
+        return rows;
+      },
+      run: (sql, params) => inner.run(sql, params),
+      exec: (sql) => inner.exec(sql),
+      insertSamples: (rows) => inner.insertSamples(rows),
+      lock: (key) => inner.lock(key),
+      transaction: (fn) => inner.transaction(fn),
+      close: () => inner.close(),
+      ...(inner.changeCounter ? { changeCounter: () => inner.changeCounter!() } : {}),
+    } satisfies Db as Db,
+  };
+  return out;
+}
 
 describe.each(engines)('store on %s', (engine, open) => {
   it('migrates once: opening the same database again keeps its data', async () => {
@@ -167,20 +213,53 @@ describe.each(engines)('store on %s', (engine, open) => {
     await store.close();
   });
 
-  it('sees a token revoked by another store on the same database at the next lookup (the SQLite token cache is exact)', async () => {
-    const target = engine === 'sqlite' ? { dataDir: join(tmp, `shared${dbCount++}`) } : { databaseUrl: pg.createDatabase(`shared${dbCount++}`) };
-    const a = await openStore(target);
-    const b = await openStore(target);
+  it('sees a token revoked by another store on the same database: SQLite at the next lookup, PostgreSQL within the cache bound', async () => {
+    const { db, reopen } = engineDb(engine);
+    let clockMs = 0;
+    const lookups = countingDb(db);
+    const a = await SqlStore.open(lookups.db, { nowMs: () => clockMs });
+    const b = await reopen();
     await a.createToken({ id: 'tok', name: 'ci', role: 'viewer', createdAtSeconds: 1 }, 'h');
     await a.createToken({ id: 'other', name: 'x', role: 'admin', createdAtSeconds: 1 }, 'h2');
+    const before = lookups.tokenQueries;
     for (let i = 0; i < 3; i++) expect((await a.findTokenByHash('h'))?.role).toBe('viewer');
+    // Remembered: one lookup for three requests.
+    expect(lookups.tokenQueries - before).toBe(1);
     expect((await b.findTokenByHash('h'))?.id).toBe('tok');
-    // Revoked through b (as by another server process): a must not answer from what it remembered.
+    // Revoked through b (as by another server process).
     expect(await b.revokeToken('tok', 2)).toBe(true);
-    expect(await a.findTokenByHash('h')).toBeUndefined();
+    if (engine === 'sqlite') {
+      expect(await a.findTokenByHash('h')).toBeUndefined();
+    } else {
+      // No exact signal on PostgreSQL: a answers from memory until the bound has passed since its lookup began, not longer.
+      clockMs = TOKEN_CACHE_TTL_MS - 1;
+      expect((await a.findTokenByHash('h'))?.id).toBe('tok');
+      clockMs = TOKEN_CACHE_TTL_MS;
+      expect(await a.findTokenByHash('h')).toBeUndefined();
+    }
     expect((await a.findTokenByHash('h2'))?.role).toBe('admin');
     await a.close();
     await b.close();
+  });
+
+  it('does not remember a lookup that was in flight during a revocation (the cache cannot bring a revoked token back)', async () => {
+    const { db } = engineDb(engine);
+    const gated = countingDb(db);
+    const store = await SqlStore.open(gated.db, { nowMs: () => 0 });
+    await store.createToken({ id: 'tok', name: 'ci', role: 'viewer', createdAtSeconds: 1 }, 'h');
+    // The lookup reads the token, then its answer is held back until the revocation has committed.
+    let release!: () => void;
+    gated.holdTokenAnswers(new Promise<void>((r) => (release = r)));
+    const inFlight = store.findTokenByHash('h');
+    await gated.tokenAnswerRead;
+    gated.holdTokenAnswers(undefined);
+    expect(await store.revokeToken('tok', 2)).toBe(true);
+    release();
+    // Begun before the revocation: it may still answer the token to its own request...
+    expect((await inFlight)?.id).toBe('tok');
+    // ...but it was not remembered: the next request is refused, with the clock standing still.
+    expect(await store.findTokenByHash('h')).toBeUndefined();
+    await store.close();
   });
 
   it('is an ActionLog: begin is idempotent per id, updates keep order, the executor logs through it', async () => {
