@@ -22,6 +22,7 @@ import type {
   SampleInput,
   SeriesSummary,
   Store,
+  StoreStatus,
   StoredForecast,
   StoredPlan,
 } from './store.ts';
@@ -66,6 +67,16 @@ export interface SqlStoreOptions {
 
 /** Lock key serializing configuration writers (version numbers) on PostgreSQL. */
 const CONFIG_LOCK = 7_400_002;
+
+/** The latest version of each document of one kind, unless it is a deletion, by name; `kind` is `?` or a quoted constant. */
+function liveConfig(columns: string, kind: string): string {
+  return `SELECT ${columns} FROM config_documents c
+       JOIN (SELECT name, MAX(version) AS version FROM config_documents WHERE kind = ${kind} GROUP BY name) m ON c.name = m.name AND c.version = m.version
+       WHERE c.kind = ${kind} AND c.deleted = 0 ORDER BY c.name`;
+}
+
+const SERIES_SUMMARIES = 'SELECT workload, samples, first_seconds, last_seconds FROM series_stats ORDER BY workload';
+const seriesSummaryRow = (r: Row): SeriesSummary => ({ workload: String(r.workload), samples: num(r.samples), firstSeconds: num(r.first_seconds), lastSeconds: num(r.last_seconds) });
 
 const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v));
 const optNum = (v: unknown): number | undefined => (v === null || v === undefined ? undefined : num(v));
@@ -159,8 +170,7 @@ export class SqlStore implements Store {
   }
 
   async seriesSummaries(): Promise<SeriesSummary[]> {
-    const rows = await this.db.query('SELECT workload, samples, first_seconds, last_seconds FROM series_stats ORDER BY workload');
-    return rows.map((r) => ({ workload: String(r.workload), samples: num(r.samples), firstSeconds: num(r.first_seconds), lastSeconds: num(r.last_seconds) }));
+    return (await this.db.query(SERIES_SUMMARIES)).map(seriesSummaryRow);
   }
 
   async highWaterMark(source: string, workload: string): Promise<number | undefined> {
@@ -209,13 +219,7 @@ export class SqlStore implements Store {
   }
 
   async listConfig(kind: ConfigKind): Promise<ConfigDocument[]> {
-    const rows = await this.db.query(
-      `SELECT c.* FROM config_documents c
-       JOIN (SELECT name, MAX(version) AS version FROM config_documents WHERE kind = ? GROUP BY name) m ON c.name = m.name AND c.version = m.version
-       WHERE c.kind = ? AND c.deleted = 0 ORDER BY c.name`,
-      [kind, kind],
-    );
-    return rows.map(SqlStore.configRow);
+    return (await this.db.query(liveConfig('c.*', '?'), [kind, kind])).map(SqlStore.configRow);
   }
 
   async configHistory(kind: ConfigKind, name: string): Promise<ConfigDocument[]> {
@@ -359,6 +363,24 @@ export class SqlStore implements Store {
       await tx.run("UPDATE loop_cycles SET status = 'interrupted', finished_at_seconds = ?, error = 'the process stopped during this cycle' WHERE status = 'running'", [atSeconds]);
       return rows.map((r) => ({ ...SqlStore.cycleRow(r), status: 'interrupted' as const }));
     });
+  }
+
+  async status(): Promise<StoreStatus> {
+    // Constants only (no parameters), so PostgreSQL takes the five in one round trip.
+    const [workloads, pools, series, cycles, open] = await this.db.queryMany([
+      liveConfig('c.name', "'workload'"),
+      liveConfig('c.name', "'pool'"),
+      SERIES_SUMMARIES,
+      'SELECT * FROM loop_cycles ORDER BY id DESC LIMIT 1',
+      "SELECT COUNT(*) AS n FROM actions WHERE status IN ('pending', 'sent')",
+    ]);
+    return {
+      workloads: workloads.map((r) => String(r.name)),
+      pools: pools.map((r) => String(r.name)),
+      series: series.map(seriesSummaryRow),
+      lastCycle: cycles.length ? SqlStore.cycleRow(cycles[0]) : undefined,
+      openActions: num(open[0].n),
+    };
   }
 
   async recentActions(limit: number, statuses?: readonly ActionStatus[]): Promise<ActionRecord[]> {

@@ -72,6 +72,7 @@ function countingDb(inner: Db) {
         }
         return rows;
       },
+      queryMany: (sqls) => inner.queryMany(sqls),
       run: (sql, params) => inner.run(sql, params),
       exec: (sql) => inner.exec(sql),
       insertSamples: (rows) => inner.insertSamples(rows),
@@ -198,6 +199,40 @@ describe.each(engines)('store on %s', (engine, open) => {
     expect((await store.interruptRunningCycles(1004)).map((c) => c.id)).toEqual([running]);
     expect((await store.getCycle(running))?.status).toBe('interrupted');
     expect((await store.listCycles(10)).map((c) => c.id)).toEqual([running, cycle]);
+    await store.close();
+  });
+
+  it('answers status in one go with what the separate reads answer', async () => {
+    const store = await open();
+    expect(await store.status()).toEqual({ workloads: [], pools: [], series: [], lastCycle: undefined, openActions: 0 });
+    const w = (name: string, cpuMillicores = 500) => ({ kind: 'workload' as const, name, document: { name, cpuMillicores } });
+    await store.applyConfig([w('b'), w('a'), w('c'), { kind: 'pool', name: 'p1', document: { name: 'p1' } }], 1);
+    await store.applyConfig([w('b', 700)], 2);
+    await store.deleteConfig('workload', 'c', 3);
+    await store.insertSamples([{ workload: 'a', timeSeconds: 10, value: 1 }, { workload: 'a', timeSeconds: 20, value: 2 }, { workload: 'b', timeSeconds: 5, value: 1 }]);
+    const done = await store.startCycle('act', 4);
+    await store.finishCycle(done, { status: 'succeeded', atSeconds: 5, summary: { plan: 1 } });
+    await store.startCycle('dry-run', 6);
+    await store.actions.begin(scale('x', 1), 7);
+    await store.actions.begin(scale('y', 2), 7);
+    await store.actions.begin(scale('z', 3), 7);
+    await store.actions.update('y', { status: 'sent', atSeconds: 8 });
+    await store.actions.update('z', { status: 'succeeded', atSeconds: 8 });
+    const status = await store.status();
+    // Hand-computed: c is deleted, b counted once (version 2), two of three actions open, the latest cycle is the running one.
+    expect(status.workloads).toEqual(['a', 'b']);
+    expect(status.pools).toEqual(['p1']);
+    expect(status.openActions).toBe(2);
+    expect(status.lastCycle?.status).toBe('running');
+    expect(status.series).toEqual([{ workload: 'a', samples: 2, firstSeconds: 10, lastSeconds: 20 }, { workload: 'b', samples: 1, firstSeconds: 5, lastSeconds: 5 }]);
+    // The same as the separate reads the status answer was made of before.
+    expect(status).toEqual({
+      workloads: (await store.listConfig('workload')).map((d) => d.name),
+      pools: (await store.listConfig('pool')).map((d) => d.name),
+      series: await store.seriesSummaries(),
+      lastCycle: (await store.listCycles(1))[0],
+      openActions: (await store.actions.list({ statuses: ['pending', 'sent'] })).length,
+    });
     await store.close();
   });
 
