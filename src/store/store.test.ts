@@ -358,6 +358,23 @@ describe.each(engines)('store on %s', (engine, open) => {
   });
 });
 
+describe('PostgreSQL named statements', () => {
+  it('keep answering after another process adds a column to a table read with SELECT * (the statement runs unnamed from then on)', async () => {
+    const url = pg.createDatabase(`named${dbCount++}`);
+    const store = await openStore({ databaseUrl: url });
+    const cycle = await store.startCycle('dry-run', 1);
+    const before = await store.listCycles(5);
+    expect(await store.listCycles(5)).toEqual(before);
+    // As a newer version's migration would, from another process.
+    const other = new PostgresDb(url);
+    await other.exec('ALTER TABLE loop_cycles ADD COLUMN note TEXT');
+    for (let i = 0; i < 3; i++) expect(await store.listCycles(5)).toEqual(before);
+    expect((await store.getCycle(cycle))?.id).toBe(cycle);
+    await other.close();
+    await store.close();
+  });
+});
+
 describe('SQLite change counter', () => {
   it('stays put without commits and moves on a commit by this store or by another connection', async () => {
     const dir = join(tmp, `counter${dbCount++}`);
