@@ -7,7 +7,7 @@ import { InvalidInputError } from '../core/errors.ts';
 import { startPostgres, type RunningPostgres } from '../../test/support/servers.ts';
 import { executeActions } from '../drivers/executor.ts';
 import type { ActionResult, Driver, ObservedState } from '../drivers/driver.ts';
-import { PostgresDb, SqliteDb, type Db, type Param, type Row } from './db.ts';
+import { PostgresDb, SqliteDb, toSqliteSql, type Db, type Param, type Row } from './db.ts';
 import { openStore } from './open.ts';
 import { canonicalJson, SqlStore, TOKEN_CACHE_TTL_MS } from './sqlStore.ts';
 import type { Store } from './store.ts';
@@ -372,6 +372,21 @@ describe('PostgreSQL named statements', () => {
     expect((await store.getCycle(cycle))?.id).toBe(cycle);
     await other.close();
     await store.close();
+  });
+});
+
+describe('SQLite statement text', () => {
+  it('binds LIMIT through a CAST (kept prepared plan), and each execution still takes its own limit', async () => {
+    expect(toSqliteSql('SELECT * FROM (SELECT * FROM a ORDER BY seq DESC LIMIT ?) r ORDER BY seq')).toBe('SELECT * FROM (SELECT * FROM a ORDER BY seq DESC LIMIT CAST(? AS INTEGER)) r ORDER BY seq');
+    expect(toSqliteSql('SELECT x FROM t WHERE y = ? LIMIT 1')).toBe('SELECT x FROM t WHERE y = ? LIMIT 1');
+    const db = new SqliteDb(join(tmp, `limit${dbCount++}`, 'x.db'));
+    await db.exec('CREATE TABLE t (x INTEGER PRIMARY KEY)');
+    for (let i = 1; i <= 5; i++) await db.run('INSERT INTO t VALUES (?)', [i]);
+    const sql = 'SELECT * FROM (SELECT x FROM t ORDER BY x DESC LIMIT ?) r ORDER BY x';
+    for (const [limit, want] of [[2, [4, 5]], [4, [2, 3, 4, 5]], [1, [5]], [9, [1, 2, 3, 4, 5]]] as const) {
+      expect((await db.query(sql, [limit])).map((r) => r.x)).toEqual(want);
+    }
+    await db.close();
   });
 });
 
