@@ -7,7 +7,7 @@ import { InvalidInputError } from '../core/errors.ts';
 import { startPostgres, type RunningPostgres } from '../../test/support/servers.ts';
 import { executeActions } from '../drivers/executor.ts';
 import type { ActionResult, Driver, ObservedState } from '../drivers/driver.ts';
-import { PostgresDb, SqliteDb, toSqliteSql, type Db, type Param, type Row } from './db.ts';
+import { PostgresDb, rowBuilder, SqliteDb, toSqliteSql, type Db, type Param, type Row } from './db.ts';
 import { openStore } from './open.ts';
 import { canonicalJson, SqlStore, TOKEN_CACHE_TTL_MS } from './sqlStore.ts';
 import type { Store } from './store.ts';
@@ -372,6 +372,29 @@ describe('PostgreSQL named statements', () => {
     expect((await store.getCycle(cycle))?.id).toBe(cycle);
     await other.close();
     await store.close();
+  });
+});
+
+describe('SQLite row builder', () => {
+  /** What rows were before: keys assigned one by one. */
+  const assigned = (names: readonly string[], values: unknown[]) => {
+    const row: Record<string, unknown> = {};
+    for (let c = 0; c < names.length; c++) row[names[c]] = values[c];
+    return row;
+  };
+  const cases: [string, string[], unknown[]][] = [
+    ['two columns', ['timeSeconds', 'value'], [1_600_000_000.5, 0.1 + 0.2]],
+    ['nulls and text', ['id', 'error', 'undoes'], ['a"b\\c', null, 'x']],
+    ['a duplicate name (the later wins)', ['name', 'version', 'name'], ['first', 2, 'second']],
+    ['names that need quoting', ['a b', "it's", 'line\nbreak', '0'], [1, 2, 3, 4]],
+    ['__proto__', ['__proto__', 'x'], [{ polluted: true }, 1]],
+  ];
+  it.each(cases)('builds the same object as assigning keys: %s', (_name, names, values) => {
+    const built = rowBuilder(names)(values);
+    const expected = assigned(names, values);
+    expect(Object.keys(built)).toEqual(Object.keys(expected));
+    expect(built).toEqual(expected);
+    expect(Object.getPrototypeOf(built)).toBe(Object.getPrototypeOf(expected));
   });
 });
 
