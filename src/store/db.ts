@@ -24,12 +24,6 @@ export interface SampleRow {
 export interface Db {
   readonly dialect: Dialect;
   query<T extends Row = Row>(sql: string, params?: readonly Param[]): Promise<T[]>;
-  /**
-   * Several SELECTs without parameters, answered in order. On PostgreSQL they
-   * go in one round trip (the simple query protocol), each statement with its
-   * own snapshot, as separate queries would have.
-   */
-  queryMany(sqls: readonly string[]): Promise<Row[][]>;
   run(sql: string, params?: readonly Param[]): Promise<number>;
   /** Run several statements (migrations); no parameters. */
   exec(sql: string): Promise<void>;
@@ -155,7 +149,6 @@ export class SqliteDb implements Db {
     const tx: Db = {
       dialect: 'sqlite',
       query: async <T extends Row>(sql: string, params: readonly Param[] = []) => self.allOn(self.writer, self.writeStatements, sql, params) as T[],
-      queryMany: async (sqls) => sqls.map((sql) => self.allOn(self.writer, self.writeStatements, sql, [])),
       run: async (sql, params = []) => self.prepared(self.writer, self.writeStatements, sql).run(...params).changes,
       exec: async (sql) => void self.writer.exec(sql),
       insertSamples: async (rows) => self.insertSamplesNow(rows),
@@ -213,11 +206,6 @@ export class SqliteDb implements Db {
     if (/^\s*SELECT\b/i.test(sql)) return this.allOn(this.reader, this.readStatements, sql, params) as T[];
     // A write outside a transaction goes through the writer.
     return this.mutex.run(() => this.allOn(this.writer, this.writeStatements, sql, params) as T[]);
-  }
-
-  async queryMany(sqls: readonly string[]): Promise<Row[][]> {
-    for (const sql of sqls) if (!/^\s*SELECT\b/i.test(sql)) throw new Error(`queryMany runs SELECTs only: ${sql}`);
-    return sqls.map((sql) => this.allOn(this.reader, this.readStatements, sql, []));
   }
 
   run(sql: string, params: readonly Param[] = []): Promise<number> {
@@ -289,12 +277,6 @@ export class PostgresDb implements Db {
     const db: Db = {
       dialect: 'postgres',
       query: async <T extends Row>(sql: string, params: readonly Param[] = []) => (await client.query(toPgPlaceholders(sql), params as Param[])).rows as T[],
-      queryMany: async (sqls) => {
-        if (sqls.length === 0) return [];
-        // No parameters: the simple query protocol, which takes several statements and answers each.
-        const r = (await client.query(sqls.join(';\n'))) as unknown as pg.QueryResult | pg.QueryResult[];
-        return (Array.isArray(r) ? r : [r]).map((x) => x.rows as Row[]);
-      },
       run: async (sql, params = []) => (await client.query(toPgPlaceholders(sql), params as Param[])).rowCount ?? 0,
       exec: async (sql) => void (await client.query(sql)),
       insertSamples: async (rows) => {
@@ -339,9 +321,6 @@ export class PostgresDb implements Db {
 
   async query<T extends Row = Row>(sql: string, params: readonly Param[] = []): Promise<T[]> {
     return (await this.pooled(sql, params)).rows as T[];
-  }
-  queryMany(sqls: readonly string[]): Promise<Row[][]> {
-    return PostgresDb.on(this.pool).queryMany(sqls);
   }
   async run(sql: string, params: readonly Param[] = []): Promise<number> {
     return (await this.pooled(sql, params)).rowCount ?? 0;

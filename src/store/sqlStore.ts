@@ -68,15 +68,31 @@ export interface SqlStoreOptions {
 /** Lock key serializing configuration writers (version numbers) on PostgreSQL. */
 const CONFIG_LOCK = 7_400_002;
 
-/** The latest version of each document of one kind, unless it is a deletion, by name; `kind` is `?` or a quoted constant. */
-function liveConfig(columns: string, kind: string): string {
-  return `SELECT ${columns} FROM config_documents c
+/** FROM and WHERE of the latest version of each document of one kind, unless it is a deletion (alias `c`); `kind` is `?` or a quoted constant. */
+function liveConfig(kind: string): string {
+  return `FROM config_documents c
        JOIN (SELECT name, MAX(version) AS version FROM config_documents WHERE kind = ${kind} GROUP BY name) m ON c.name = m.name AND c.version = m.version
-       WHERE c.kind = ${kind} AND c.deleted = 0 ORDER BY c.name`;
+       WHERE c.kind = ${kind} AND c.deleted = 0`;
 }
 
-const SERIES_SUMMARIES = 'SELECT workload, samples, first_seconds, last_seconds FROM series_stats ORDER BY workload';
-const seriesSummaryRow = (r: Row): SeriesSummary => ({ workload: String(r.workload), samples: num(r.samples), firstSeconds: num(r.first_seconds), lastSeconds: num(r.last_seconds) });
+/**
+ * Everything `status()` reads, as one statement: one prepared statement and
+ * one round trip on PostgreSQL (five separate statements cost five parses
+ * and plans there), one read transaction on SQLite, and one snapshot on both.
+ * Each part's rows are tagged and mapped onto shared columns: part 0 the
+ * latest cycle (n1 id, n2 started, n3 finished, t1 mode, t2 status, t3
+ * summary, t4 error), 1 live workload names, 2 live pool names, 3 series
+ * summaries (t1 workload, n1 samples, n2 first, n3 last), 4 the number of
+ * open actions (n1). Names sort as `ORDER BY name` sorts them elsewhere.
+ */
+const STATUS = `SELECT 0 AS part, id AS n1, started_at_seconds AS n2, finished_at_seconds AS n3, mode AS t1, status AS t2, summary AS t3, error AS t4
+       FROM (SELECT * FROM loop_cycles ORDER BY id DESC LIMIT 1) last_cycle
+     UNION ALL SELECT 1, NULL, NULL, NULL, c.name, NULL, NULL, NULL ${liveConfig("'workload'")}
+     UNION ALL SELECT 2, NULL, NULL, NULL, c.name, NULL, NULL, NULL ${liveConfig("'pool'")}
+     UNION ALL SELECT 3, samples, first_seconds, last_seconds, workload, NULL, NULL, NULL FROM series_stats
+     UNION ALL SELECT 4, COUNT(*), NULL, NULL, NULL, NULL, NULL, NULL FROM actions WHERE status IN ('pending', 'sent')
+     ORDER BY part, t1`;
+
 
 const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v));
 const optNum = (v: unknown): number | undefined => (v === null || v === undefined ? undefined : num(v));
@@ -170,7 +186,8 @@ export class SqlStore implements Store {
   }
 
   async seriesSummaries(): Promise<SeriesSummary[]> {
-    return (await this.db.query(SERIES_SUMMARIES)).map(seriesSummaryRow);
+    const rows = await this.db.query('SELECT workload, samples, first_seconds, last_seconds FROM series_stats ORDER BY workload');
+    return rows.map((r) => ({ workload: String(r.workload), samples: num(r.samples), firstSeconds: num(r.first_seconds), lastSeconds: num(r.last_seconds) }));
   }
 
   async highWaterMark(source: string, workload: string): Promise<number | undefined> {
@@ -219,7 +236,7 @@ export class SqlStore implements Store {
   }
 
   async listConfig(kind: ConfigKind): Promise<ConfigDocument[]> {
-    return (await this.db.query(liveConfig('c.*', '?'), [kind, kind])).map(SqlStore.configRow);
+    return (await this.db.query(`SELECT c.* ${liveConfig('?')} ORDER BY c.name`, [kind, kind])).map(SqlStore.configRow);
   }
 
   async configHistory(kind: ConfigKind, name: string): Promise<ConfigDocument[]> {
@@ -366,21 +383,21 @@ export class SqlStore implements Store {
   }
 
   async status(): Promise<StoreStatus> {
-    // Constants only (no parameters), so PostgreSQL takes the five in one round trip.
-    const [workloads, pools, series, cycles, open] = await this.db.queryMany([
-      liveConfig('c.name', "'workload'"),
-      liveConfig('c.name', "'pool'"),
-      SERIES_SUMMARIES,
-      'SELECT * FROM loop_cycles ORDER BY id DESC LIMIT 1',
-      "SELECT COUNT(*) AS n FROM actions WHERE status IN ('pending', 'sent')",
-    ]);
-    return {
-      workloads: workloads.map((r) => String(r.name)),
-      pools: pools.map((r) => String(r.name)),
-      series: series.map(seriesSummaryRow),
-      lastCycle: cycles.length ? SqlStore.cycleRow(cycles[0]) : undefined,
-      openActions: num(open[0].n),
-    };
+    const workloads: string[] = [];
+    const pools: string[] = [];
+    const series: SeriesSummary[] = [];
+    let lastCycle: LoopCycle | undefined;
+    let openActions = 0;
+    for (const r of await this.db.query(STATUS)) {
+      const part = num(r.part);
+      if (part === 0) {
+        lastCycle = SqlStore.cycleRow({ id: r.n1, mode: r.t1, status: r.t2, started_at_seconds: r.n2, finished_at_seconds: r.n3, summary: r.t3, error: r.t4 });
+      } else if (part === 1) workloads.push(String(r.t1));
+      else if (part === 2) pools.push(String(r.t1));
+      else if (part === 3) series.push({ workload: String(r.t1), samples: num(r.n1), firstSeconds: num(r.n2), lastSeconds: num(r.n3) });
+      else openActions = num(r.n1);
+    }
+    return { workloads, pools, series, lastCycle, openActions };
   }
 
   async recentActions(limit: number, statuses?: readonly ActionStatus[]): Promise<ActionRecord[]> {

@@ -72,7 +72,6 @@ function countingDb(inner: Db) {
         }
         return rows;
       },
-      queryMany: (sqls) => inner.queryMany(sqls),
       run: (sql, params) => inner.run(sql, params),
       exec: (sql) => inner.exec(sql),
       insertSamples: (rows) => inner.insertSamples(rows),
@@ -212,7 +211,7 @@ describe.each(engines)('store on %s', (engine, open) => {
     await store.insertSamples([{ workload: 'a', timeSeconds: 10, value: 1 }, { workload: 'a', timeSeconds: 20, value: 2 }, { workload: 'b', timeSeconds: 5, value: 1 }]);
     const done = await store.startCycle('act', 4);
     await store.finishCycle(done, { status: 'succeeded', atSeconds: 5, summary: { plan: 1 } });
-    await store.startCycle('dry-run', 6);
+    const running = await store.startCycle('dry-run', 6);
     await store.actions.begin(scale('x', 1), 7);
     await store.actions.begin(scale('y', 2), 7);
     await store.actions.begin(scale('z', 3), 7);
@@ -233,6 +232,10 @@ describe.each(engines)('store on %s', (engine, open) => {
       lastCycle: (await store.listCycles(1))[0],
       openActions: (await store.actions.list({ statuses: ['pending', 'sent'] })).length,
     });
+    // Every field of the latest cycle comes through.
+    await store.finishCycle(running, { status: 'failed', atSeconds: 9.5, summary: { notes: ['a "note"'], planId: 3 }, error: 'driver refused' });
+    expect((await store.status()).lastCycle).toEqual({ id: running, mode: 'dry-run', status: 'failed', startedAtSeconds: 6, finishedAtSeconds: 9.5, summary: { notes: ['a "note"'], planId: 3 }, error: 'driver refused' });
+    expect((await store.status()).lastCycle).toEqual((await store.listCycles(1))[0]);
     await store.close();
   });
 
