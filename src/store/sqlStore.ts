@@ -93,7 +93,6 @@ const STATUS = `SELECT 0 AS part, id AS n1, started_at_seconds AS n2, finished_a
      UNION ALL SELECT 4, COUNT(*), NULL, NULL, NULL, NULL, NULL, NULL FROM actions WHERE status IN ('pending', 'sent')
      ORDER BY part, t1`;
 
-
 const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v));
 const optNum = (v: unknown): number | undefined => (v === null || v === undefined ? undefined : num(v));
 const optStr = (v: unknown): string | undefined => (v === null || v === undefined ? undefined : String(v));
