@@ -1,14 +1,15 @@
 /**
- * `npm run bench:serve [-- --json FILE] [--seconds N]`
+ * `npm run bench:serve [-- --json FILE] [--seconds N] [--engine sqlite|postgres] [--cpu-prof DIR]`
  *
  * Sustained ingest into `headroom serve` (a real server process on loopback;
  * JSON batches of 1,000 samples from 4 concurrent writers) with SQLite and
  * with PostgreSQL 15 (a real server started here, fsync ON, as in
  * production), then read latency at 100 concurrent clients (forecast, recent
- * series, status, action log, in rotation). Prints a table and writes JSON
- * (default bench/results/serve.json).
+ * series, status, action log, latest plan, in rotation). Prints a table and
+ * writes JSON (default bench/results/serve.json). On PostgreSQL the table also
+ * shows the database server's own CPU per read (it shares the same cores).
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -27,6 +28,9 @@ const jsonPath = resolve(flag('--json') ?? 'bench/results/serve.json');
 const seconds = Number(flag('--seconds') ?? 10);
 /** `--cpu-prof DIR`: the server processes write V8 CPU profiles there (node --cpu-prof), to see where per-request CPU goes. */
 const cpuProfDir = flag('--cpu-prof');
+/** `--engine sqlite|postgres`: run one engine only (for quick comparisons while working); prints its row and writes no JSON. */
+const onlyEngine = flag('--engine');
+if (onlyEngine !== undefined && onlyEngine !== 'sqlite' && onlyEngine !== 'postgres') throw new Error('bench: --engine is sqlite or postgres');
 const TOKEN = 'hr_bench_bootstrap_token_0123456789abcdefghijklmnop';
 const BATCH = 1000;
 const WRITERS = 4;
@@ -60,6 +64,29 @@ const post = (url: string, path: string, body: string) => request(url, 'POST', p
 function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/**
+ * CPU seconds used by a PostgreSQL server: the postmaster, its live children
+ * (backends, WAL writer, checkpointer…) and, through the postmaster's
+ * cutime/cstime, the children that have exited and been reaped. It shares the
+ * same cores as headroom serve, so a read's cost on PostgreSQL is both.
+ */
+function postgresCpuSeconds(dataDir: string): number {
+  const postmaster = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  const fields = (pid: string | number) => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  const own = fields(postmaster);
+  let ticks = Number(own[11]) + Number(own[12]) + Number(own[13]) + Number(own[14]);
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const f = fields(pid);
+      if (Number(f[1]) === postmaster) ticks += Number(f[11]) + Number(f[12]);
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return ticks / 100;
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -153,7 +180,11 @@ async function configure(url: string): Promise<void> {
   if (r.status !== 200) throw new Error(`bench: apply failed: ${r.text}`);
 }
 
-async function runEngine(name: string, serverArgs: string[]): Promise<{ ingest: Awaited<ReturnType<typeof ingest>>; reads: Awaited<ReturnType<typeof reads>>; cpuUsPerSample: number; cpuMsPerRead: number }> {
+async function runEngine(
+  name: string,
+  serverArgs: string[],
+  databaseCpuSeconds?: () => number,
+): Promise<{ ingest: Awaited<ReturnType<typeof ingest>>; reads: Awaited<ReturnType<typeof reads>>; cpuUsPerSample: number; cpuMsPerRead: number; databaseCpuMsPerRead?: number }> {
   process.stderr.write(`bench: ${name}: starting headroom serve\n`);
   const s: ServerProcess = await spawnServer([...serverArgs, '--no-schedule', '--log-level', 'warn'], { HEADROOM_BOOTSTRAP_TOKEN: TOKEN }, cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(cpuProfDir)}`] : []);
   try {
@@ -165,9 +196,11 @@ async function runEngine(name: string, serverArgs: string[]): Promise<{ ingest: 
     const cpuUsPerSample = ((cpuSeconds(pid) - c0) * 1e6) / (i.batches * BATCH);
     process.stderr.write(`bench: ${name}: reads for ${seconds} s at ${READERS} clients\n`);
     c0 = cpuSeconds(pid);
+    const d0 = databaseCpuSeconds?.();
     const r = await reads(s.url);
     const cpuMsPerRead = ((cpuSeconds(pid) - c0) * 1e3) / r.requests;
-    return { ingest: i, reads: r, cpuUsPerSample, cpuMsPerRead };
+    const databaseCpuMsPerRead = d0 === undefined ? undefined : ((databaseCpuSeconds!() - d0) * 1e3) / r.requests;
+    return { ingest: i, reads: r, cpuUsPerSample, cpuMsPerRead, databaseCpuMsPerRead };
   } finally {
     agent.destroy();
     s.child.kill('SIGTERM');
@@ -179,45 +212,65 @@ const cpus = (await import('node:os')).cpus().length;
 const tmp = mkdtempSync(join(tmpdir(), 'headroom-bench-'));
 const pg = await startPostgres({ fsync: true });
 try {
-  const sqlite = await runEngine('sqlite', ['--data-dir', join(tmp, 'sqlite')]);
-  const postgres = await runEngine('postgres', ['--database', pg.createDatabase('bench')]);
-  const sqliteDirect = await storeDirect(undefined, join(tmp, 'direct'));
-  const postgresDirect = await storeDirect(pg.createDatabase('direct'), tmp);
-  const rows = [
-    ['sqlite', sqlite.ingest.samplesPerSecond, sqliteDirect, sqlite.cpuUsPerSample, sqlite.reads.p50Ms, sqlite.reads.p99Ms, sqlite.reads.requestsPerSecond, sqlite.cpuMsPerRead, sqlite.reads.clientCpuMsPerRead],
-    ['postgres', postgres.ingest.samplesPerSecond, postgresDirect, postgres.cpuUsPerSample, postgres.reads.p50Ms, postgres.reads.p99Ms, postgres.reads.requestsPerSecond, postgres.cpuMsPerRead, postgres.reads.clientCpuMsPerRead],
-  ] as const;
-  const header = ['store', 'ingest samples/s (HTTP)', 'ingest samples/s (store)', 'server CPU µs/sample', 'read p50 ms', 'read p99 ms', 'reads/s', 'server CPU ms/read', 'client CPU ms/read'];
-  const fmt = (r: (typeof rows)[number]) => [r[0], Math.round(r[1]).toLocaleString('en-US'), Math.round(r[2]).toLocaleString('en-US'), r[3].toFixed(2), r[4].toFixed(1), r[5].toFixed(1), Math.round(r[6]).toLocaleString('en-US'), r[7].toFixed(2), r[8].toFixed(2)];
-  const table = [header, ...rows.map(fmt)];
-  const widths = header.map((_, c) => Math.max(...table.map((r) => String(r[c]).length)));
-  const line = (r: readonly (string | number)[]) => r.map((v, c) => (c === 0 ? String(v).padEnd(widths[c]) : String(v).padStart(widths[c]))).join('  ');
-  const load = loadavg()[0];
-  process.stdout.write(`\nheadroom serve on loopback: ${WRITERS} writers x batches of ${BATCH} samples (JSON), then ${READERS} concurrent readers after a 2 s warm-up; ${seconds} s each; PostgreSQL 15 with fsync on, SQLite WAL synchronous=NORMAL; ${cpus} CPUs, 1-minute load average ${load.toFixed(1)} at the end\n\n`);
-  process.stdout.write(`${line(table[0])}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${table.slice(1).map(line).join('\n')}\n\n`);
-  const result = {
-    sqliteSamplesPerSecond: Math.round(sqlite.ingest.samplesPerSecond),
-    postgresSamplesPerSecond: Math.round(postgres.ingest.samplesPerSecond),
-    readP99Ms: Number(sqlite.reads.p99Ms.toFixed(2)),
-    postgresReadP99Ms: Number(postgres.reads.p99Ms.toFixed(2)),
-    sqliteStoreSamplesPerSecond: Math.round(sqliteDirect),
-    postgresStoreSamplesPerSecond: Math.round(postgresDirect),
-    readP50Ms: Number(sqlite.reads.p50Ms.toFixed(2)),
-    sqliteReadP99MsByPath: sqlite.reads.p99ByPath,
-    postgresReadP99MsByPath: postgres.reads.p99ByPath,
-    readRequestsPerSecond: Math.round(sqlite.reads.requestsPerSecond),
-    sqliteServerCpuMicrosecondsPerSample: Number(sqlite.cpuUsPerSample.toFixed(3)),
-    sqliteServerCpuMillisecondsPerRead: Number(sqlite.cpuMsPerRead.toFixed(3)),
-    sqliteClientCpuMillisecondsPerRead: Number(sqlite.reads.clientCpuMsPerRead.toFixed(3)),
-    postgresServerCpuMillisecondsPerRead: Number(postgres.cpuMsPerRead.toFixed(3)),
-    postgresServerCpuMicrosecondsPerSample: Number(postgres.cpuUsPerSample.toFixed(3)),
-    loadAverage1m: Number(load.toFixed(2)),
-    cpus,
-    settings: { secondsPerPhase: seconds, batchSize: BATCH, writers: WRITERS, readers: READERS, postgresFsync: true, sqliteSynchronous: 'NORMAL', logLevel: 'warn' },
+  type EngineResult = Awaited<ReturnType<typeof runEngine>>;
+  const header = ['store', 'ingest samples/s (HTTP)', 'ingest samples/s (store)', 'server CPU µs/sample', 'read p50 ms', 'read p99 ms', 'reads/s', 'server CPU ms/read', 'database CPU ms/read', 'client CPU ms/read'];
+  const fmt = (name: string, e: EngineResult, direct: number | undefined) => [
+    name,
+    Math.round(e.ingest.samplesPerSecond).toLocaleString('en-US'),
+    direct === undefined ? '-' : Math.round(direct).toLocaleString('en-US'),
+    e.cpuUsPerSample.toFixed(2),
+    e.reads.p50Ms.toFixed(1),
+    e.reads.p99Ms.toFixed(1),
+    Math.round(e.reads.requestsPerSecond).toLocaleString('en-US'),
+    e.cpuMsPerRead.toFixed(2),
+    // SQLite runs inside the server process: its CPU is in the server's column.
+    e.databaseCpuMsPerRead === undefined ? '(in server)' : e.databaseCpuMsPerRead.toFixed(2),
+    e.reads.clientCpuMsPerRead.toFixed(2),
+  ];
+  const print = (rows: string[][]) => {
+    const table = [header, ...rows];
+    const widths = header.map((_, c) => Math.max(...table.map((r) => String(r[c]).length)));
+    const line = (r: readonly (string | number)[]) => r.map((v, c) => (c === 0 ? String(v).padEnd(widths[c]) : String(v).padStart(widths[c]))).join('  ');
+    process.stdout.write(`\nheadroom serve on loopback: ${WRITERS} writers x batches of ${BATCH} samples (JSON), then ${READERS} concurrent readers after a 2 s warm-up; ${seconds} s each; PostgreSQL 15 with fsync on, SQLite WAL synchronous=NORMAL; ${cpus} CPUs, 1-minute load average ${loadavg()[0].toFixed(1)} at the end\n\n`);
+    process.stdout.write(`${line(table[0])}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${table.slice(1).map(line).join('\n')}\n\n`);
   };
-  mkdirSync(dirname(jsonPath), { recursive: true });
-  writeFileSync(jsonPath, JSON.stringify(result, null, 2) + '\n');
-  process.stdout.write(`wrote ${jsonPath}\n`);
+  const runPostgres = () => runEngine('postgres', ['--database', pg.createDatabase('bench')], () => postgresCpuSeconds(pg.dataDir));
+  if (onlyEngine) {
+    const e = onlyEngine === 'sqlite' ? await runEngine('sqlite', ['--data-dir', join(tmp, 'sqlite')]) : await runPostgres();
+    print([fmt(onlyEngine, e, undefined)]);
+    process.stdout.write('one engine only (--engine): no JSON written\n');
+  } else {
+    const sqlite = await runEngine('sqlite', ['--data-dir', join(tmp, 'sqlite')]);
+    const postgres = await runPostgres();
+    const sqliteDirect = await storeDirect(undefined, join(tmp, 'direct'));
+    const postgresDirect = await storeDirect(pg.createDatabase('direct'), tmp);
+    print([fmt('sqlite', sqlite, sqliteDirect), fmt('postgres', postgres, postgresDirect)]);
+    const load = loadavg()[0];
+    const result = {
+      sqliteSamplesPerSecond: Math.round(sqlite.ingest.samplesPerSecond),
+      postgresSamplesPerSecond: Math.round(postgres.ingest.samplesPerSecond),
+      readP99Ms: Number(sqlite.reads.p99Ms.toFixed(2)),
+      postgresReadP99Ms: Number(postgres.reads.p99Ms.toFixed(2)),
+      sqliteStoreSamplesPerSecond: Math.round(sqliteDirect),
+      postgresStoreSamplesPerSecond: Math.round(postgresDirect),
+      readP50Ms: Number(sqlite.reads.p50Ms.toFixed(2)),
+      sqliteReadP99MsByPath: sqlite.reads.p99ByPath,
+      postgresReadP99MsByPath: postgres.reads.p99ByPath,
+      readRequestsPerSecond: Math.round(sqlite.reads.requestsPerSecond),
+      sqliteServerCpuMicrosecondsPerSample: Number(sqlite.cpuUsPerSample.toFixed(3)),
+      sqliteServerCpuMillisecondsPerRead: Number(sqlite.cpuMsPerRead.toFixed(3)),
+      sqliteClientCpuMillisecondsPerRead: Number(sqlite.reads.clientCpuMsPerRead.toFixed(3)),
+      postgresServerCpuMillisecondsPerRead: Number(postgres.cpuMsPerRead.toFixed(3)),
+      postgresDatabaseCpuMillisecondsPerRead: Number(postgres.databaseCpuMsPerRead!.toFixed(3)),
+      postgresServerCpuMicrosecondsPerSample: Number(postgres.cpuUsPerSample.toFixed(3)),
+      loadAverage1m: Number(load.toFixed(2)),
+      cpus,
+      settings: { secondsPerPhase: seconds, batchSize: BATCH, writers: WRITERS, readers: READERS, postgresFsync: true, sqliteSynchronous: 'NORMAL', logLevel: 'warn' },
+    };
+    mkdirSync(dirname(jsonPath), { recursive: true });
+    writeFileSync(jsonPath, JSON.stringify(result, null, 2) + '\n');
+    process.stdout.write(`wrote ${jsonPath}\n`);
+  }
 } finally {
   await pg.stop();
   rmSync(tmp, { recursive: true, force: true });

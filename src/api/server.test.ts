@@ -144,6 +144,30 @@ describe('HTTP API', () => {
     expect(r.body).toBe(JSON.stringify({ workload: 'api', samples: samples.map(({ timeSeconds, value }) => ({ timeSeconds, value })) }));
   });
 
+  it('answers status with exactly the JSON of the separate store reads it is made of', async () => {
+    await app.inject({ method: 'POST', url: '/v1/apply', headers: auth(operator), payload: { workloads: [workload, { ...workload, name: 'batch' }], pools: [pool] } });
+    await app.inject({ method: 'DELETE', url: '/v1/workloads/batch', headers: auth(operator) });
+    await app.inject({ method: 'POST', url: '/v1/samples', headers: auth(operator), payload: { samples: [{ workload: 'api', timeSeconds: 0.5, value: 0.1 + 0.2 }, { workload: 'api', timeSeconds: 300, value: 2 / 3 }] } });
+    const expected = async () =>
+      JSON.stringify({
+        store: store.dialect,
+        workloads: (await store.listConfig('workload')).map((w) => w.name),
+        pools: (await store.listConfig('pool')).map((p) => p.name),
+        series: await store.seriesSummaries(),
+        lastCycle: (await store.listCycles(1))[0] ?? null,
+        openActions: (await store.actions.list({ statuses: ['pending', 'sent'] })).length,
+      });
+    const status = async () => (await app.inject({ method: 'GET', url: '/v1/status', headers: auth(viewer) })).body;
+    expect(await status()).toBe(await expected());
+    const cycle = await store.startCycle('act', 10);
+    await store.finishCycle(cycle, { status: 'failed', atSeconds: 11, summary: { notes: ['a "quoted" note'], durationsSeconds: { total: 0.1 + 0.2 } }, error: 'driver refused' });
+    await store.actions.begin({ id: 'a1', kind: 'scaleNodes', decidedAtSeconds: 5, phase: 0, reason: 'r', pool: 'general', fromNodes: 0, toNodes: 1 }, 5);
+    await store.actions.begin({ id: 'a2', kind: 'scaleNodes', decidedAtSeconds: 5, phase: 0, reason: 'r', pool: 'general', fromNodes: 1, toNodes: 2 }, 5);
+    await store.actions.update('a2', { status: 'succeeded', atSeconds: 6 });
+    expect(JSON.parse(await status())).toMatchObject({ workloads: ['api'], pools: ['general'], openActions: 1, lastCycle: { id: cycle, error: 'driver refused' } });
+    expect(await status()).toBe(await expected());
+  });
+
   it('reads forecasts, plans and the action log', async () => {
     const fc = { model: 'seasonal-naive', startSeconds: 0, stepSeconds: 300, mean: [1], quantiles: [{ level: 0.5, values: [1] }, { level: 0.95, values: [2] }] };
     await store.insertForecast('api', fc, 5);

@@ -376,21 +376,8 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     return options.loop.runCycle(req.body.mode);
   });
   app.get('/v1/status', { config: { role: 'viewer' }, schema: { tags: ['status'] } }, async () => {
-    const [workloads, pools, series, cycles, open] = await Promise.all([
-      store.listConfig('workload'),
-      store.listConfig('pool'),
-      store.seriesSummaries(),
-      store.listCycles(1),
-      store.actions.list({ statuses: ['pending', 'sent'] }),
-    ]);
-    return {
-      store: store.dialect,
-      workloads: workloads.map((w) => w.name),
-      pools: pools.map((p) => p.name),
-      series,
-      lastCycle: cycles[0] ?? null,
-      openActions: open.length,
-    };
+    const s = await store.status();
+    return { store: store.dialect, workloads: s.workloads, pools: s.pools, series: s.series, lastCycle: s.lastCycle ?? null, openActions: s.openActions };
   });
 
   // ---- tokens (admin) ----

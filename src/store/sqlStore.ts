@@ -6,6 +6,7 @@ import type { Action, ActionRecord, ActionStatus } from '../core/plan.ts';
 import type { Db, Row } from './db.ts';
 import { migrate } from './migrations.ts';
 import { SqlRequestStore } from './requests.ts';
+import { TokenCache } from './tokenCache.ts';
 import type {
   ApiToken,
   ConfigChange,
@@ -21,6 +22,7 @@ import type {
   SampleInput,
   SeriesSummary,
   Store,
+  StoreStatus,
   StoredForecast,
   StoredPlan,
 } from './store.ts';
@@ -48,11 +50,48 @@ function samplesOut(rows: SampleRowOut[]): SampleRowOut[] {
   return rows;
 }
 
-/** Bound on remembered tokens (cleared when full; a token is a few hundred bytes). */
-const TOKEN_CACHE_ENTRIES = 10_000;
+/**
+ * Where the engine has no exact change signal (PostgreSQL), how long a
+ * verified token is reused before it is looked up again: a token revoked by
+ * another server process on the same database is refused at most this long
+ * after the revocation commits (through this store: at once).
+ */
+export const TOKEN_CACHE_TTL_MS = 2000;
+
+export interface SqlStoreOptions {
+  /** Token reuse bound where the engine has no exact change signal (default TOKEN_CACHE_TTL_MS; 0: look up every time). */
+  readonly tokenCacheTtlMs?: number;
+  /** Monotonic clock in milliseconds for that bound; injected by tests. */
+  readonly nowMs?: () => number;
+}
 
 /** Lock key serializing configuration writers (version numbers) on PostgreSQL. */
 const CONFIG_LOCK = 7_400_002;
+
+/** FROM and WHERE of the latest version of each document of one kind, unless it is a deletion (alias `c`); `kind` is `?` or a quoted constant. */
+function liveConfig(kind: string): string {
+  return `FROM config_documents c
+       JOIN (SELECT name, MAX(version) AS version FROM config_documents WHERE kind = ${kind} GROUP BY name) m ON c.name = m.name AND c.version = m.version
+       WHERE c.kind = ${kind} AND c.deleted = 0`;
+}
+
+/**
+ * Everything `status()` reads, as one statement: one prepared statement and
+ * one round trip on PostgreSQL (five separate statements cost five parses
+ * and plans there), one read transaction on SQLite, and one snapshot on both.
+ * Each part's rows are tagged and mapped onto shared columns: part 0 the
+ * latest cycle (n1 id, n2 started, n3 finished, t1 mode, t2 status, t3
+ * summary, t4 error), 1 live workload names, 2 live pool names, 3 series
+ * summaries (t1 workload, n1 samples, n2 first, n3 last), 4 the number of
+ * open actions (n1). Names sort as `ORDER BY name` sorts them elsewhere.
+ */
+const STATUS = `SELECT 0 AS part, id AS n1, started_at_seconds AS n2, finished_at_seconds AS n3, mode AS t1, status AS t2, summary AS t3, error AS t4
+       FROM (SELECT * FROM loop_cycles ORDER BY id DESC LIMIT 1) last_cycle
+     UNION ALL SELECT 1, NULL, NULL, NULL, c.name, NULL, NULL, NULL ${liveConfig("'workload'")}
+     UNION ALL SELECT 2, NULL, NULL, NULL, c.name, NULL, NULL, NULL ${liveConfig("'pool'")}
+     UNION ALL SELECT 3, samples, first_seconds, last_seconds, workload, NULL, NULL, NULL FROM series_stats
+     UNION ALL SELECT 4, COUNT(*), NULL, NULL, NULL, NULL, NULL, NULL FROM actions WHERE status IN ('pending', 'sent')
+     ORDER BY part, t1`;
 
 const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v));
 const optNum = (v: unknown): number | undefined => (v === null || v === undefined ? undefined : num(v));
@@ -62,18 +101,20 @@ const optStr = (v: unknown): string | undefined => (v === null || v === undefine
 export class SqlStore implements Store {
   readonly actions: ActionLog;
   readonly requests: SqlRequestStore;
-  /** Verified tokens by hash, with the change counter they were read at (see findTokenByHash). */
-  private readonly tokenCache = new Map<string, { version: number; token: ApiToken }>();
+  /** Verified tokens by hash (see findTokenByHash). */
+  private readonly tokens: TokenCache;
 
-  private constructor(private readonly db: Db) {
+  private constructor(private readonly db: Db, options: SqlStoreOptions) {
     this.actions = new SqlActionLog(db);
     this.requests = new SqlRequestStore(db);
+    const counter = db.changeCounter?.bind(db);
+    this.tokens = new TokenCache(counter ? { kind: 'changeCounter', counter } : { kind: 'ttl', ttlMs: options.tokenCacheTtlMs ?? TOKEN_CACHE_TTL_MS, nowMs: options.nowMs ?? (() => performance.now()) });
   }
 
   /** Open a store on `db`, migrating its schema to the current version. */
-  static async open(db: Db): Promise<SqlStore> {
+  static async open(db: Db, options: SqlStoreOptions = {}): Promise<SqlStore> {
     await migrate(db);
-    return new SqlStore(db);
+    return new SqlStore(db, options);
   }
 
   get dialect(): 'sqlite' | 'postgres' {
@@ -194,13 +235,7 @@ export class SqlStore implements Store {
   }
 
   async listConfig(kind: ConfigKind): Promise<ConfigDocument[]> {
-    const rows = await this.db.query(
-      `SELECT c.* FROM config_documents c
-       JOIN (SELECT name, MAX(version) AS version FROM config_documents WHERE kind = ? GROUP BY name) m ON c.name = m.name AND c.version = m.version
-       WHERE c.kind = ? AND c.deleted = 0 ORDER BY c.name`,
-      [kind, kind],
-    );
-    return rows.map(SqlStore.configRow);
+    return (await this.db.query(`SELECT c.* ${liveConfig('?')} ORDER BY c.name`, [kind, kind])).map(SqlStore.configRow);
   }
 
   async configHistory(kind: ConfigKind, name: string): Promise<ConfigDocument[]> {
@@ -346,6 +381,24 @@ export class SqlStore implements Store {
     });
   }
 
+  async status(): Promise<StoreStatus> {
+    const workloads: string[] = [];
+    const pools: string[] = [];
+    const series: SeriesSummary[] = [];
+    let lastCycle: LoopCycle | undefined;
+    let openActions = 0;
+    for (const r of await this.db.query(STATUS)) {
+      const part = num(r.part);
+      if (part === 0) {
+        lastCycle = SqlStore.cycleRow({ id: r.n1, mode: r.t1, status: r.t2, started_at_seconds: r.n2, finished_at_seconds: r.n3, summary: r.t3, error: r.t4 });
+      } else if (part === 1) workloads.push(String(r.t1));
+      else if (part === 2) pools.push(String(r.t1));
+      else if (part === 3) series.push({ workload: String(r.t1), samples: num(r.n1), firstSeconds: num(r.n2), lastSeconds: num(r.n3) });
+      else openActions = num(r.n1);
+    }
+    return { workloads, pools, series, lastCycle, openActions };
+  }
+
   async recentActions(limit: number, statuses?: readonly ActionStatus[]): Promise<ActionRecord[]> {
     if (statuses && statuses.length === 0) return [];
     const where = statuses ? `WHERE status IN (${statuses.map(() => '?').join(', ')})` : '';
@@ -364,29 +417,22 @@ export class SqlStore implements Store {
   }
 
   /**
-   * Every authenticated request asks this. On SQLite a verified token is
-   * remembered with the database's change counter at the time it was read,
-   * and reused only while no commit at all (from any connection or process)
-   * has happened since: a revocation anywhere is seen by the next request,
-   * exactly as without the cache. Unknown hashes are never remembered. On
-   * PostgreSQL (no cheap exact signal) every request runs the indexed lookup.
+   * Every authenticated request asks this, so a verified token is remembered
+   * (src/store/tokenCache.ts). On SQLite it is reused only while the
+   * database's change counter shows no commit at all, from any connection or
+   * process: a revocation anywhere is seen by the next request, exactly as
+   * without the cache. On PostgreSQL, which has no cheap exact signal, it is
+   * reused for at most `tokenCacheTtlMs` (2 s) after its lookup began: a
+   * revocation through this store is seen at once, one committed by another
+   * process within that bound. Unknown hashes are never remembered.
    */
   async findTokenByHash(tokenHash: string): Promise<ApiToken | undefined> {
-    const version = this.db.changeCounter?.();
-    if (version !== undefined) {
-      const hit = this.tokenCache.get(tokenHash);
-      if (hit && hit.version === version) return hit.token;
-    }
+    const hit = this.tokens.get(tokenHash);
+    if (hit) return hit;
+    const start = this.tokens.begin();
     const rows = await this.db.query('SELECT * FROM api_tokens WHERE token_hash = ? AND revoked_at_seconds IS NULL', [tokenHash]);
-    if (rows.length === 0) {
-      this.tokenCache.delete(tokenHash);
-      return undefined;
-    }
-    const token = Object.freeze(SqlStore.tokenRow(rows[0]));
-    if (version !== undefined) {
-      if (this.tokenCache.size >= TOKEN_CACHE_ENTRIES) this.tokenCache.clear();
-      this.tokenCache.set(tokenHash, { version, token });
-    }
+    const token = rows.length ? Object.freeze(SqlStore.tokenRow(rows[0])) : undefined;
+    this.tokens.remember(tokenHash, token, start);
     return token;
   }
 
@@ -395,9 +441,12 @@ export class SqlStore implements Store {
   }
 
   async revokeToken(id: string, atSeconds: number): Promise<boolean> {
-    const revoked = (await this.db.run('UPDATE api_tokens SET revoked_at_seconds = ? WHERE id = ? AND revoked_at_seconds IS NULL', [atSeconds, id])) > 0;
-    this.tokenCache.clear();
-    return revoked;
+    try {
+      return (await this.db.run('UPDATE api_tokens SET revoked_at_seconds = ? WHERE id = ? AND revoked_at_seconds IS NULL', [atSeconds, id])) > 0;
+    } finally {
+      // After the commit (or a failure): lookups still in flight may have read the token before it, so none of them is remembered.
+      this.tokens.invalidate();
+    }
   }
 
   close(): Promise<void> {

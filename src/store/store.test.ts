@@ -7,9 +7,9 @@ import { InvalidInputError } from '../core/errors.ts';
 import { startPostgres, type RunningPostgres } from '../../test/support/servers.ts';
 import { executeActions } from '../drivers/executor.ts';
 import type { ActionResult, Driver, ObservedState } from '../drivers/driver.ts';
-import { SqliteDb } from './db.ts';
+import { PostgresDb, rowBuilder, SqliteDb, toSqliteSql, type Db, type Param, type Row } from './db.ts';
 import { openStore } from './open.ts';
-import { canonicalJson } from './sqlStore.ts';
+import { canonicalJson, SqlStore, TOKEN_CACHE_TTL_MS } from './sqlStore.ts';
 import type { Store } from './store.ts';
 
 /**
@@ -37,6 +37,52 @@ const engines: [string, () => Promise<Store>][] = [
   ['sqlite', () => openStore({ dataDir: join(tmp, `db${dbCount++}`) })],
   ['postgres', () => openStore({ databaseUrl: pg.createDatabase(`t${dbCount++}`) })],
 ];
+
+/** A fresh database of `engine` as a Db, and a second store on the same database (as another server process would open it). */
+function engineDb(engine: string): { db: Db; reopen: () => Promise<Store> } {
+  if (engine === 'sqlite') {
+    const dir = join(tmp, `shared${dbCount++}`);
+    return { db: new SqliteDb(join(dir, 'headroom.db')), reopen: () => openStore({ dataDir: dir }) };
+  }
+  const url = pg.createDatabase(`shared${dbCount++}`);
+  return { db: new PostgresDb(url), reopen: () => openStore({ databaseUrl: url }) };
+}
+
+/** `inner`, counting token lookups; `holdTokenAnswers(p)` makes the next lookups wait for `p` after the database has answered. */
+function countingDb(inner: Db) {
+  let hold: Promise<void> | undefined;
+  let answerRead!: () => void;
+  const out = {
+    tokenQueries: 0,
+    tokenAnswerRead: Promise.resolve(),
+    holdTokenAnswers(p: Promise<void> | undefined) {
+      hold = p;
+      if (p) out.tokenAnswerRead = new Promise<void>((r) => (answerRead = r));
+    },
+    db: {
+      dialect: inner.dialect,
+      async query<T extends Row = Row>(sql: string, params?: readonly Param[]): Promise<T[]> {
+        if (!sql.includes('FROM api_tokens WHERE token_hash')) return inner.query<T>(sql, params);
+        out.tokenQueries++;
+        const held = hold;
+        const rows = await inner.query<T>(sql, params);
+        if (held) {
+          answerRead();
+          await held;
+        }
+        return rows;
+      },
+      run: (sql, params) => inner.run(sql, params),
+      exec: (sql) => inner.exec(sql),
+      insertSamples: (rows) => inner.insertSamples(rows),
+      lock: (key) => inner.lock(key),
+      transaction: (fn) => inner.transaction(fn),
+      close: () => inner.close(),
+      ...(inner.changeCounter ? { changeCounter: () => inner.changeCounter!() } : {}),
+    } satisfies Db as Db,
+  };
+  return out;
+}
 
 describe.each(engines)('store on %s', (engine, open) => {
   it('migrates once: opening the same database again keeps its data', async () => {
@@ -155,6 +201,44 @@ describe.each(engines)('store on %s', (engine, open) => {
     await store.close();
   });
 
+  it('answers status in one go with what the separate reads answer', async () => {
+    const store = await open();
+    expect(await store.status()).toEqual({ workloads: [], pools: [], series: [], lastCycle: undefined, openActions: 0 });
+    const w = (name: string, cpuMillicores = 500) => ({ kind: 'workload' as const, name, document: { name, cpuMillicores } });
+    await store.applyConfig([w('b'), w('a'), w('c'), { kind: 'pool', name: 'p1', document: { name: 'p1' } }], 1);
+    await store.applyConfig([w('b', 700)], 2);
+    await store.deleteConfig('workload', 'c', 3);
+    await store.insertSamples([{ workload: 'a', timeSeconds: 10, value: 1 }, { workload: 'a', timeSeconds: 20, value: 2 }, { workload: 'b', timeSeconds: 5, value: 1 }]);
+    const done = await store.startCycle('act', 4);
+    await store.finishCycle(done, { status: 'succeeded', atSeconds: 5, summary: { plan: 1 } });
+    const running = await store.startCycle('dry-run', 6);
+    await store.actions.begin(scale('x', 1), 7);
+    await store.actions.begin(scale('y', 2), 7);
+    await store.actions.begin(scale('z', 3), 7);
+    await store.actions.update('y', { status: 'sent', atSeconds: 8 });
+    await store.actions.update('z', { status: 'succeeded', atSeconds: 8 });
+    const status = await store.status();
+    // Hand-computed: c is deleted, b counted once (version 2), two of three actions open, the latest cycle is the running one.
+    expect(status.workloads).toEqual(['a', 'b']);
+    expect(status.pools).toEqual(['p1']);
+    expect(status.openActions).toBe(2);
+    expect(status.lastCycle?.status).toBe('running');
+    expect(status.series).toEqual([{ workload: 'a', samples: 2, firstSeconds: 10, lastSeconds: 20 }, { workload: 'b', samples: 1, firstSeconds: 5, lastSeconds: 5 }]);
+    // The same as the separate reads the status answer was made of before.
+    expect(status).toEqual({
+      workloads: (await store.listConfig('workload')).map((d) => d.name),
+      pools: (await store.listConfig('pool')).map((d) => d.name),
+      series: await store.seriesSummaries(),
+      lastCycle: (await store.listCycles(1))[0],
+      openActions: (await store.actions.list({ statuses: ['pending', 'sent'] })).length,
+    });
+    // Every field of the latest cycle comes through.
+    await store.finishCycle(running, { status: 'failed', atSeconds: 9.5, summary: { notes: ['a "note"'], planId: 3 }, error: 'driver refused' });
+    expect((await store.status()).lastCycle).toEqual({ id: running, mode: 'dry-run', status: 'failed', startedAtSeconds: 6, finishedAtSeconds: 9.5, summary: { notes: ['a "note"'], planId: 3 }, error: 'driver refused' });
+    expect((await store.status()).lastCycle).toEqual((await store.listCycles(1))[0]);
+    await store.close();
+  });
+
   it('finds tokens by hash only, until revoked', async () => {
     const store = await open();
     await store.createToken({ id: 'tok1', name: 'ci', role: 'operator', createdAtSeconds: 5 }, 'hash-1');
@@ -167,20 +251,53 @@ describe.each(engines)('store on %s', (engine, open) => {
     await store.close();
   });
 
-  it('sees a token revoked by another store on the same database at the next lookup (the SQLite token cache is exact)', async () => {
-    const target = engine === 'sqlite' ? { dataDir: join(tmp, `shared${dbCount++}`) } : { databaseUrl: pg.createDatabase(`shared${dbCount++}`) };
-    const a = await openStore(target);
-    const b = await openStore(target);
+  it('sees a token revoked by another store on the same database: SQLite at the next lookup, PostgreSQL within the cache bound', async () => {
+    const { db, reopen } = engineDb(engine);
+    let clockMs = 0;
+    const lookups = countingDb(db);
+    const a = await SqlStore.open(lookups.db, { nowMs: () => clockMs });
+    const b = await reopen();
     await a.createToken({ id: 'tok', name: 'ci', role: 'viewer', createdAtSeconds: 1 }, 'h');
     await a.createToken({ id: 'other', name: 'x', role: 'admin', createdAtSeconds: 1 }, 'h2');
+    const before = lookups.tokenQueries;
     for (let i = 0; i < 3; i++) expect((await a.findTokenByHash('h'))?.role).toBe('viewer');
+    // Remembered: one lookup for three requests.
+    expect(lookups.tokenQueries - before).toBe(1);
     expect((await b.findTokenByHash('h'))?.id).toBe('tok');
-    // Revoked through b (as by another server process): a must not answer from what it remembered.
+    // Revoked through b (as by another server process).
     expect(await b.revokeToken('tok', 2)).toBe(true);
-    expect(await a.findTokenByHash('h')).toBeUndefined();
+    if (engine === 'sqlite') {
+      expect(await a.findTokenByHash('h')).toBeUndefined();
+    } else {
+      // No exact signal on PostgreSQL: a answers from memory until the bound has passed since its lookup began, not longer.
+      clockMs = TOKEN_CACHE_TTL_MS - 1;
+      expect((await a.findTokenByHash('h'))?.id).toBe('tok');
+      clockMs = TOKEN_CACHE_TTL_MS;
+      expect(await a.findTokenByHash('h')).toBeUndefined();
+    }
     expect((await a.findTokenByHash('h2'))?.role).toBe('admin');
     await a.close();
     await b.close();
+  });
+
+  it('does not remember a lookup that was in flight during a revocation (the cache cannot bring a revoked token back)', async () => {
+    const { db } = engineDb(engine);
+    const gated = countingDb(db);
+    const store = await SqlStore.open(gated.db, { nowMs: () => 0 });
+    await store.createToken({ id: 'tok', name: 'ci', role: 'viewer', createdAtSeconds: 1 }, 'h');
+    // The lookup reads the token, then its answer is held back until the revocation has committed.
+    let release!: () => void;
+    gated.holdTokenAnswers(new Promise<void>((r) => (release = r)));
+    const inFlight = store.findTokenByHash('h');
+    await gated.tokenAnswerRead;
+    gated.holdTokenAnswers(undefined);
+    expect(await store.revokeToken('tok', 2)).toBe(true);
+    release();
+    // Begun before the revocation: it may still answer the token to its own request...
+    expect((await inFlight)?.id).toBe('tok');
+    // ...but it was not remembered: the next request is refused, with the clock standing still.
+    expect(await store.findTokenByHash('h')).toBeUndefined();
+    await store.close();
   });
 
   it('is an ActionLog: begin is idempotent per id, updates keep order, the executor logs through it', async () => {
@@ -241,6 +358,61 @@ describe.each(engines)('store on %s', (engine, open) => {
     expect(begun.filter((b) => b.created)).toHaveLength(1);
     expect(await store.actions.list()).toHaveLength(1);
     await store.close();
+  });
+});
+
+describe('PostgreSQL named statements', () => {
+  it('keep answering after another process adds a column to a table read with SELECT * (the statement runs unnamed from then on)', async () => {
+    const url = pg.createDatabase(`named${dbCount++}`);
+    const store = await openStore({ databaseUrl: url });
+    const cycle = await store.startCycle('dry-run', 1);
+    const before = await store.listCycles(5);
+    expect(await store.listCycles(5)).toEqual(before);
+    // As a newer version's migration would, from another process.
+    const other = new PostgresDb(url);
+    await other.exec('ALTER TABLE loop_cycles ADD COLUMN note TEXT');
+    for (let i = 0; i < 3; i++) expect(await store.listCycles(5)).toEqual(before);
+    expect((await store.getCycle(cycle))?.id).toBe(cycle);
+    await other.close();
+    await store.close();
+  });
+});
+
+describe('SQLite row builder', () => {
+  /** What rows were before: keys assigned one by one. */
+  const assigned = (names: readonly string[], values: unknown[]) => {
+    const row: Record<string, unknown> = {};
+    for (let c = 0; c < names.length; c++) row[names[c]] = values[c];
+    return row;
+  };
+  const cases: [string, string[], unknown[]][] = [
+    ['two columns', ['timeSeconds', 'value'], [1_600_000_000.5, 0.1 + 0.2]],
+    ['nulls and text', ['id', 'error', 'undoes'], ['a"b\\c', null, 'x']],
+    ['a duplicate name (the later wins)', ['name', 'version', 'name'], ['first', 2, 'second']],
+    ['names that need quoting', ['a b', "it's", 'line\nbreak', '0'], [1, 2, 3, 4]],
+    ['__proto__', ['__proto__', 'x'], [{ polluted: true }, 1]],
+  ];
+  it.each(cases)('builds the same object as assigning keys: %s', (_name, names, values) => {
+    const built = rowBuilder(names)(values);
+    const expected = assigned(names, values);
+    expect(Object.keys(built)).toEqual(Object.keys(expected));
+    expect(built).toEqual(expected);
+    expect(Object.getPrototypeOf(built)).toBe(Object.getPrototypeOf(expected));
+  });
+});
+
+describe('SQLite statement text', () => {
+  it('binds LIMIT through a CAST (kept prepared plan), and each execution still takes its own limit', async () => {
+    expect(toSqliteSql('SELECT * FROM (SELECT * FROM a ORDER BY seq DESC LIMIT ?) r ORDER BY seq')).toBe('SELECT * FROM (SELECT * FROM a ORDER BY seq DESC LIMIT CAST(? AS INTEGER)) r ORDER BY seq');
+    expect(toSqliteSql('SELECT x FROM t WHERE y = ? LIMIT 1')).toBe('SELECT x FROM t WHERE y = ? LIMIT 1');
+    const db = new SqliteDb(join(tmp, `limit${dbCount++}`, 'x.db'));
+    await db.exec('CREATE TABLE t (x INTEGER PRIMARY KEY)');
+    for (let i = 1; i <= 5; i++) await db.run('INSERT INTO t VALUES (?)', [i]);
+    const sql = 'SELECT * FROM (SELECT x FROM t ORDER BY x DESC LIMIT ?) r ORDER BY x';
+    for (const [limit, want] of [[2, [4, 5]], [4, [2, 3, 4, 5]], [1, [5]], [9, [1, 2, 3, 4, 5]]] as const) {
+      expect((await db.query(sql, [limit])).map((r) => r.x)).toEqual(want);
+    }
+    await db.close();
   });
 });
 

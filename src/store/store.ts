@@ -37,6 +37,18 @@ export interface SeriesSummary {
   readonly lastSeconds: number;
 }
 
+/** The service at a glance (`GET /v1/status`). */
+export interface StoreStatus {
+  /** Names of the live (not deleted) workloads and pools, by name. */
+  readonly workloads: readonly string[];
+  readonly pools: readonly string[];
+  readonly series: readonly SeriesSummary[];
+  /** The latest loop cycle, if any. */
+  readonly lastCycle?: LoopCycle;
+  /** Actions pending or sent. */
+  readonly openActions: number;
+}
+
 export const CONFIG_KINDS = ['workload', 'pool', 'provider', 'policy', 'tenant'] as const;
 export type ConfigKind = (typeof CONFIG_KINDS)[number];
 
@@ -149,6 +161,9 @@ export interface Store {
   listCycles(limit: number): Promise<LoopCycle[]>;
   /** Cycles left `running` by a process that died: mark them `interrupted`; returns them. */
   interruptRunningCycles(atSeconds: number): Promise<LoopCycle[]>;
+
+  /** What listConfig (names), seriesSummaries, listCycles(1) and actions.list (pending, sent: how many) answer, read in one go (one round trip on PostgreSQL). */
+  status(): Promise<StoreStatus>;
 
   /** The last `limit` action records (optionally of some statuses), in begin order. */
   recentActions(limit: number, statuses?: readonly ActionStatus[]): Promise<ActionRecord[]>;

@@ -32,6 +32,8 @@ function requireBinary(path: string, pkg: string): void {
 
 export interface RunningPostgres {
   readonly url: string;
+  /** The server's data directory (its postmaster.pid names the postmaster process). */
+  readonly dataDir: string;
   /** A fresh, empty database on this server; returns its URL. */
   createDatabase(name: string): string;
   stop(): Promise<void>;
@@ -58,6 +60,7 @@ export async function startPostgres(options: { fsync?: boolean } = {}): Promise<
   psql('CREATE DATABASE headroom');
   return {
     url: `postgres://headroom@127.0.0.1:${port}/headroom`,
+    dataDir: data,
     createDatabase(name: string) {
       psql(`CREATE DATABASE "${name}"`);
       return `postgres://headroom@127.0.0.1:${port}/${name}`;
