@@ -40,22 +40,23 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe('control loop on the real NYC taxi trace', () => {
-  const csvPath = resolve(import.meta.dirname, '../../data/nab/nyc_taxi.csv');
-  const taxi = parseSamplesCsv(readFileSync(csvPath, 'utf8'), csvPath);
+const taxiCsv = resolve(import.meta.dirname, '../../data/nab/nyc_taxi.csv');
+const taxi = parseSamplesCsv(readFileSync(taxiCsv, 'utf8'), taxiCsv);
 
-  beforeEach(async () => {
-    // Two weeks of taxi demand (passengers per 30 min -> requests per second, x10), ending at the clock.
-    const last = taxi[24 * 2 * 14].timeSeconds;
-    clock = last + 1800;
-    await store.insertSamples(taxi.slice(0, 24 * 2 * 14 + 1).map((s) => ({ workload: 'taxi', timeSeconds: s.timeSeconds, value: (s.value / 1800) * 10 })));
-    await store.applyConfig([
-      { kind: 'pool', name: 'general', document: pool },
-      { kind: 'workload', name: 'taxi', document: workload('taxi') },
-      { kind: 'policy', name: 'predictive', document: { model: 'seasonal-naive', refitIntervalSeconds: 21600 } },
-      { kind: 'policy', name: 'loop', document: { mode: 'act', intervalSeconds: 300, stepSeconds: 1800, horizonSeconds: 7200, historySeconds: 14 * DAY } },
-    ], clock);
-  });
+/** Two weeks of taxi demand (passengers per 30 min -> requests per second, x10) ending at the clock, the workload, these pools and the policies. */
+async function seedTaxi(pools: readonly object[]): Promise<void> {
+  clock = taxi[24 * 2 * 14].timeSeconds + 1800;
+  await store.insertSamples(taxi.slice(0, 24 * 2 * 14 + 1).map((s) => ({ workload: 'taxi', timeSeconds: s.timeSeconds, value: (s.value / 1800) * 10 })));
+  await store.applyConfig([
+    ...pools.map((document) => ({ kind: 'pool' as const, name: (document as { name: string }).name, document })),
+    { kind: 'workload', name: 'taxi', document: workload('taxi') },
+    { kind: 'policy', name: 'predictive', document: { model: 'seasonal-naive', refitIntervalSeconds: 21600 } },
+    { kind: 'policy', name: 'loop', document: { mode: 'act', intervalSeconds: 300, stepSeconds: 1800, horizonSeconds: 7200, historySeconds: 14 * DAY } },
+  ], clock);
+}
+
+describe('control loop on the real NYC taxi trace', () => {
+  beforeEach(() => seedTaxi([pool]));
 
   it('forecast-only stores a forecast with quantiles and plans nothing, and scores it later', async () => {
     const l = loop();
@@ -116,21 +117,7 @@ describe('control loop on the real NYC taxi trace', () => {
 });
 
 describe('control loop: pools marked failing (real NYC taxi trace)', () => {
-  const csvPath = resolve(import.meta.dirname, '../../data/nab/nyc_taxi.csv');
-  const taxi = parseSamplesCsv(readFileSync(csvPath, 'utf8'), csvPath);
-
-  beforeEach(async () => {
-    const last = taxi[24 * 2 * 14].timeSeconds;
-    clock = last + 1800;
-    await store.insertSamples(taxi.slice(0, 24 * 2 * 14 + 1).map((s) => ({ workload: 'taxi', timeSeconds: s.timeSeconds, value: (s.value / 1800) * 10 })));
-    await store.applyConfig([
-      { kind: 'pool', name: 'general', document: pool },
-      { kind: 'pool', name: 'backup', document: { ...pool, name: 'backup', costPerHour: 0.3 } },
-      { kind: 'workload', name: 'taxi', document: workload('taxi') },
-      { kind: 'policy', name: 'predictive', document: { model: 'seasonal-naive', refitIntervalSeconds: 21600 } },
-      { kind: 'policy', name: 'loop', document: { mode: 'act', intervalSeconds: 300, stepSeconds: 1800, horizonSeconds: 7200, historySeconds: 14 * DAY } },
-    ], clock);
-  });
+  beforeEach(() => seedTaxi([pool, { ...pool, name: 'backup', costPerHour: 0.3 }]));
 
   it('the next cycle leaves the failing pool out of the plan and moves its workloads to a healthy pool', async () => {
     const l = loop();

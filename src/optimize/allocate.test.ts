@@ -2,19 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { InfeasibleError } from '../core/errors.ts';
 import type { Pool } from '../core/model.ts';
 import { type WorkloadDemand, allocate, shortfallPenalties } from './allocate.ts';
+import { hpool } from './testFixtures.ts';
 
 const GiB = 1024;
-const pool = (name: string, cpu: number, memGiB: number, costPerHour: number, maxNodes = 100, tags: string[] = [], minNodes = 0): Pool => ({
-  name,
-  provider: 'cloud',
-  zone: 'a',
-  nodeType: { name: `${cpu}x${memGiB}`, capacity: { cpuMillicores: cpu * 1000, memoryMiB: memGiB * GiB } },
-  costPerHour,
-  provisioningDelaySeconds: 60,
-  minNodes,
-  maxNodes,
-  tags,
-});
+/** The horizon tests' pool builder, with the single-step tests' positional limits. */
+const pool = (name: string, cpu: number, memGiB: number, costPerHour: number, maxNodes = 100, tags: string[] = [], minNodes = 0): Pool => hpool(name, cpu, memGiB, costPerHour, { maxNodes, tags, minNodes });
 const workload = (name: string, cpuMillicores: number, memoryMiB: number, instances: number, extra: Partial<WorkloadDemand> = {}): WorkloadDemand => ({
   name,
   perInstance: { cpuMillicores, memoryMiB },
