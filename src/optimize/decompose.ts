@@ -548,6 +548,41 @@ async function disaggregate(
   /** Higher effective priority first (contention), then largest instances first (packing). */
   const orderAt = (t: number) => (a: number, b: number) => ctx.priority[t][b] - ctx.priority[t][a] || workloads[b].perInstance.cpuMillicores - workloads[a].perInstance.cpuMillicores || a - b;
   /**
+   * Hard minimums under contention: while w has fewer instances than its
+   * guaranteed minimum, or losing its largest failure domain would leave
+   * fewer than its spread target, one more instance goes outside that domain
+   * (moving one out of it when all w needs is placed): into room, onto a new
+   * node where quota and budget allow, or into room made by evicting
+   * instances of lower priorities above their own minimums. What still fails
+   * is reported by checkPlan.
+   */
+  const holdMinimums = (step: StepPlacement, wi: number) => {
+    const t = step.t;
+    const floor = (v: number) => Math.max(ctx.guaranteed[t][v], ctx.spreadTarget[t][v]);
+    const spread = workloads[wi].spread;
+    const key = spread?.domain === 'zone' ? ctx.zoneKey : ctx.providerKey;
+    const target = ctx.spreadTarget[t][wi];
+    for (let guard = 0; guard < 4 * ctx.req[t][wi] + 4; guard++) {
+      let placed = 0;
+      const byDomain = new Map<string, number>();
+      for (const [p, x] of step.rows[wi]) (placed += x), byDomain.set(key[p], (byDomain.get(key[p]) ?? 0) + x);
+      const [largest, most] = [...byDomain].reduce((a, b) => (b[1] > a[1] ? b : a), ['', 0] as [string, number]);
+      const spreadShort = spread !== undefined && target > 0 && placed - most < target;
+      if (placed >= ctx.guaranteed[t][wi] && !spreadShort) return;
+      const among = byPrice(wi).filter((q) => ctx.avail[t][q] > 0 && !(spreadShort && key[q] === largest));
+      const moved = spreadShort && placed >= ctx.req[t][wi] ? [...step.rows[wi]].find(([p]) => key[p] === largest)?.[0] : undefined;
+      if (moved !== undefined) step.put(wi, moved, -1);
+      if (step.placeInto(wi, among, 1) === 0 || step.grow(wi, 1, among) === 0) continue;
+      const p = among.find((q) => step.nodes[q] > 0 && step.domainCap(wi, q) > 0 && step.evictFor(wi, q, floor));
+      if (p !== undefined) {
+        step.put(wi, p, 1);
+        continue;
+      }
+      if (moved !== undefined) step.put(wi, moved, 1);
+      return;
+    }
+  };
+  /**
    * A step's re-split made whole: nodes floored, each group's fractional
    * remainder covered by its cheapest covering nodes; the LP's whole
    * instances go back where it put them as far as they fit, the rest (its
@@ -613,6 +648,8 @@ async function disaggregate(
       }
     });
     const order = orderAt(t);
+    /** Instances w must have at step t: its guaranteed minimum and its spread target. */
+    const floorAt = (wi: number) => Math.max(ctx.guaranteed[t][wi], ctx.spreadTarget[t][wi]);
     chunks.sort((a, b) => order(a.w, b.w));
     const previous = t > 0 ? placement[t - 1] : undefined;
     const step = new StepPlacement(ctx, t, n, previous, reservedAgg, eligibleSet);
@@ -669,13 +706,17 @@ async function disaggregate(
       left = step.placeBalanced(c.w, c.group >= 0 ? groups[c.group].pools : ctx.eligible[c.w], left);
       if (left > 0) unplaced.set(c.w, (unplaced.get(c.w) ?? 0) + left);
     }
-    // Spill into the eligible pools with room (room already paid for costs nothing more), then repair by adding nodes.
+    // Spill into the eligible pools with room (room already paid for costs nothing more), then repair by adding
+    // nodes; under contention, into room taken from lower priorities above their minimums.
     for (const [wi, count] of [...unplaced].sort((a, b) => order(a[0], b[0]))) {
-      const left = step.grow(wi, step.placeInto(wi, byPrice(wi), count));
-      const placed = ctx.req[t][wi] - left;
-      const floor = Math.max(ctx.guaranteed[t][wi], ctx.spreadTarget[t][wi]);
-      // Last resort for hard minimums: any eligible pool, ignoring the spread cap (checkPlan reports if it still fails).
-      if (placed < floor) step.placeInto(wi, ctx.eligible[wi], floor - placed);
+      let left = step.grow(wi, step.placeInto(wi, byPrice(wi), count));
+      while (left > 0) {
+        const p = byPrice(wi).find((q) => ctx.avail[t][q] > 0 && n[q] > 0 && step.domainCap(wi, q) > 0 && step.evictFor(wi, q, floorAt));
+        if (p === undefined) break;
+        step.put(wi, p, 1);
+        left--;
+      }
+      if (left > 0) holdMinimums(step, wi);
     }
     const previousNodes = t > 0 ? trimNodes(ctx, t - 1, nodeCounts[t - 1], placement[t - 1], openAgg[t - 1]) : ctx.initialNodes;
     const polished = polish ? await polishStep({ ctx, t, rows: step.rows, previous, reserved: reservedAgg, open: openAgg[t], previousNodes }) : undefined;
@@ -684,8 +725,8 @@ async function disaggregate(
       stats.polishIterations += polished.iterations;
       const greedy = step.snapshot();
       makeWhole(step, polished, reservedAgg);
-      // Kept only if it is cheaper at this step than the greedy placement.
-      if (stepCost(ctx, t, step.rows, previous, previousNodes, reservedAgg, openAgg[t]) > stepCost(ctx, t, greedy.rows, previous, previousNodes, reservedAgg, openAgg[t]) - 1e-9) step.restore(greedy);
+      // Kept only if it keeps every guarantee and spread and is cheaper at this step than the greedy placement.
+      if (!minimumsHold(ctx, t, step.rows) || stepCost(ctx, t, step.rows, previous, previousNodes, reservedAgg, openAgg[t]) > stepCost(ctx, t, greedy.rows, previous, previousNodes, reservedAgg, openAgg[t]) - 1e-9) step.restore(greedy);
       else stats.polishedSteps++;
     }
     placement.push(step.rows);
@@ -710,6 +751,22 @@ async function disaggregate(
     }
   }
   return { nodes: nodesOut, open: nodesOut.map((n, t) => pools.map((_, p) => !ctx.lifecycle[p] || n[p] > 0 || openAgg[t][p])), reserved, placement };
+}
+
+/** Whether every workload keeps its guaranteed minimum and, if one failure domain is lost, its spread target at step t. */
+function minimumsHold(ctx: HorizonContext, t: number, rows: readonly ReadonlyMap<number, number>[]): boolean {
+  return rows.every((row, wi) => {
+    let placed = 0;
+    const byDomain = new Map<string, number>();
+    const spread = ctx.workloads[wi].spread;
+    const key = spread?.domain === 'zone' ? ctx.zoneKey : ctx.providerKey;
+    for (const [p, x] of row) {
+      placed += x;
+      if (spread) byDomain.set(key[p], (byDomain.get(key[p]) ?? 0) + x);
+    }
+    const target = ctx.spreadTarget[t][wi];
+    return placed >= ctx.guaranteed[t][wi] && (target === 0 || (placed >= target && [...byDomain.values()].every((x) => placed - x >= target)));
+  });
 }
 
 /**

@@ -13,6 +13,8 @@ export class StepPlacement {
   used: number[][];
   /** Instances per workload per pool. */
   rows: Map<number, number>[];
+  /** Workloads with instances per pool. */
+  private residents: Set<number>[];
   private readonly eligible: readonly ReadonlySet<number>[];
 
   constructor(
@@ -28,6 +30,7 @@ export class StepPlacement {
   ) {
     this.used = ctx.pools.map(() => [0, 0, 0]);
     this.rows = ctx.workloads.map(() => new Map());
+    this.residents = ctx.pools.map(() => new Set());
     this.eligible = eligible ?? ctx.eligible.map((list) => new Set(list));
   }
 
@@ -51,7 +54,9 @@ export class StepPlacement {
     this.used[p][0] += count * r.cpuMillicores;
     this.used[p][1] += count * r.memoryMiB;
     this.used[p][2] += count * networkOf(this.ctx.pools[p], r);
-    this.rows[wi].set(p, (this.rows[wi].get(p) ?? 0) + count);
+    const x = (this.rows[wi].get(p) ?? 0) + count;
+    if (x > 0) this.rows[wi].set(p, x), this.residents[p].add(wi);
+    else this.rows[wi].delete(p), this.residents[p].delete(wi);
   }
 
   /** How many more instances of w pool p's failure domain may hold: at most req − target per domain, so losing it leaves the target. */
@@ -146,10 +151,54 @@ export class StepPlacement {
     return left;
   }
 
+  /** Instances of w placed, and whether losing its largest failure domain still leaves its spread target. */
+  private spreadHoldsWithout(wi: number, p: number): boolean {
+    const { ctx, t } = this;
+    const spread = ctx.workloads[wi].spread;
+    const target = ctx.spreadTarget[t][wi];
+    if (!spread || target === 0) return true;
+    const key = spread.domain === 'zone' ? ctx.zoneKey : ctx.providerKey;
+    let placed = -1;
+    const byDomain = new Map<string, number>([[key[p], -1]]);
+    for (const [q, x] of this.rows[wi]) {
+      placed += x;
+      byDomain.set(key[q], (byDomain.get(key[q]) ?? 0) + x);
+    }
+    return [...byDomain.values()].every((x) => placed - x >= target);
+  }
+
+  /**
+   * Contention: makes room for one more instance of w in pool p by removing
+   * instances of workloads of lower effective priority, only above their
+   * `floor` (guaranteed minimum or spread target) and keeping their spread,
+   * lowest priority first. Returns whether w now fits; when it cannot be made
+   * to fit, nothing is removed.
+   */
+  evictFor(wi: number, p: number, floor: (v: number) => number): boolean {
+    const { ctx, t } = this;
+    if (this.fits(wi, p, 1)) return true;
+    const mine = ctx.priority[t][wi];
+    const victims = [...this.residents[p]]
+      .filter((v) => ctx.priority[t][v] < mine)
+      .sort((a, b) => ctx.priority[t][a] - ctx.priority[t][b] || ctx.workloads[b].perInstance.cpuMillicores - ctx.workloads[a].perInstance.cpuMillicores || a - b);
+    const removed: number[] = [];
+    const placedOf = (v: number) => [...this.rows[v].values()].reduce((a, b) => a + b, 0);
+    for (const v of victims) {
+      while ((this.rows[v].get(p) ?? 0) > 0 && placedOf(v) > floor(v) && this.spreadHoldsWithout(v, p) && !this.fits(wi, p, 1)) {
+        this.put(v, p, -1);
+        removed.push(v);
+      }
+      if (this.fits(wi, p, 1)) return true;
+    }
+    for (const v of removed) this.put(v, p, 1);
+    return false;
+  }
+
   /** Empties the placement (nodes stay). */
   clear(): void {
     for (const u of this.used) u.fill(0);
     for (const r of this.rows) r.clear();
+    for (const r of this.residents) r.clear();
   }
 
   snapshot(): { rows: Map<number, number>[]; used: number[][]; nodes: Int32Array } {
@@ -160,6 +209,8 @@ export class StepPlacement {
     this.rows = s.rows;
     this.used = s.used;
     this.nodes.set(s.nodes);
+    this.residents = this.ctx.pools.map(() => new Set());
+    this.rows.forEach((row, wi) => row.forEach((_, p) => this.residents[p].add(wi)));
   }
 
   /** The pool among `among` where one more node is cheapest per instance of w it will hold (at most `need`), with quota, maintenance, spread and budget room; −1 if none. */

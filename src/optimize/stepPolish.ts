@@ -1,5 +1,6 @@
 /**
- * LP polish of one step's placement.
+ * Re-split of one step's placement by the step's LP (the decomposition's
+ * polish, option `polish`).
  *
  * The greedy disaggregation picks, for every workload, the pools its
  * instances go to. The polish re-splits each workload's instances among the
