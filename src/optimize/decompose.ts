@@ -42,7 +42,7 @@
 import { InvalidInputError } from '../core/errors.ts';
 import { lcg } from '../forecast/random.ts';
 import { ModelBuilder } from './lp.ts';
-import { type HorizonContext, type HorizonPlan, networkOf, perNode, spreadAllowsOneMore } from './horizon.ts';
+import { type HorizonContext, type HorizonPlan, networkOf, perNode, placedCount, spreadAllowsOneMore } from './horizon.ts';
 import { type RowInfo, addNodeSide } from './horizonModel.ts';
 import { solveModel } from './solver.ts';
 import { alignTraffic, keepInPlace } from './alignTraffic.ts';
@@ -771,7 +771,8 @@ function minimumsHold(ctx: HorizonContext, t: number, rows: readonly ReadonlyMap
 
 /**
  * What a step's placement costs on its own: the nodes it needs (reserved
- * nodes free), their churn and the instances it starts against the step before.
+ * nodes free), their churn, the instances it starts against the step before
+ * and the shortfall penalty of what it leaves out.
  */
 function stepCost(
   ctx: HorizonContext,
@@ -785,6 +786,7 @@ function stepCost(
   const need = trimNodes(ctx, t, ctx.avail[t], rows, open);
   let cost = 0;
   ctx.pools.forEach((p, i) => (cost += p.costPerHour * ctx.stepHours * Math.max(0, need[i] - reserved[i]) + ctx.churnPerNode * Math.abs(need[i] - previousNodes[i])));
+  rows.forEach((row, wi) => (cost += ctx.penalty[t][wi] * Math.max(0, ctx.req[t][wi] - placedCount(row))));
   if (ctx.migrationPerInstance > 0) {
     rows.forEach((row, wi) => {
       for (const [p, x] of row) {
