@@ -522,6 +522,7 @@ async function disaggregate(
   stats: { polishSeconds: number; polishIterations: number; polishedSteps: number },
 ): Promise<HorizonPlan> {
   const { pools, workloads, steps: T } = ctx;
+  const contention = contentionPossible(ctx);
   const placement: Map<number, number>[][] = [];
   const groupOfPool = new Int32Array(pools.length);
   groups.forEach((g, gi) => g.pools.forEach((p) => (groupOfPool[p] = gi)));
@@ -553,8 +554,8 @@ async function disaggregate(
    * fewer than its spread target, one more instance goes outside that domain
    * (moving one out of it when all w needs is placed): into room, onto a new
    * node where quota and budget allow, or into room made by evicting
-   * instances of lower priorities above their own minimums. What still fails
-   * is reported by checkPlan.
+   * instances of other workloads above their own minimums (minimums go before
+   * priorities). What still fails is reported by checkPlan.
    */
   const holdMinimums = (step: StepPlacement, wi: number) => {
     const t = step.t;
@@ -573,7 +574,7 @@ async function disaggregate(
       const moved = spreadShort && placed >= ctx.req[t][wi] ? [...step.rows[wi]].find(([p]) => key[p] === largest)?.[0] : undefined;
       if (moved !== undefined) step.put(wi, moved, -1);
       if (step.placeInto(wi, among, 1) === 0 || step.grow(wi, 1, among) === 0) continue;
-      const p = among.find((q) => step.nodes[q] > 0 && step.domainCap(wi, q) > 0 && step.evictFor(wi, q, floor));
+      const p = among.find((q) => step.nodes[q] > 0 && step.domainCap(wi, q) > 0 && step.evictFor(wi, q, floor, true));
       if (p !== undefined) {
         step.put(wi, p, 1);
         continue;
@@ -651,6 +652,19 @@ async function disaggregate(
     /** Instances w must have at step t: its guaranteed minimum and its spread target. */
     const floorAt = (wi: number) => Math.max(ctx.guaranteed[t][wi], ctx.spreadTarget[t][wi]);
     chunks.sort((a, b) => order(a.w, b.w));
+    if (contention) {
+      // Under contention every workload's minimum goes before anything above any minimum, so nodes, quotas and budget go to minimums first.
+      const owed = Float64Array.from(workloads, (_, wi) => floorAt(wi));
+      const first: typeof chunks = [];
+      const then: typeof chunks = [];
+      for (const c of chunks) {
+        const k = Math.min(c.count, owed[c.w]);
+        owed[c.w] -= k;
+        if (k > 0) first.push({ ...c, count: k });
+        if (c.count > k) then.push({ ...c, count: c.count - k });
+      }
+      chunks.splice(0, chunks.length, ...first, ...then);
+    }
     const previous = t > 0 ? placement[t - 1] : undefined;
     const step = new StepPlacement(ctx, t, n, previous, reservedAgg, eligibleSet);
     const unplaced = new Map<number, number>();

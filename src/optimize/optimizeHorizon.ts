@@ -15,6 +15,9 @@ import { relativeGap } from './solver.ts';
 
 export type HorizonMethod = 'exact' | 'decomposition';
 
+/** When the decomposition's plan breaks a hard constraint, the exact model is tried up to this multiple of `exactLimit`. */
+const EXACT_FALLBACK_FACTOR = 5;
+
 export interface HorizonOptions extends DecomposeOptions {
   /** `auto` (default): exact when the placement model has at most `exactLimit` placement variables. */
   readonly method?: 'auto' | HorizonMethod;
@@ -47,13 +50,18 @@ export async function optimizeHorizon(input: HorizonInput, options: HorizonOptio
   const ctx = buildContext(input);
   const obvious = quickChecks(ctx);
   if (obvious.length) throw new InfeasibleError('no plan meets every hard constraint', obvious);
-  const method = options.method && options.method !== 'auto' ? options.method : placementSize(ctx) <= (options.exactLimit ?? 20_000) ? 'exact' : 'decomposition';
+  const exactLimit = options.exactLimit ?? 20_000;
+  let method: HorizonMethod = options.method && options.method !== 'auto' ? options.method : placementSize(ctx) <= exactLimit ? 'exact' : 'decomposition';
   let plan: HorizonPlan;
   let lowerBound: number;
   let aggregate: Decomposed['aggregate'] | undefined;
-  if (method === 'exact') {
+  const exact = async () => {
     const solved = await solveExact(ctx, options.timeLimitSeconds ?? 30, options.mipRelGap ?? 1e-4);
     if ('infeasible' in solved) throw await infeasible(input);
+    return solved;
+  };
+  if (method === 'exact') {
+    const solved = await exact();
     plan = solved.plan;
     lowerBound = solved.solve.lowerBound;
   } else {
@@ -62,6 +70,16 @@ export async function optimizeHorizon(input: HorizonInput, options: HorizonOptio
     plan = solved.plan;
     lowerBound = solved.lowerBound;
     aggregate = solved.aggregate;
+    // The decomposition's bound ignores zone spread and its placement is
+    // greedy: on small, tight inputs (a budget that leaves no node to spare)
+    // it can miss a plan the exact model finds. Then the exact model answers,
+    // while it is small enough to solve.
+    if (checkPlan(ctx, plan).length > 0 && placementSize(ctx) <= EXACT_FALLBACK_FACTOR * exactLimit) {
+      const solved = await exact();
+      method = 'exact';
+      plan = solved.plan;
+      lowerBound = Math.max(lowerBound, solved.solve.lowerBound);
+    }
   }
   const violations = checkPlan(ctx, plan);
   if (violations.length) throw new Error(`internal: ${method} plan breaks constraints:\n  ${violations.slice(0, 10).join('\n  ')}`);

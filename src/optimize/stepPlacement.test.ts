@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { generateInstance } from '../../bench/instances.ts';
-import { buildContext, checkPlan } from './horizon.ts';
+import { lcg } from '../forecast/testData.ts';
+import { buildContext, checkPlan, type HorizonInput, type HorizonPool, type HorizonWorkload } from './horizon.ts';
 import { optimizeHorizon } from './optimizeHorizon.ts';
 import { StepPlacement } from './stepPlacement.ts';
 import { hpool, hwork } from './testFixtures.ts';
@@ -78,6 +79,44 @@ describe('decomposition under a tight budget (generated instances)', () => {
       expect(share(100)).toBeLessThan(0.01);
       expect(share(100)).toBeLessThan(share(50));
       expect(share(50)).toBeLessThan(share(0) / 3);
+    });
+  }
+});
+
+describe('small tight instances: a decomposition that breaks a hard constraint gives way to the exact model', () => {
+  /** Random 8-workload, 8-pool, 3-step instances with quotas, tags, reservations, minimums, zone/provider spread and often a budget. */
+  function tightInstance(seed: number): HorizonInput {
+    const rand = lcg(seed);
+    const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)];
+    const pools: HorizonPool[] = [];
+    for (const provider of ['x', 'y'])
+      for (const zone of ['a', 'b'])
+        for (const [cpu, mem, price] of [
+          [4, 8, 0.17],
+          [8, 64, 0.5],
+        ] as const)
+          pools.push(hpool(`${provider}-${zone}-${cpu}x${mem}`, cpu, mem, price * (provider === 'y' ? 0.9 + 0.2 * rand() : 1), { provider, zone, maxNodes: 1 + Math.floor(rand() * 4), tags: provider === 'x' ? ['pci'] : [], ...(rand() < 0.5 ? { reservedCostPerHour: price * 0.6 } : {}) }));
+    const workloads: HorizonWorkload[] = Array.from({ length: 8 }, (_, i) => {
+      const base = 1 + Math.floor(rand() * 6);
+      return hwork(`w${i}`, pick([250, 500, 1000, 2000]), pick([512, 1024, 4096, 8192]), Array.from({ length: 3 }, () => Math.max(1, base + Math.floor(rand() * 3) - 1)), {
+        tags: rand() < 0.3 ? ['pci'] : [],
+        priority: pick([0, 1, 2]),
+        minInstances: rand() < 0.4 ? 1 : 0,
+        ...(rand() < 0.3 && base >= 3 ? { spread: { domain: pick(['zone', 'provider'] as const), survivingInstances: 1 } } : {}),
+      });
+    });
+    return { steps: 3, stepHours: 1, workloads, pools, costs: { churnPerNode: 0.01, migrationPerInstance: 0.001 }, ...(rand() < 0.5 ? { budgetPerStep: 0.6 + rand() } : {}) };
+  }
+
+  // Seeds whose greedy placement, within a budget that leaves no node to spare, broke a zone spread or a guarantee.
+  for (const seed of [26, 28]) {
+    it(`seed ${seed}: a valid plan, and the bound stays below the exact optimum`, async () => {
+      const input = tightInstance(seed);
+      const exact = await optimizeHorizon(input, { method: 'exact' });
+      const result = await optimizeHorizon(input, { method: 'decomposition' });
+      expect(checkPlan(result.context, result.plan)).toEqual([]);
+      expect(result.lowerBound).toBeLessThanOrEqual(exact.cost.objective * (1 + 1e-6) + 1e-6);
+      expect(result.cost.objective).toBeGreaterThanOrEqual(exact.lowerBound * (1 - 1e-6) - 1e-6);
     });
   }
 });

@@ -169,17 +169,18 @@ export class StepPlacement {
 
   /**
    * Contention: makes room for one more instance of w in pool p by removing
-   * instances of workloads of lower effective priority, only above their
-   * `floor` (guaranteed minimum or spread target) and keeping their spread,
-   * lowest priority first. Returns whether w now fits; when it cannot be made
-   * to fit, nothing is removed.
+   * instances of workloads of lower effective priority (of any other
+   * workload when `forMinimum`: a guaranteed minimum goes before every
+   * priority), only above their `floor` (guaranteed minimum or spread
+   * target) and keeping their spread, lowest priority first. Returns whether
+   * w now fits; when it cannot be made to fit, nothing is removed.
    */
-  evictFor(wi: number, p: number, floor: (v: number) => number): boolean {
+  evictFor(wi: number, p: number, floor: (v: number) => number, forMinimum = false): boolean {
     const { ctx, t } = this;
     if (this.fits(wi, p, 1)) return true;
     const mine = ctx.priority[t][wi];
     const victims = [...this.residents[p]]
-      .filter((v) => ctx.priority[t][v] < mine)
+      .filter((v) => v !== wi && (forMinimum || ctx.priority[t][v] < mine))
       .sort((a, b) => ctx.priority[t][a] - ctx.priority[t][b] || ctx.workloads[b].perInstance.cpuMillicores - ctx.workloads[a].perInstance.cpuMillicores || a - b);
     const removed: number[] = [];
     const placedOf = (v: number) => [...this.rows[v].values()].reduce((a, b) => a + b, 0);
