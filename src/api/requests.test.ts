@@ -1,9 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startPostgres, type RunningPostgres } from '../../test/support/servers.ts';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { storeLocations } from '../../test/support/stores.ts';
 import { main } from '../cli/main.ts';
 import { RequestQueue } from '../queue/service.ts';
 import { openStore, type OpenStoreOptions } from '../store/open.ts';
@@ -32,17 +29,7 @@ const tenants = [
   { name: 'gold', guaranteed: { cpuMillicores: '2 cores', memoryMiB: '2 GiB' } },
 ];
 
-let pg: RunningPostgres;
-let tmp: string;
-let n = 0;
-beforeAll(async () => {
-  tmp = mkdtempSync(join(tmpdir(), 'headroom-requests-'));
-  pg = await startPostgres();
-});
-afterAll(async () => {
-  await pg?.stop();
-  rmSync(tmp, { recursive: true, force: true });
-});
+const where = storeLocations('headroom-requests-');
 
 interface Harness {
   store: Store;
@@ -79,8 +66,8 @@ const submit = (h: Harness, payload: Record<string, unknown>, headers: Record<st
 const get = (h: Harness, url: string) => h.app.inject({ method: 'GET', url, headers: auth(h.viewer) });
 
 const engines: [string, () => OpenStoreOptions][] = [
-  ['sqlite', () => ({ dataDir: join(tmp, `db${n++}`) })],
-  ['postgres', () => ({ databaseUrl: pg.createDatabase(`req${n++}`) })],
+  ['sqlite', () => ({ dataDir: where.sqliteDir() })],
+  ['postgres', () => ({ databaseUrl: where.postgresUrl() })],
 ];
 
 describe.each(engines)('capacity requests on %s', (_engine, target) => {
@@ -273,7 +260,7 @@ describe.each(engines)('capacity requests on %s', (_engine, target) => {
 
 describe('request CLI and OpenAPI', () => {
   it('lists the request routes and the tenant schema in the OpenAPI document', async () => {
-    const h = await start({ dataDir: join(tmp, `db${n++}`) });
+    const h = await start({ dataDir: where.sqliteDir() });
     const doc = (await h.app.inject({ method: 'GET', url: '/openapi.json' })).json();
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/requests', '/v1/requests/{id}', '/v1/requests/{id}/cancel', '/v1/queue', '/v1/tenants/{name}']));
     expect(JSON.stringify(doc.paths['/v1/requests'].post.requestBody.content['application/json'].schema)).toContain('maxWaitSeconds');
@@ -282,7 +269,7 @@ describe('request CLI and OpenAPI', () => {
   });
 
   it('runs `headroom request submit/list/show/cancel` against a listening server', async () => {
-    const h = await start({ dataDir: join(tmp, `db${n++}`) });
+    const h = await start({ dataDir: where.sqliteDir() });
     const url = await h.app.listen({ host: '127.0.0.1', port: 0 });
     let stdout = '';
     let stderr = '';

@@ -1,8 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPostgres, type RunningPostgres } from '../../test/support/servers.ts';
+import { describe, expect, it } from 'vitest';
+import { storeLocations } from '../../test/support/stores.ts';
 import { PostgresDb, SqliteDb } from '../store/db.ts';
 import { openStore } from '../store/open.ts';
 import { SqlStore, TOKEN_CACHE_TTL_MS } from '../store/sqlStore.ts';
@@ -17,24 +15,13 @@ import { buildApi } from './server.ts';
  * on SQLite and within TOKEN_CACHE_TTL_MS on PostgreSQL.
  */
 
-let pg: RunningPostgres;
-let tmp: string;
-let n = 0;
-
-beforeAll(async () => {
-  tmp = mkdtempSync(join(tmpdir(), 'headroom-tokens-'));
-  pg = await startPostgres();
-});
-afterAll(async () => {
-  await pg?.stop();
-  rmSync(tmp, { recursive: true, force: true });
-});
+const where = storeLocations('headroom-tokens-');
 
 describe.each(['sqlite', 'postgres'])('token revocation on %s', (engine) => {
   it('refuses a token revoked through this server at once, and one revoked by another server within the bound', async () => {
     let clockMs = 0;
-    const dir = join(tmp, `db${n++}`);
-    const url = engine === 'postgres' ? pg.createDatabase(`t${n++}`) : undefined;
+    const dir = where.sqliteDir();
+    const url = engine === 'postgres' ? where.postgresUrl() : undefined;
     const store = await SqlStore.open(url ? new PostgresDb(url) : new SqliteDb(join(dir, 'headroom.db')), { nowMs: () => clockMs });
     const other = await openStore(url ? { databaseUrl: url } : { dataDir: dir });
     const app = await buildApi({ store, metrics: new ServiceMetrics(), now: () => 1000 });

@@ -1,8 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPostgres, type RunningPostgres } from '../../test/support/servers.ts';
+import { describe, expect, it } from 'vitest';
+import { storeLocations } from '../../test/support/stores.ts';
 import { RequestThrottledError, type NewCapacityRequest, type SubmitLimits } from '../core/requests.ts';
 import { queuePositions } from '../queue/decide.ts';
 import { openStore } from './open.ts';
@@ -15,21 +12,11 @@ import type { Store } from './store.ts';
  * only changes whose starting status still holds.
  */
 
-let pg: RunningPostgres;
-let tmp: string;
-let n = 0;
-beforeAll(async () => {
-  tmp = mkdtempSync(join(tmpdir(), 'headroom-reqstore-'));
-  pg = await startPostgres();
-});
-afterAll(async () => {
-  await pg?.stop();
-  rmSync(tmp, { recursive: true, force: true });
-});
+const where = storeLocations('headroom-reqstore-');
 
 const engines: [string, () => Promise<Store>][] = [
-  ['sqlite', () => openStore({ dataDir: join(tmp, `db${n++}`) })],
-  ['postgres', () => openStore({ databaseUrl: pg.createDatabase(`rq${n++}`) })],
+  ['sqlite', () => openStore({ dataDir: where.sqliteDir() })],
+  ['postgres', () => openStore({ databaseUrl: where.postgresUrl() })],
 ];
 
 const limits: SubmitLimits = { submitsPerSecond: 1, burst: 4, maxQueued: 100, fallbackRetryAfterSeconds: 60 };

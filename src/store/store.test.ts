@@ -1,10 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { storeLocations } from '../../test/support/stores.ts';
 import type { Action } from '../core/plan.ts';
 import { InvalidInputError } from '../core/errors.ts';
-import { startPostgres, type RunningPostgres } from '../../test/support/servers.ts';
 import { executeActions } from '../drivers/executor.ts';
 import type { ActionResult, Driver, ObservedState } from '../drivers/driver.ts';
 import { PostgresDb, rowBuilder, SqliteDb, toSqliteSql, type Db, type Param, type Row } from './db.ts';
@@ -20,31 +18,20 @@ import type { Store } from './store.ts';
 
 const scale = (id: string, to: number): Action => ({ id, kind: 'scaleNodes', decidedAtSeconds: 100, phase: 0, reason: 'test', pool: 'general', fromNodes: 0, toNodes: to });
 
-let pg: RunningPostgres;
-let tmp: string;
-let dbCount = 0;
-
-beforeAll(async () => {
-  tmp = mkdtempSync(join(tmpdir(), 'headroom-store-'));
-  pg = await startPostgres();
-});
-afterAll(async () => {
-  await pg?.stop();
-  rmSync(tmp, { recursive: true, force: true });
-});
+const where = storeLocations('headroom-store-');
 
 const engines: [string, () => Promise<Store>][] = [
-  ['sqlite', () => openStore({ dataDir: join(tmp, `db${dbCount++}`) })],
-  ['postgres', () => openStore({ databaseUrl: pg.createDatabase(`t${dbCount++}`) })],
+  ['sqlite', () => openStore({ dataDir: where.sqliteDir() })],
+  ['postgres', () => openStore({ databaseUrl: where.postgresUrl() })],
 ];
 
 /** A fresh database of `engine` as a Db, and a second store on the same database (as another server process would open it). */
 function engineDb(engine: string): { db: Db; reopen: () => Promise<Store> } {
   if (engine === 'sqlite') {
-    const dir = join(tmp, `shared${dbCount++}`);
+    const dir = where.sqliteDir();
     return { db: new SqliteDb(join(dir, 'headroom.db')), reopen: () => openStore({ dataDir: dir }) };
   }
-  const url = pg.createDatabase(`shared${dbCount++}`);
+  const url = where.postgresUrl();
   return { db: new PostgresDb(url), reopen: () => openStore({ databaseUrl: url }) };
 }
 
@@ -87,7 +74,7 @@ function countingDb(inner: Db) {
 describe.each(engines)('store on %s', (engine, open) => {
   it('migrates once: opening the same database again keeps its data', async () => {
     if (engine === 'sqlite') {
-      const dir = join(tmp, `reopen${dbCount++}`);
+      const dir = where.sqliteDir();
       const a = await openStore({ dataDir: dir });
       await a.insertSamples([{ workload: 'w', timeSeconds: 1, value: 2 }]);
       await a.close();
@@ -95,7 +82,7 @@ describe.each(engines)('store on %s', (engine, open) => {
       expect(await b.countSamples()).toBe(1);
       await b.close();
     } else {
-      const url = pg.createDatabase(`reopen${dbCount++}`);
+      const url = where.postgresUrl();
       const a = await openStore({ databaseUrl: url });
       await a.insertSamples([{ workload: 'w', timeSeconds: 1, value: 2 }]);
       await a.close();
@@ -363,7 +350,7 @@ describe.each(engines)('store on %s', (engine, open) => {
 
 describe('PostgreSQL named statements', () => {
   it('keep answering after another process adds a column to a table read with SELECT * (the statement runs unnamed from then on)', async () => {
-    const url = pg.createDatabase(`named${dbCount++}`);
+    const url = where.postgresUrl();
     const store = await openStore({ databaseUrl: url });
     const cycle = await store.startCycle('dry-run', 1);
     const before = await store.listCycles(5);
@@ -405,7 +392,7 @@ describe('SQLite statement text', () => {
   it('binds LIMIT through a CAST (kept prepared plan), and each execution still takes its own limit', async () => {
     expect(toSqliteSql('SELECT * FROM (SELECT * FROM a ORDER BY seq DESC LIMIT ?) r ORDER BY seq')).toBe('SELECT * FROM (SELECT * FROM a ORDER BY seq DESC LIMIT CAST(? AS INTEGER)) r ORDER BY seq');
     expect(toSqliteSql('SELECT x FROM t WHERE y = ? LIMIT 1')).toBe('SELECT x FROM t WHERE y = ? LIMIT 1');
-    const db = new SqliteDb(join(tmp, `limit${dbCount++}`, 'x.db'));
+    const db = new SqliteDb(join(where.sqliteDir(), 'x.db'));
     await db.exec('CREATE TABLE t (x INTEGER PRIMARY KEY)');
     for (let i = 1; i <= 5; i++) await db.run('INSERT INTO t VALUES (?)', [i]);
     const sql = 'SELECT * FROM (SELECT x FROM t ORDER BY x DESC LIMIT ?) r ORDER BY x';
@@ -418,7 +405,7 @@ describe('SQLite statement text', () => {
 
 describe('SQLite change counter', () => {
   it('stays put without commits and moves on a commit by this store or by another connection', async () => {
-    const dir = join(tmp, `counter${dbCount++}`);
+    const dir = where.sqliteDir();
     const a = new SqliteDb(join(dir, 'x.db'));
     await a.exec('CREATE TABLE t (x INTEGER)');
     const b = new SqliteDb(join(dir, 'x.db'));
