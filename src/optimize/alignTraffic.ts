@@ -19,7 +19,7 @@
  * a pool where the workload ran more instances the step before, when that
  * pool's nodes have room (no node added).
  */
-import { type HorizonContext, edgeCost, networkOf, perNode, spreadAllowsOneMore } from './horizon.ts';
+import { type HorizonContext, edgeCost, networkOf, perNode, ranBefore, spreadAllowsOneMore } from './horizon.ts';
 import { budgetAllows, quotaAllows } from './stepPlacement.ts';
 
 export interface AlignStep {
@@ -92,7 +92,7 @@ function stepState(ctx: HorizonContext, t: number, step: AlignStep) {
   /** Starts at this step and the next caused by w's instances in pool p (migration price applies). */
   const startsAt = (wi: number, p: number): number => {
     const x = rows[wi].get(p) ?? 0;
-    const before = step.previous?.[wi].get(p) ?? (t === 0 ? ctx.input.current?.instances[workloads[wi].name]?.[pools[p].name] ?? 0 : 0);
+    const before = ranBefore(ctx, t, step.previous, wi, p);
     const after = step.next?.[wi].get(p);
     return Math.max(0, x - before) + (after === undefined ? 0 : Math.max(0, after - x));
   };

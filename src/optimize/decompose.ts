@@ -42,7 +42,7 @@
 import { InvalidInputError } from '../core/errors.ts';
 import { lcg } from '../forecast/random.ts';
 import { ModelBuilder } from './lp.ts';
-import { type HorizonContext, type HorizonPlan, networkOf, perNode, placedCount, spreadAllowsOneMore } from './horizon.ts';
+import { type HorizonContext, type HorizonPlan, minimumsHold, networkOf, perNode, placedCount, ranBefore, spreadAllowsOneMore, survivors } from './horizon.ts';
 import { type RowInfo, addNodeSide } from './horizonModel.ts';
 import { solveModel } from './solver.ts';
 import { alignTraffic, keepInPlace } from './alignTraffic.ts';
@@ -406,9 +406,8 @@ export async function solveDecomposed(ctx: HorizonContext, options: DecomposeOpt
 /**
  * Whole nodes from fractional ones: floors, then per pool group the cheapest
  * node (among the pools with a fractional part) that covers the CPU and
- * memory the fractional parts leave (reserved
- * nodes free; the largest node when none covers), within pool, provider quota
- * and budget limits.
+ * memory the fractional parts leave (reserved nodes free; the largest node
+ * when none covers), within pool, provider quota and budget limits.
  */
 function roundGroups(ctx: HorizonContext, t: number, groups: readonly PoolGroup[], lp: Float64Array, reserved: Int32Array): Int32Array {
   const n = Int32Array.from(lp, (x, p) => Math.min(ctx.avail[t][p], Math.max(0, Math.floor(x + 1e-6))));
@@ -436,7 +435,6 @@ function roundGroups(ctx: HorizonContext, t: number, groups: readonly PoolGroup[
   }
   return n;
 }
-
 
 /**
  * Group-move bound. A workload's starts are Σ_t Σ_p (x_wpt − x_wp,t−1)⁺, and
@@ -524,8 +522,6 @@ async function disaggregate(
   const { pools, workloads, steps: T } = ctx;
   const contention = contentionPossible(ctx);
   const placement: Map<number, number>[][] = [];
-  const groupOfPool = new Int32Array(pools.length);
-  groups.forEach((g, gi) => g.pools.forEach((p) => (groupOfPool[p] = gi)));
   const eligibleSet = ctx.eligible.map((list) => new Set(list));
   // Traffic partners: the second of a pair follows the first into its zones.
   const partners: number[][] = workloads.map(() => []);
@@ -546,6 +542,8 @@ async function disaggregate(
   };
   /** w's eligible pools, cheapest share of a node first. */
   const byPrice = (wi: number) => [...ctx.eligible[wi]].sort((a, b) => priceOf(wi, a) - priceOf(wi, b) || a - b);
+  /** Instances each workload must have at step t: its guaranteed minimum and its spread target. */
+  const floorAt = (t: number) => (wi: number) => Math.max(ctx.guaranteed[t][wi], ctx.spreadTarget[t][wi]);
   /** Higher effective priority first (contention), then largest instances first (packing). */
   const orderAt = (t: number) => (a: number, b: number) => ctx.priority[t][b] - ctx.priority[t][a] || workloads[b].perInstance.cpuMillicores - workloads[a].perInstance.cpuMillicores || a - b;
   /**
@@ -559,22 +557,17 @@ async function disaggregate(
    */
   const holdMinimums = (step: StepPlacement, wi: number) => {
     const t = step.t;
-    const floor = (v: number) => Math.max(ctx.guaranteed[t][v], ctx.spreadTarget[t][v]);
-    const spread = workloads[wi].spread;
-    const key = spread?.domain === 'zone' ? ctx.zoneKey : ctx.providerKey;
+    const key = workloads[wi].spread?.domain === 'zone' ? ctx.zoneKey : ctx.providerKey;
     const target = ctx.spreadTarget[t][wi];
     for (let guard = 0; guard < 4 * ctx.req[t][wi] + 4; guard++) {
-      let placed = 0;
-      const byDomain = new Map<string, number>();
-      for (const [p, x] of step.rows[wi]) (placed += x), byDomain.set(key[p], (byDomain.get(key[p]) ?? 0) + x);
-      const [largest, most] = [...byDomain].reduce((a, b) => (b[1] > a[1] ? b : a), ['', 0] as [string, number]);
-      const spreadShort = spread !== undefined && target > 0 && placed - most < target;
+      const { placed, surviving, largest } = survivors(ctx, wi, step.rows[wi]);
+      const spreadShort = target > 0 && surviving < target;
       if (placed >= ctx.guaranteed[t][wi] && !spreadShort) return;
       const among = byPrice(wi).filter((q) => ctx.avail[t][q] > 0 && !(spreadShort && key[q] === largest));
       const moved = spreadShort && placed >= ctx.req[t][wi] ? [...step.rows[wi]].find(([p]) => key[p] === largest)?.[0] : undefined;
       if (moved !== undefined) step.put(wi, moved, -1);
       if (step.placeInto(wi, among, 1) === 0 || step.grow(wi, 1, among) === 0) continue;
-      const p = among.find((q) => step.nodes[q] > 0 && step.domainCap(wi, q) > 0 && step.evictFor(wi, q, floor, true));
+      const p = among.find((q) => step.nodes[q] > 0 && step.domainCap(wi, q) > 0 && step.evictFor(wi, q, floorAt(t), true));
       if (p !== undefined) {
         step.put(wi, p, 1);
         continue;
@@ -649,12 +642,11 @@ async function disaggregate(
       }
     });
     const order = orderAt(t);
-    /** Instances w must have at step t: its guaranteed minimum and its spread target. */
-    const floorAt = (wi: number) => Math.max(ctx.guaranteed[t][wi], ctx.spreadTarget[t][wi]);
+    const floor = floorAt(t);
     chunks.sort((a, b) => order(a.w, b.w));
     if (contention) {
       // Under contention every workload's minimum goes before anything above any minimum, so nodes, quotas and budget go to minimums first.
-      const owed = Float64Array.from(workloads, (_, wi) => floorAt(wi));
+      const owed = Float64Array.from(workloads, (_, wi) => floor(wi));
       const first: typeof chunks = [];
       const then: typeof chunks = [];
       for (const c of chunks) {
@@ -725,7 +717,7 @@ async function disaggregate(
     for (const [wi, count] of [...unplaced].sort((a, b) => order(a[0], b[0]))) {
       let left = step.grow(wi, step.placeInto(wi, byPrice(wi), count));
       while (left > 0) {
-        const p = byPrice(wi).find((q) => ctx.avail[t][q] > 0 && n[q] > 0 && step.domainCap(wi, q) > 0 && step.evictFor(wi, q, floorAt));
+        const p = byPrice(wi).find((q) => ctx.avail[t][q] > 0 && n[q] > 0 && step.domainCap(wi, q) > 0 && step.evictFor(wi, q, floor));
         if (p === undefined) break;
         step.put(wi, p, 1);
         left--;
@@ -740,7 +732,7 @@ async function disaggregate(
       const greedy = step.snapshot();
       makeWhole(step, polished, reservedAgg);
       // Kept only if it keeps every guarantee and spread and is cheaper at this step than the greedy placement.
-      if (!minimumsHold(ctx, t, step.rows) || stepCost(ctx, t, step.rows, previous, previousNodes, reservedAgg, openAgg[t]) > stepCost(ctx, t, greedy.rows, previous, previousNodes, reservedAgg, openAgg[t]) - 1e-9) step.restore(greedy);
+      if (!step.rows.every((row, wi) => minimumsHold(ctx, t, wi, row)) || stepCost(ctx, t, step.rows, previous, previousNodes, reservedAgg, openAgg[t]) > stepCost(ctx, t, greedy.rows, previous, previousNodes, reservedAgg, openAgg[t]) - 1e-9) step.restore(greedy);
       else stats.polishedSteps++;
     }
     placement.push(step.rows);
@@ -767,22 +759,6 @@ async function disaggregate(
   return { nodes: nodesOut, open: nodesOut.map((n, t) => pools.map((_, p) => !ctx.lifecycle[p] || n[p] > 0 || openAgg[t][p])), reserved, placement };
 }
 
-/** Whether every workload keeps its guaranteed minimum and, if one failure domain is lost, its spread target at step t. */
-function minimumsHold(ctx: HorizonContext, t: number, rows: readonly ReadonlyMap<number, number>[]): boolean {
-  return rows.every((row, wi) => {
-    let placed = 0;
-    const byDomain = new Map<string, number>();
-    const spread = ctx.workloads[wi].spread;
-    const key = spread?.domain === 'zone' ? ctx.zoneKey : ctx.providerKey;
-    for (const [p, x] of row) {
-      placed += x;
-      if (spread) byDomain.set(key[p], (byDomain.get(key[p]) ?? 0) + x);
-    }
-    const target = ctx.spreadTarget[t][wi];
-    return placed >= ctx.guaranteed[t][wi] && (target === 0 || (placed >= target && [...byDomain.values()].every((x) => placed - x >= target)));
-  });
-}
-
 /**
  * What a step's placement costs on its own: the nodes it needs (reserved
  * nodes free), their churn, the instances it starts against the step before
@@ -800,15 +776,10 @@ function stepCost(
   const need = trimNodes(ctx, t, ctx.avail[t], rows, open);
   let cost = 0;
   ctx.pools.forEach((p, i) => (cost += p.costPerHour * ctx.stepHours * Math.max(0, need[i] - reserved[i]) + ctx.churnPerNode * Math.abs(need[i] - previousNodes[i])));
-  rows.forEach((row, wi) => (cost += ctx.penalty[t][wi] * Math.max(0, ctx.req[t][wi] - placedCount(row))));
-  if (ctx.migrationPerInstance > 0) {
-    rows.forEach((row, wi) => {
-      for (const [p, x] of row) {
-        const before = previous ? previous[wi].get(p) ?? 0 : t === 0 ? ctx.input.current?.instances[ctx.workloads[wi].name]?.[ctx.pools[p].name] ?? 0 : 0;
-        cost += ctx.migrationPerInstance * Math.max(0, x - before);
-      }
-    });
-  }
+  rows.forEach((row, wi) => {
+    cost += ctx.penalty[t][wi] * Math.max(0, ctx.req[t][wi] - placedCount(row));
+    for (const [p, x] of row) cost += ctx.migrationPerInstance * Math.max(0, x - ranBefore(ctx, t, previous, wi, p));
+  });
   return cost;
 }
 
@@ -918,8 +889,6 @@ function consolidate(
     }
   }
 }
-
-
 
 /**
  * Best reservation per pool for fixed node counts: the cost

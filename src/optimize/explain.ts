@@ -14,7 +14,7 @@
  *   costs at the margin (e.g. a share of a node, or the shortfall price when
  *   no capacity can be bought).
  */
-import { type HorizonContext, type HorizonPlan, fits, offers, placedCount, placementSize } from './horizon.ts';
+import { type HorizonContext, type HorizonPlan, fits, offers, placedCount, placementSize, ranBefore } from './horizon.ts';
 import { buildHorizonModel } from './horizonModel.ts';
 import type { HorizonResult } from './optimizeHorizon.ts';
 import { solveModel } from './solver.ts';
@@ -123,7 +123,7 @@ export async function explainHorizon(result: HorizonResult, options: ExplainOpti
         else reasons.push(`${money(price)}/h per instance against ${money(cheapest)}/h at the cheapest eligible pool`);
         if (plan.reserved[p] > 0) reasons.push(`${plan.reserved[p]} reserved nodes already paid for`);
         if (w.spread && ctx.spreadTarget[peak][wi] > 0) reasons.push(`spread: ${ctx.spreadTarget[peak][wi]} instances must survive the loss of any one ${w.spread.domain}`);
-        const prev = peak > 0 ? plan.placement[peak - 1][wi].get(p) ?? 0 : ctx.input.current?.instances[w.name]?.[pools[p].name] ?? 0;
+        const prev = ranBefore(ctx, peak, peak > 0 ? plan.placement[peak - 1] : undefined, wi, p);
         if (prev > 0 && ctx.migrationPerInstance > 0) reasons.push('already ran there (moving costs migrations)');
         return { pool: pools[p].name, instances: n, costPerInstanceHour: price, reason: reasons.join('; ') };
       });

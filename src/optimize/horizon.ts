@@ -381,6 +381,43 @@ export function spreadAllowsOneMore(ctx: HorizonContext, t: number, wi: number, 
   return placed - (inDomain + 1) >= target;
 }
 
+/**
+ * Instances of workload wi that ran in pool p the step before t: from
+ * `previous` (step t − 1's rows) when given, else the running allocation at
+ * step 0 (none at later steps).
+ */
+export function ranBefore(ctx: HorizonContext, t: number, previous: readonly ReadonlyMap<number, number>[] | undefined, wi: number, p: number): number {
+  if (previous) return previous[wi].get(p) ?? 0;
+  return t === 0 ? ctx.input.current?.instances[ctx.workloads[wi].name]?.[ctx.pools[p].name] ?? 0 : 0;
+}
+
+/**
+ * What workload wi keeps at step t if its largest failure domain is lost:
+ * its instances outside that domain (all of them when it has no spread), with
+ * the instances placed and that domain's key.
+ */
+export function survivors(ctx: HorizonContext, wi: number, row: ReadonlyMap<number, number>): { placed: number; surviving: number; largest: string } {
+  const spread = ctx.workloads[wi].spread;
+  const key = spread?.domain === 'zone' ? ctx.zoneKey : ctx.providerKey;
+  let placed = 0;
+  const byDomain = new Map<string, number>();
+  for (const [p, x] of row) {
+    placed += x;
+    if (spread) byDomain.set(key[p], (byDomain.get(key[p]) ?? 0) + x);
+  }
+  let largest = '';
+  let most = 0;
+  for (const [d, x] of byDomain) if (x > most) (largest = d), (most = x);
+  return { placed, surviving: placed - most, largest };
+}
+
+/** Whether workload wi keeps its guaranteed minimum at step t, and its spread target if its largest failure domain is lost. */
+export function minimumsHold(ctx: HorizonContext, t: number, wi: number, row: ReadonlyMap<number, number>): boolean {
+  const { placed, surviving } = survivors(ctx, wi, row);
+  const target = ctx.spreadTarget[t][wi];
+  return placed >= ctx.guaranteed[t][wi] && (target === 0 || surviving >= target);
+}
+
 /** Cost of traffic edge e at step t under the given rows: ½ Σ_domain |share_a − share_b| of its volume crosses (see docs). */
 export function edgeCost(ctx: HorizonContext, t: number, rows: readonly ReadonlyMap<number, number>[], e: { a: number; b: number; gibPerHour: number }): number {
   const na = ctx.req[t][e.a];
@@ -436,8 +473,7 @@ export function evaluatePlan(ctx: HorizonContext, plan: HorizonPlan): CostBreakd
       const row = plan.placement[t][wi];
       if (ctx.migrationPerInstance > 0) {
         for (const [p, n] of row) {
-          const before = t === 0 ? ctx.input.current?.instances[w.name]?.[pools[p].name] ?? 0 : plan.placement[t - 1][wi].get(p) ?? 0;
-          migration += ctx.migrationPerInstance * Math.max(0, n - before);
+          migration += ctx.migrationPerInstance * Math.max(0, n - ranBefore(ctx, t, t > 0 ? plan.placement[t - 1] : undefined, wi, p));
         }
       }
       shortfallPenalty += ctx.penalty[t][wi] * Math.max(0, ctx.req[t][wi] - placedCount(row));

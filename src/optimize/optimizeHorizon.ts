@@ -54,6 +54,7 @@ export async function optimizeHorizon(input: HorizonInput, options: HorizonOptio
   let method: HorizonMethod = options.method && options.method !== 'auto' ? options.method : placementSize(ctx) <= exactLimit ? 'exact' : 'decomposition';
   let plan: HorizonPlan;
   let lowerBound: number;
+  let violations: string[];
   let aggregate: Decomposed['aggregate'] | undefined;
   const exact = async () => {
     const solved = await solveExact(ctx, options.timeLimitSeconds ?? 30, options.mipRelGap ?? 1e-4);
@@ -64,6 +65,7 @@ export async function optimizeHorizon(input: HorizonInput, options: HorizonOptio
     const solved = await exact();
     plan = solved.plan;
     lowerBound = solved.solve.lowerBound;
+    violations = checkPlan(ctx, plan);
   } else {
     const solved = await solveDecomposed(ctx, options);
     if (!solved) throw await infeasible(input);
@@ -74,14 +76,15 @@ export async function optimizeHorizon(input: HorizonInput, options: HorizonOptio
     // greedy: on small, tight inputs (a budget that leaves no node to spare)
     // it can miss a plan the exact model finds. Then the exact model answers,
     // while it is small enough to solve.
-    if (checkPlan(ctx, plan).length > 0 && placementSize(ctx) <= EXACT_FALLBACK_FACTOR * exactLimit) {
+    violations = checkPlan(ctx, plan);
+    if (violations.length > 0 && placementSize(ctx) <= EXACT_FALLBACK_FACTOR * exactLimit) {
       const solved = await exact();
       method = 'exact';
       plan = solved.plan;
       lowerBound = Math.max(lowerBound, solved.solve.lowerBound);
+      violations = checkPlan(ctx, plan);
     }
   }
-  const violations = checkPlan(ctx, plan);
   if (violations.length) throw new Error(`internal: ${method} plan breaks constraints:\n  ${violations.slice(0, 10).join('\n  ')}`);
   const cost = evaluatePlan(ctx, plan);
   // A bound above the recomputed objective can only come from solver tolerances.

@@ -6,7 +6,7 @@
  * the per-node packing cut, eligibility, maintenance and zone/provider spread;
  * growth also keeps pool and provider quotas and the budget.
  */
-import { type HorizonContext, networkOf, perNode } from './horizon.ts';
+import { type HorizonContext, networkOf, perNode, survivors } from './horizon.ts';
 
 export class StepPlacement {
   /** CPU, memory and network used per pool. */
@@ -151,22 +151,6 @@ export class StepPlacement {
     return left;
   }
 
-  /** Instances of w placed, and whether losing its largest failure domain still leaves its spread target. */
-  private spreadHoldsWithout(wi: number, p: number): boolean {
-    const { ctx, t } = this;
-    const spread = ctx.workloads[wi].spread;
-    const target = ctx.spreadTarget[t][wi];
-    if (!spread || target === 0) return true;
-    const key = spread.domain === 'zone' ? ctx.zoneKey : ctx.providerKey;
-    let placed = -1;
-    const byDomain = new Map<string, number>([[key[p], -1]]);
-    for (const [q, x] of this.rows[wi]) {
-      placed += x;
-      byDomain.set(key[q], (byDomain.get(key[q]) ?? 0) + x);
-    }
-    return [...byDomain.values()].every((x) => placed - x >= target);
-  }
-
   /**
    * Contention: makes room for one more instance of w in pool p by removing
    * instances of workloads of lower effective priority (of any other
@@ -183,10 +167,14 @@ export class StepPlacement {
       .filter((v) => v !== wi && (forMinimum || ctx.priority[t][v] < mine))
       .sort((a, b) => ctx.priority[t][a] - ctx.priority[t][b] || ctx.workloads[b].perInstance.cpuMillicores - ctx.workloads[a].perInstance.cpuMillicores || a - b);
     const removed: number[] = [];
-    const placedOf = (v: number) => [...this.rows[v].values()].reduce((a, b) => a + b, 0);
     for (const v of victims) {
-      while ((this.rows[v].get(p) ?? 0) > 0 && placedOf(v) > floor(v) && this.spreadHoldsWithout(v, p) && !this.fits(wi, p, 1)) {
+      while ((this.rows[v].get(p) ?? 0) > 0 && !this.fits(wi, p, 1)) {
         this.put(v, p, -1);
+        const { placed, surviving } = survivors(ctx, v, this.rows[v]);
+        if (placed < floor(v) || surviving < ctx.spreadTarget[t][v]) {
+          this.put(v, p, 1);
+          break;
+        }
         removed.push(v);
       }
       if (this.fits(wi, p, 1)) return true;

@@ -18,7 +18,7 @@
  * taken off the pools' capacity.
  */
 import { loadHighs } from './solver.ts';
-import { type HorizonContext, networkOf, perNode } from './horizon.ts';
+import { type HorizonContext, networkOf, perNode, ranBefore } from './horizon.ts';
 
 export interface PolishInput {
   readonly ctx: HorizonContext;
@@ -58,8 +58,6 @@ export async function polishStep(input: PolishInput): Promise<PolishResult | und
   const P = pools.length;
   const chatty = new Uint8Array(workloads.length);
   for (const e of ctx.traffic) if (e.gibPerHour > 0 && e.a !== e.b) chatty[e.a] = chatty[e.b] = 1;
-  const before = (wi: number, p: number): number =>
-    input.previous ? input.previous[wi].get(p) ?? 0 : t === 0 ? ctx.input.current?.instances[workloads[wi].name]?.[pools[p].name] ?? 0 : 0;
 
   // Free workloads and their pools; the rest is fixed use.
   const pairs: number[][] = [];
@@ -159,7 +157,7 @@ export async function polishStep(input: PolishInput): Promise<PolishResult | und
         [pack, 1],
       ];
       for (const [d, row] of spreadRows[k]) if (d !== key[p]) entries.push([row, 1]);
-      const ran = before(wi, p);
+      const ran = ranBefore(ctx, t, input.previous, wi, p);
       if (ran > 0) xCols[k].push([p, column(0, 0, ran, entries)]);
       xCols[k].push([p, column(ctx.migrationPerInstance, 0, Infinity, entries)]);
     }
