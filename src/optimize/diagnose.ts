@@ -16,6 +16,9 @@ import { solveModel } from './solver.ts';
 import { cpuText, memoryText, quoteList, stepRanges } from './text.ts';
 
 
+/** " at steps 3–5" over a horizon; nothing for a single step, where it says nothing. */
+const at = (ctx: HorizonContext, steps: readonly number[]): string => (ctx.steps > 1 ? ` at ${stepRanges(steps)}` : '');
+
 function windowsCovering(input: HorizonInput, pools: readonly string[], steps: readonly number[]): string[] {
   return (input.maintenance ?? []).filter((m) => pools.includes(m.pool) && steps.some((t) => t >= m.fromStep && t < m.toStep)).map((m) => m.name);
 }
@@ -43,7 +46,7 @@ export function quickChecks(ctx: HorizonContext): string[] {
       const names = eligible.map((p) => pools[p].name);
       const windows = windowsCovering(input, names, dark);
       out.push(
-        `workload '${w.name}' guarantees instances at ${stepRanges(dark)}, but every pool it may use (${quoteList(names)}) is unavailable then` +
+        `workload '${w.name}' guarantees instances${at(ctx, dark)}, but every pool it may use (${quoteList(names)}) is unavailable then` +
           (windows.length ? ` (maintenance ${quoteList(windows)})` : ' (quota 0)'),
       );
       return;
@@ -63,13 +66,13 @@ export function quickChecks(ctx: HorizonContext): string[] {
         const z = zonesAt(t);
         const s = ctx.spreadTarget[t][wi];
         out.push(
-          `workload '${w.name}' must keep ${s} instances after losing any one ${w.spread.domain} of ${z}, which needs at least ${Math.ceil((s * z) / (z - 1))} instances, but it needs only ${ctx.req[t][wi]} at ${stepRanges(tooFew)}`,
+          `workload '${w.name}' must keep ${s} instances after losing any one ${w.spread.domain} of ${z}, which needs at least ${Math.ceil((s * z) / (z - 1))} instances, but it needs only ${ctx.req[t][wi]}${at(ctx, tooFew)}`,
         );
       }
       if (single.length) {
         const domains = [...new Set(eligible.map((p) => key[p]))];
         out.push(
-          `workload '${w.name}' must keep ${w.spread.survivingInstances} instances after losing any one ${w.spread.domain}, but at ${stepRanges(single)} the pools it may use are all in ${w.spread.domain} ${quoteList(domains.slice(0, 3))}` +
+          `workload '${w.name}' must keep ${w.spread.survivingInstances} instances after losing any one ${w.spread.domain}, but${at(ctx, single)} the pools it may use are all in ${w.spread.domain} ${quoteList(domains.slice(0, 3))}` +
             (domains.length > 1 ? ` (others in maintenance: ${quoteList(windowsCovering(input, eligible.map((p) => pools[p].name), single))})` : ''),
         );
       }
@@ -101,7 +104,7 @@ export function quickChecks(ctx: HorizonContext): string[] {
       const subject = tags.length === 0 ? 'guaranteed minimums' : `guaranteed minimums of workloads needing tag ${tags[0]} (${quoteList(members.map(([w]) => w.name))})`;
       const where = tags.length === 0 ? 'all pools together' : `pools offering it (${quoteList(offering.map(([p]) => p.name)) || 'none'})`;
       out.push(
-        `${subject} need ${text(worst.need)} at ${stepRanges(bad)}; ${where} offer at most ${text(worst.offer)}` + (windows.length ? ` with maintenance ${quoteList(windows)}` : ''),
+        `${subject} need ${text(worst.need)}${at(ctx, bad)}; ${where} offer at most ${text(worst.offer)}` + (windows.length ? ` with maintenance ${quoteList(windows)}` : ''),
       );
     }
   }
@@ -129,7 +132,7 @@ export function quickChecks(ctx: HorizonContext): string[] {
         if (need - ctx.budget[t] > worst.need - worst.budget) worst = { need, budget: ctx.budget[t] };
       }
     }
-    if (bad.length) out.push(`budget ${worst.budget.toFixed(2)} per step cannot pay for the guaranteed minimums at ${stepRanges(bad)} (at least ${worst.need.toFixed(2)} even at the cheapest eligible prices)`);
+    if (bad.length) out.push(`budget ${worst.budget.toFixed(2)} per step cannot pay for the guaranteed minimums${at(ctx, bad)} (at least ${worst.need.toFixed(2)} even at the cheapest eligible prices)`);
   }
   return out;
 }

@@ -139,7 +139,7 @@ describe('optimizeHorizon: validation and infeasibility', () => {
     const run = optimizeHorizon(
       input([hwork('pay', 1000, 1 * GiB, [2], { minInstances: 2, tags: ['pci'], spread: { domain: 'zone', survivingInstances: 1 } })], [hpool('secure', 4, 16, 0.3, { tags: ['pci'] }), hpool('other', 4, 16, 0.2, { zone: 'b' })]),
     );
-    await expect(run).rejects.toThrow(/workload 'pay' must keep 1 instances after losing any one zone, but at step 0 the pools it may use are all in zone 'cloud\/a'/);
+    await expect(run).rejects.toThrow(/workload 'pay' must keep 1 instances after losing any one zone, but the pools it may use are all in zone 'cloud\/a'/);
   });
 
   it('deletion filter: guarantee + provider quota + pool quota conflict, the unrelated budget does not', async () => {

@@ -127,10 +127,12 @@ export interface RunOptions {
   readonly policies?: readonly PolicyName[];
   readonly onProgress?: (p: ReplayProgress) => void;
   /**
-   * Placement engine, the same for every policy: `horizon` is the multi-step
-   * engine (`optimizeHorizon`: zone/provider spread, bandwidth, churn priced
-   * against the running cluster; predictive may plan a window), `single-step`
-   * the memoized single-step MIP (no spread, no bandwidth). `auto` (default):
+   * How the one allocation engine (`optimizeHorizon`) is asked, the same for
+   * every policy: `horizon` passes the scenario's zone/provider spread and
+   * bandwidth, prices churn against the running cluster and lets predictive
+   * plan a window; `single-step` asks `allocate` (a horizon of one step,
+   * memoized) with migrations priced, but no churn price, spread or
+   * bandwidth. `auto` (default):
    * `horizon` when the scenario needs what only it honours (`needsHorizonEngine`),
    * `single-step` otherwise, because it is faster (docs/allocation.md, "In the replay").
    */
