@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import fastJson from 'fast-json-stringify';
 import { z, type ZodIssue } from 'zod';
 import { InvalidInputError, isUserError } from '../core/errors.ts';
-import { formatPath } from '../config/load.ts';
+import { formatPath } from '../config/yamlFile.ts';
 import {
   desiredStateSchema,
   loopPolicySchema,

@@ -1,5 +1,4 @@
-import { readFileSync, statSync } from 'node:fs';
-import { LineCounter, isNode, parseDocument } from 'yaml';
+import { readYamlFile } from '../config/yamlFile.ts';
 import { InvalidInputError, UserError } from '../core/errors.ts';
 
 /** A request the API refused (4xx) or could not serve; the message is the API's. */
@@ -67,29 +66,13 @@ export function parsePath(path: string): (string | number)[] {
  * of the file.
  */
 export async function applyFile(client: HeadroomClient, file: string): Promise<{ changes: { kind: string; name: string; version: number; change: string }[]; changed: number; unchanged: number }> {
+  const { raw, lineOf } = readYamlFile(file, 'file');
   try {
-    if (statSync(file).size > 16 * 1024 * 1024) throw new InvalidInputError(file, 'file is larger than 16 MiB');
-  } catch (e) {
-    if (e instanceof InvalidInputError) throw e;
-    throw new InvalidInputError(file, 'file not found');
-  }
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(readFileSync(file, 'utf8'), { lineCounter, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0];
-    throw new InvalidInputError(`${file}${e.linePos?.[0] ? `:${e.linePos[0].line}` : ''}`, `malformed YAML: ${e.message.split('\n')[0]}`);
-  }
-  try {
-    return await client.request('POST', '/v1/apply', doc.toJS() ?? {});
+    return await client.request('POST', '/v1/apply', raw ?? {});
   } catch (e) {
     if (e instanceof ApiRequestError && e.status === 400 && e.body && typeof e.body === 'object' && Array.isArray((e.body as { issues?: unknown }).issues)) {
       const issues = (e.body as { issues: { where: string; problem: string }[] }).issues.map((i) => {
-        const path = parsePath(i.where.replace(/^body\.?/, ''));
-        let line: number | undefined;
-        for (let n = path.length; n >= 0 && line === undefined; n--) {
-          const node = doc.getIn(path.slice(0, n), true);
-          if (isNode(node) && node.range) line = lineCounter.linePos(node.range[0]).line;
-        }
+        const line = lineOf(parsePath(i.where.replace(/^body\.?/, '')));
         return `${line ? `line ${line}: ` : ''}${i.where.replace(/^body\.?/, '') || '(top level)'}: ${i.problem}`;
       });
       throw new InvalidInputError(file, `rejected by the service:\n  ${issues.join('\n  ')}`);

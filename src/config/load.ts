@@ -1,7 +1,4 @@
-import { readFileSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import { LineCounter, parseDocument, isNode } from 'yaml';
-import type { ZodIssue } from 'zod';
 import { InfeasibleError, InvalidInputError } from '../core/errors.ts';
 import { assignRange, checkPoolRanges, neededAddresses, parseRange } from '../plan/network.ts';
 import type { Account, DependencyEdge, Incident, NetworkSettings, Pool, Provider, Resources, Scenario, ScenarioEvent, Workload } from '../core/model.ts';
@@ -12,71 +9,24 @@ import { medianStepSeconds, toGrid } from '../ingest/resample.ts';
 import { expandGraph } from './graphScenario.ts';
 import { resolveMaintenance } from './maintenance.ts';
 import { toPool, toWorkload } from './domain.ts';
+import { type YamlFile, readYamlFile, validateAgainst } from './yamlFile.ts';
 import { buildReservations } from './reservations.ts';
 import { scenarioSchema, type AgreementFile, type ScenarioFile, type WorkloadFile } from './schema.ts';
 import type { Agreement, BillingSettings } from '../core/billing.ts';
 
-const MAX_SCENARIO_BYTES = 16 * 1024 * 1024;
-
-/** "workloads[1].slo.percentile" from a zod path. */
-export function formatPath(path: readonly (string | number)[]): string {
-  let out = '';
-  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out ? `.${p}` : p;
-  return out || '(top level)';
-}
-
-function describeIssue(issue: ZodIssue): string {
-  if (issue.code === 'unrecognized_keys') return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
-  if (issue.code === 'invalid_union') {
-    // Report the branch that got furthest, rather than "Invalid input".
-    const branches = issue.unionErrors.map((e) => e.issues);
-    branches.sort((a, b) => a.length - b.length);
-    const best = branches[0]?.[0];
-    if (best) return `${formatPath(best.path.slice(issue.path.length)) === '(top level)' ? '' : formatPath(best.path.slice(issue.path.length)) + ': '}${describeIssue(best)}`;
-  }
-  if (issue.code === 'invalid_type' && issue.received === 'undefined') return 'is required';
-  return issue.message;
-}
 
 /**
  * Validate a parsed scenario object. Errors name the file, the line (when
  * known) and the path of the offending field.
  */
-export function validateScenario(raw: unknown, where: string, lineOf?: (path: readonly (string | number)[]) => number | undefined): ScenarioFile {
-  const parsed = scenarioSchema.safeParse(raw);
-  if (parsed.success) return parsed.data;
-  const issues = parsed.error.issues.slice(0, 10).map((issue) => {
-    const line = lineOf?.(issue.path);
-    return `${line ? `line ${line}: ` : ''}${formatPath(issue.path)}: ${describeIssue(issue)}`;
-  });
-  throw new InvalidInputError(where, `invalid scenario:\n  ${issues.join('\n  ')}`);
+export function validateScenario(raw: unknown, where: string, lineOf?: YamlFile['lineOf']): ScenarioFile {
+  return validateAgainst(scenarioSchema, raw, where, 'scenario', lineOf);
 }
 
 /** Read a YAML scenario file, validate it and load every demand trace it names. */
 export function loadScenarioFile(path: string): Scenario {
-  let size: number;
-  try {
-    size = statSync(path).size;
-  } catch {
-    throw new InvalidInputError(path, 'scenario file not found');
-  }
-  if (size > MAX_SCENARIO_BYTES) throw new InvalidInputError(path, `scenario file is ${size} bytes; the limit is ${MAX_SCENARIO_BYTES}`);
-  const text = readFileSync(path, 'utf8');
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0];
-    const pos = e.linePos?.[0];
-    throw new InvalidInputError(`${path}${pos ? `:${pos.line}:${pos.col}` : ''}`, `malformed YAML: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`);
-  }
-  const lineOf = (p: readonly (string | number)[]): number | undefined => {
-    for (let n = p.length; n >= 0; n--) {
-      const node = doc.getIn(p.slice(0, n), true);
-      if (isNode(node) && node.range) return lineCounter.linePos(node.range[0]).line;
-    }
-    return undefined;
-  };
-  const file = validateScenario(doc.toJS(), path, lineOf);
+  const { raw, lineOf } = readYamlFile(path, 'scenario file');
+  const file = validateScenario(raw, path, lineOf);
   return buildScenario(file, dirname(resolve(path)), path);
 }
 

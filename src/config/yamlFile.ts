@@ -1,0 +1,77 @@
+/**
+ * Reading a YAML input file at the boundary: size limit, duplicate keys and
+ * syntax errors named with file:line:column, and a map from a value's path
+ * back to its line, so validation errors can say where the problem is.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { LineCounter, isNode, parseDocument } from 'yaml';
+import type { ZodIssue, ZodType, ZodTypeDef } from 'zod';
+import { InvalidInputError } from '../core/errors.ts';
+
+export const MAX_INPUT_FILE_BYTES = 16 * 1024 * 1024;
+
+export interface YamlFile {
+  readonly raw: unknown;
+  /** Line of the value at `path`, or of its nearest ancestor with a position. */
+  readonly lineOf: (path: readonly (string | number)[]) => number | undefined;
+}
+
+/** Parses `path` (`what` names it in errors: "scenario file"). Throws InvalidInputError. */
+export function readYamlFile(path: string, what: string): YamlFile {
+  let size: number;
+  try {
+    size = statSync(path).size;
+  } catch {
+    throw new InvalidInputError(path, `${what} not found`);
+  }
+  if (size > MAX_INPUT_FILE_BYTES) throw new InvalidInputError(path, `${what} is ${size} bytes; the limit is ${MAX_INPUT_FILE_BYTES}`);
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(readFileSync(path, 'utf8'), { lineCounter, prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0];
+    const pos = e.linePos?.[0];
+    throw new InvalidInputError(`${path}${pos ? `:${pos.line}:${pos.col}` : ''}`, `malformed YAML: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`);
+  }
+  const lineOf = (p: readonly (string | number)[]): number | undefined => {
+    for (let n = p.length; n >= 0; n--) {
+      const node = doc.getIn(p.slice(0, n), true);
+      if (isNode(node) && node.range) return lineCounter.linePos(node.range[0]).line;
+    }
+    return undefined;
+  };
+  return { raw: doc.toJS(), lineOf };
+}
+
+/** "workloads[1].slo.percentile" from a zod path. */
+export function formatPath(path: readonly (string | number)[]): string {
+  let out = '';
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out ? `.${p}` : p;
+  return out || '(top level)';
+}
+
+function describeIssue(issue: ZodIssue): string {
+  if (issue.code === 'unrecognized_keys') return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+  if (issue.code === 'invalid_union') {
+    // Report the branch that got furthest, rather than "Invalid input".
+    const branches = issue.unionErrors.map((e) => e.issues);
+    branches.sort((a, b) => a.length - b.length);
+    const best = branches[0]?.[0];
+    if (best) return `${formatPath(best.path.slice(issue.path.length)) === '(top level)' ? '' : formatPath(best.path.slice(issue.path.length)) + ': '}${describeIssue(best)}`;
+  }
+  if (issue.code === 'invalid_type' && issue.received === 'undefined') return 'is required';
+  return issue.message;
+}
+
+/**
+ * Validates `raw` against a zod schema; the error names `where`, and per
+ * problem (at most 10) the line when known and the field's path.
+ */
+export function validateAgainst<T>(schema: ZodType<T, ZodTypeDef, unknown>, raw: unknown, where: string, what: string, lineOf?: YamlFile['lineOf']): T {
+  const parsed = schema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.slice(0, 10).map((issue) => {
+    const line = lineOf?.(issue.path);
+    return `${line ? `line ${line}: ` : ''}${formatPath(issue.path)}: ${describeIssue(issue)}`;
+  });
+  throw new InvalidInputError(where, `invalid ${what}:\n  ${issues.join('\n  ')}`);
+}
