@@ -200,14 +200,13 @@ describe('bad scenarios: the error names the problem and where it is', () => {
     expect(loadError(edit('csv: web.csv', 'csv: traces/absent.csv'))).toBe(`${join(dir, 'traces/absent.csv')}: file not found`);
   });
 
-  it('a typo in a workload key names the key, its path and the line of its workload', () => {
+  it('a typo in a workload key names the key, its path and its line; the missing key the line of its workload', () => {
     const yaml = edit('    cpuMillicores: 500\n', '    cpuMilicores: 500\n');
     const message = loadError(yaml);
-    const line = lineOf(yaml, '- name: api');
     expect(message).toContain(`${join(dir, 'scenario.yaml')}: invalid scenario:`);
-    expect(message).toContain(`line ${line}: workloads[0]: unknown key "cpuMilicores"`);
+    expect(message).toContain(`line ${lineOf(yaml, 'cpuMilicores:')}: workloads[0]: unknown key "cpuMilicores"`);
     // The correctly spelled key is then missing, and is reported too.
-    expect(message).toContain(`line ${line}: workloads[0].cpuMillicores: is required`);
+    expect(message).toContain(`line ${lineOf(yaml, '- name: api')}: workloads[0].cpuMillicores: is required`);
   });
 
   it('a typo inside an SLO names the slo and its line', () => {
@@ -215,14 +214,14 @@ describe('bad scenarios: the error names the problem and where it is', () => {
     expect(loadError(yaml)).toContain(`line ${lineOf(yaml, 'percentil:')}: workloads[0].slo: unknown key "percentil"`);
   });
 
-  it('a typo in the simulation block (the line is where that block begins)', () => {
+  it('a typo in the simulation block names the line of the misspelt key', () => {
     const yaml = edit('  warmupSeconds: 10m', '  warmupSecs: 10m');
-    expect(loadError(yaml)).toContain(`line ${lineOf(yaml, '  stepSeconds: 5m')}: simulation: unknown key "warmupSecs"`);
+    expect(loadError(yaml)).toContain(`line ${lineOf(yaml, '  warmupSecs:')}: simulation: unknown key "warmupSecs"`);
   });
 
   it('a workload naming a pool: workloads cannot pick pools (only tags), so "pool" is an unknown key', () => {
     const yaml = edit('    serviceTimeSeconds: 0.1\n', '    serviceTimeSeconds: 0.1\n    pool: gpu\n');
-    expect(loadError(yaml)).toContain(`line ${lineOf(yaml, '- name: api')}: workloads[0]: unknown key "pool"`);
+    expect(loadError(yaml)).toContain(`line ${lineOf(yaml, '    pool: gpu')}: workloads[0]: unknown key "pool"`);
   });
 
   it('NaN in inline demand', () => {

@@ -70,7 +70,8 @@ export function validateAgainst<T>(schema: ZodType<T, ZodTypeDef, unknown>, raw:
   const parsed = schema.safeParse(raw);
   if (parsed.success) return parsed.data;
   const issues = parsed.error.issues.slice(0, 10).map((issue) => {
-    const line = lineOf?.(issue.path);
+    // An unknown key is named on its own line, not its object's.
+    const line = lineOf?.(issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]] : issue.path);
     return `${line ? `line ${line}: ` : ''}${formatPath(issue.path)}: ${describeIssue(issue)}`;
   });
   throw new InvalidInputError(where, `invalid ${what}:\n  ${issues.join('\n  ')}`);
