@@ -6,6 +6,11 @@ import { unavoidableStarts } from './decompose.ts';
 import { buildContext } from './horizon.ts';
 import { optimizeHorizon } from './optimizeHorizon.ts';
 import { hpool, hwork } from './testFixtures.ts';
+import { resolve } from 'node:path';
+import { loadAllocationFile } from '../config/allocationFile.ts';
+import { checkPlan } from './horizon.ts';
+import { solveDecomposed } from './decompose.ts';
+import { applyAlternative } from './whatif.ts';
 
 /** Random small multi-step instances: 2 providers × 2 zones, 2 node shapes, tags, reservations, churn, spread. */
 
@@ -130,6 +135,32 @@ describe('decomposition: hard constraints', () => {
       { cheap: 0, dear: 2 },
       { cheap: 2, dear: 0 },
     ]);
+  });
+});
+
+describe('decomposition: pool floors', () => {
+  it('an open pool keeps its minNodes through a maintenance window that leaves room for them (bundled example, with traffic)', async () => {
+    // Failed before: trimming a step to what its placements need took the data
+    // centre below its floor of 2 while two of its six servers were down.
+    const example = loadAllocationFile(resolve(import.meta.dirname, '../../examples/allocation.yaml'));
+    const traffic = [
+      { from: 'frontend', to: 'productcatalogservice', gibPerHour: 40 },
+      { from: 'frontend', to: 'currencyservice', gibPerHour: 25 },
+      { from: 'frontend', to: 'cartservice', gibPerHour: 10 },
+      { from: 'cartservice', to: 'redis-cart', gibPerHour: 12 },
+      { from: 'checkoutservice', to: 'paymentservice', gibPerHour: 2 },
+    ];
+    const input = applyAlternative(
+      { ...example.input, traffic, costs: { ...example.input.costs, crossZonePerGiB: 0.01, crossProviderPerGiB: 0.08 } },
+      { name: 'firmware', maintenance: [{ name: 'dc-firmware', pool: 'dc-fra-rack', fromStep: 2, toStep: 5, nodesDown: 2 }] },
+    );
+    const ctx = buildContext(input);
+    const solved = (await solveDecomposed(ctx, {}))!;
+    expect(checkPlan(ctx, solved.plan)).toEqual([]);
+    const dc = ctx.pools.findIndex((p) => p.name === 'dc-fra-rack');
+    solved.plan.nodes.forEach((n, t) => {
+      if (solved.plan.open[t][dc]) expect(n[dc]).toBeGreaterThanOrEqual(2);
+    });
   });
 });
 

@@ -803,7 +803,8 @@ function trimNodes(ctx: HorizonContext, t: number, n: Int32Array, rows: readonly
     const needed = Math.max(need[p], Math.ceil(cpu[p] / c.cpuMillicores - 1e-9), Math.ceil(mem[p] / c.memoryMiB - 1e-9), c.networkMbps ? Math.ceil(net[p] / c.networkMbps - 1e-9) : 0);
     const open = !ctx.lifecycle[p] || openAgg[p] || needed > 0;
     const floor = open ? Math.min(ctx.minNodes[p], ctx.avail[t][p]) : 0;
-    return Math.min(count, Math.max(needed, floor));
+    // An open pool never drops below its floor, even when the aggregate's count did.
+    return Math.max(floor, Math.min(count, needed));
   });
 }
 
@@ -860,7 +861,8 @@ function consolidate(
   const spreadOk = (wi: number, to: number) => spreadAllowsOneMore(ctx, t, wi, rows[wi], to);
   const order = pools.map((_, p) => p).sort((a, b) => pools[b].costPerHour - pools[a].costPerHour || a - b);
   for (const p of order) {
-    const floor = !ctx.lifecycle[p] || openAgg[p] ? Math.min(ctx.minNodes[p], ctx.avail[t][p]) : 0;
+    // A pool with nodes is open: consolidation may shrink it to its floor, not close it (closing is a lifecycle decision).
+    const floor = !ctx.lifecycle[p] || openAgg[p] || n[p] > 0 ? Math.min(ctx.minNodes[p], ctx.avail[t][p]) : 0;
     while (n[p] > floor) {
       const target = cap(p, n[p] - 1);
       const moves: [number, number][] = [];
