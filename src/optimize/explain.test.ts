@@ -1,6 +1,9 @@
+import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadAllocationFile } from '../config/allocationFile.ts';
+import { solveDecomposed } from './decompose.ts';
 import { explainHorizon } from './explain.ts';
-import type { HorizonInput } from './horizon.ts';
+import { type HorizonInput, buildContext, checkPlan, evaluatePlan } from './horizon.ts';
 import { optimizeHorizon } from './optimizeHorizon.ts';
 import { hpool, hwork } from './testFixtures.ts';
 import { applyAlternative, whatIf } from './whatif.ts';
@@ -80,5 +83,34 @@ describe('whatIf', () => {
     const changed = applyAlternative(base, { name: 'x', priceChanges: [{ provider: 'x', factor: 2 }], outage: { provider: 'y', fromStep: 1, toStep: 2 } });
     expect(changed.pools.map((p) => p.costPerHour)).toEqual([0.4, 0.3]);
     expect(changed.maintenance).toEqual([{ name: 'x: y outage', pool: 'b', fromStep: 1, toStep: 2 }]);
+  });
+});
+
+describe('starts for time-limited exact solves (bundled example: 11 services, 8 pools, 24 steps)', () => {
+  const example = loadAllocationFile(resolve(import.meta.dirname, '../../examples/allocation.yaml'));
+  // The decomposition without its aggregated MIP is deterministic (LP and rounding), so the test can recompute it.
+  const options = { method: 'exact' as const, timeLimitSeconds: 3, aggregateMip: false };
+
+  it('the exact model starts from the decomposition and never answers worse than it', async () => {
+    const ctx = buildContext(example.input);
+    const decomposed = (await solveDecomposed(ctx, { aggregateMip: false }))!;
+    expect(checkPlan(ctx, decomposed.plan)).toEqual([]);
+    const exact = await optimizeHorizon(example.input, options);
+    expect(exact.method).toBe('exact');
+    expect(exact.cost.objective).toBeLessThanOrEqual(evaluatePlan(ctx, decomposed.plan).objective + 1e-9);
+    // The bound is the better of the two proofs, and still below the answer.
+    expect(exact.lowerBound).toBeGreaterThanOrEqual(decomposed.lowerBound - 1e-9);
+    expect(exact.lowerBound).toBeLessThanOrEqual(exact.cost.objective);
+  });
+
+  it('what-if reuses the solved base and starts each alternative from the base plan where it still holds', async () => {
+    const solved = await optimizeHorizon(example.input, options);
+    const dearer = { name: 'aws 30% dearer', priceChanges: [{ provider: 'aws', factor: 1.3 }] };
+    const report = await whatIf(example.input, [dearer], options, solved);
+    expect(report.base.cost).toBe(solved.cost.total);
+    // The base plan meets every constraint of a price change, so the answer is at most the base plan at the new prices.
+    const ctx = buildContext(applyAlternative(example.input, dearer));
+    expect(report.alternatives[0].cost!).toBeLessThanOrEqual(evaluatePlan(ctx, solved.plan).total + 1e-9);
+    expect(report.alternatives[0].gap).toBeGreaterThanOrEqual(0);
   });
 });

@@ -282,10 +282,38 @@ export interface ExactSolve {
   readonly model: HorizonModel;
 }
 
-/** Solves the exact MIP; `undefined` plan when infeasible. */
-export async function solveExact(ctx: HorizonContext, timeLimitSeconds: number, mipRelGap: number): Promise<ExactSolve | { readonly infeasible: true; readonly solve: SolveResult }> {
+/**
+ * A plan as a MIP start: its integer decisions (nodes, reservations, open
+ * pools, placements); HiGHS completes the continuous columns (on-demand
+ * nodes, churn, starts, shortfall, traffic) itself.
+ */
+export function planStart(ctx: HorizonContext, m: HorizonModel, plan: HorizonPlan): { indices: Int32Array; values: Float64Array } {
+  const entries = new Map<number, number>();
+  for (let t = 0; t < ctx.steps; t++) {
+    ctx.pools.forEach((_, p) => {
+      entries.set(m.nodeVar[t][p], plan.nodes[t][p]);
+      if (m.openVar[t][p] !== NONE) entries.set(m.openVar[t][p], plan.open[t][p] ? 1 : 0);
+    });
+    m.placementVar[t].forEach((list, w) => {
+      for (const [p, x] of list) entries.set(x, plan.placement[t][w].get(p) ?? 0);
+    });
+  }
+  m.reservedVar.forEach((v, p) => {
+    if (v !== NONE) entries.set(v, plan.reserved[p]);
+  });
+  const indices = Int32Array.from([...entries.keys()].sort((a, b) => a - b));
+  return { indices, values: Float64Array.from(indices, (i) => entries.get(i)!) };
+}
+
+/** Solves the exact MIP, from `start` when given (a feasible plan: the result is never worse); `undefined` plan when infeasible. */
+export async function solveExact(
+  ctx: HorizonContext,
+  timeLimitSeconds: number,
+  mipRelGap: number,
+  start?: HorizonPlan,
+): Promise<ExactSolve | { readonly infeasible: true; readonly solve: SolveResult }> {
   const model = buildHorizonModel(ctx);
-  const solve = await solveModel(model.model, { via: 'arrays', timeLimitSeconds, mipRelGap });
+  const solve = await solveModel(model.model, { via: 'arrays', timeLimitSeconds, mipRelGap, start: start ? planStart(ctx, model, start) : undefined });
   if (solve.status === 'infeasible') return { infeasible: true, solve };
   if (solve.status !== 'optimal' && solve.status !== 'timeLimit') throw new Error(`horizon solve failed: ${solve.statusText}`);
   return { plan: extractPlan(ctx, model, solve.values), solve, model };

@@ -18,12 +18,27 @@ export type HorizonMethod = 'exact' | 'decomposition';
 /** When the decomposition's plan breaks a hard constraint, the exact model is tried up to this multiple of `exactLimit`. */
 const EXACT_FALLBACK_FACTOR = 5;
 
+/**
+ * Exact models with at least this many placement variables start from the
+ * decomposition's plan (a MIP start): on them HiGHS can spend its whole time
+ * limit before its own heuristics find a good incumbent, and the
+ * decomposition costs well under a second at this size. Smaller models (the
+ * replay's per-step solves) solve to optimality faster than the decomposition runs.
+ */
+const WARM_START_PLACEMENTS = 500;
+
 export interface HorizonOptions extends DecomposeOptions {
   /** `auto` (default): exact when the placement model has at most `exactLimit` placement variables. */
   readonly method?: 'auto' | HorizonMethod;
   readonly exactLimit?: number;
   readonly timeLimitSeconds?: number;
   readonly mipRelGap?: number;
+  /**
+   * A known plan for the same pools and workloads (e.g. the base case's, when
+   * solving a what-if alternative). When it meets every hard constraint of
+   * this input it is the exact model's start, and the answer is never worse.
+   */
+  readonly start?: { readonly context: HorizonContext; readonly plan: HorizonPlan };
 }
 
 export interface HorizonResult {
@@ -56,15 +71,24 @@ export async function optimizeHorizon(input: HorizonInput, options: HorizonOptio
   let lowerBound: number;
   let violations: string[];
   let aggregate: Decomposed['aggregate'] | undefined;
-  const exact = async () => {
-    const solved = await solveExact(ctx, options.timeLimitSeconds ?? 30, options.mipRelGap ?? 1e-4);
+  const timeLimitSeconds = options.timeLimitSeconds ?? 30;
+  const exact = async (start?: HorizonPlan, seconds = timeLimitSeconds) => {
+    const solved = await solveExact(ctx, seconds, options.mipRelGap ?? 1e-4, start);
     if ('infeasible' in solved) throw await infeasible(input);
     return solved;
   };
+  const given = usableStart(ctx, options.start);
   if (method === 'exact') {
-    const solved = await exact();
-    plan = solved.plan;
+    // The decomposition's start takes at most a fifth of the time limit; the exact model gets the rest.
+    const warm = placementSize(ctx) >= WARM_START_PLACEMENTS ? await solveDecomposed(ctx, { aggregateMipSeconds: Math.min(5, timeLimitSeconds / 5), ...options }) : undefined;
+    const start = cheapest(ctx, [given, warm && checkPlan(ctx, warm.plan).length === 0 ? warm.plan : undefined]);
+    const solved = await exact(start, Math.max(1, timeLimitSeconds - (performance.now() - started) / 1000));
+    // HiGHS keeps an accepted start as its incumbent; should it have rejected
+    // it (numerics) and stopped at its time limit with something worse, the
+    // start is still the better answer.
+    plan = cheapest(ctx, [solved.plan, start])!;
     lowerBound = solved.solve.lowerBound;
+    if (warm) lowerBound = Math.max(lowerBound, warm.lowerBound);
     violations = checkPlan(ctx, plan);
   } else {
     const solved = await solveDecomposed(ctx, options);
@@ -77,6 +101,10 @@ export async function optimizeHorizon(input: HorizonInput, options: HorizonOptio
     // it can miss a plan the exact model finds. Then the exact model answers,
     // while it is small enough to solve.
     violations = checkPlan(ctx, plan);
+    if (given && (violations.length > 0 || cheapest(ctx, [plan, given]) === given)) {
+      plan = given;
+      violations = [];
+    }
     if (violations.length > 0 && placementSize(ctx) <= EXACT_FALLBACK_FACTOR * exactLimit) {
       const solved = await exact();
       method = 'exact';
@@ -106,6 +134,26 @@ export async function optimizeHorizon(input: HorizonInput, options: HorizonOptio
     shortfall,
     aggregate,
   };
+}
+
+/** The given start when it is for the same pools and workloads (by name, in order) and meets every hard constraint here. */
+function usableStart(ctx: HorizonContext, start: HorizonOptions['start']): HorizonPlan | undefined {
+  if (!start) return undefined;
+  const same = <T extends { readonly name: string }>(a: readonly T[], b: readonly T[]) => a.length === b.length && a.every((x, i) => x.name === b[i].name);
+  if (!same(ctx.pools, start.context.pools) || !same(ctx.workloads, start.context.workloads) || start.plan.nodes.length !== ctx.steps) return undefined;
+  return checkPlan(ctx, start.plan).length === 0 ? start.plan : undefined;
+}
+
+/** The plan of least objective among the defined ones (the first on ties). */
+function cheapest(ctx: HorizonContext, plans: readonly (HorizonPlan | undefined)[]): HorizonPlan | undefined {
+  let best: HorizonPlan | undefined;
+  let bestCost = Infinity;
+  for (const p of plans) {
+    if (!p) continue;
+    const cost = evaluatePlan(ctx, p).objective;
+    if (cost < bestCost - 1e-9) (best = p), (bestCost = cost);
+  }
+  return best;
 }
 
 async function infeasible(input: HorizonInput): Promise<InfeasibleError> {

@@ -33,6 +33,12 @@ export interface SolveOptions {
   readonly relax?: boolean;
   readonly timeLimitSeconds?: number;
   readonly mipRelGap?: number;
+  /**
+   * A MIP start: values of some columns (typically the integer ones of a
+   * known plan). HiGHS completes the rest and, if the result is feasible,
+   * starts from it as the incumbent; an infeasible start is ignored.
+   */
+  readonly start?: { readonly indices: Int32Array; readonly values: Float64Array };
   /** Extra HiGHS options (e.g. \`solver: 'ipm'\`), passed through unchanged. */
   readonly highsOptions?: Readonly<Record<string, string | number | boolean>>;
 }
@@ -129,6 +135,7 @@ export async function solveModel(model: LinearModel, options: SolveOptions = {})
       mip_heuristic_run_feasibility_jump: model.variables.length > SMALL_MODEL_VARIABLES,
       ...options.highsOptions,
     });
+    if (options.start && options.start.indices.length > 0 && isMip) hm.setSolution({ indices: options.start.indices, values: options.start.values });
     hm.run();
     const code = hm.getModelStatus();
     const statusText = STATUS_TEXT[code] ?? `HiGHS status ${code}`;

@@ -7,7 +7,7 @@
  */
 import { InfeasibleError } from '../core/errors.ts';
 import type { HorizonInput, MaintenanceWindow } from './horizon.ts';
-import { type HorizonOptions, optimizeHorizon } from './optimizeHorizon.ts';
+import { type HorizonOptions, type HorizonResult, optimizeHorizon } from './optimizeHorizon.ts';
 
 export interface PriceChange {
   /** Applies to pools of this provider (all pools when neither is given)… */
@@ -42,6 +42,8 @@ export interface WhatIfOutcome {
   /** Spend over the horizon (without shortfall penalties); undefined when infeasible. */
   readonly cost?: number;
   readonly lowerBound?: number;
+  /** (objective − lowerBound) / objective of its solve: differences between alternatives smaller than this are within the solver's tolerance. */
+  readonly gap?: number;
   readonly holdsSlos: boolean;
   readonly failures: readonly SloFailure[];
   /** Conflicting constraints when infeasible, in user terms. */
@@ -74,25 +76,38 @@ export function applyAlternative(base: HorizonInput, alt: Alternative): HorizonI
   return { ...base, pools, maintenance: windows, activeFlags: alt.activeFlags ?? base.activeFlags };
 }
 
-async function evaluate(name: string, input: HorizonInput, options: HorizonOptions): Promise<WhatIfOutcome> {
-  try {
-    const result = await optimizeHorizon(input, options);
-    const failures: SloFailure[] = [];
+function outcome(name: string, result: HorizonResult): WhatIfOutcome {
+  const failures: SloFailure[] = [];
     for (const [workload, series] of Object.entries(result.shortfall)) {
       const steps = series.flatMap((s, t) => (s > 0 ? [t] : []));
       if (steps.length) failures.push({ workload, steps, missingInstanceSteps: series.reduce((a, b) => a + b, 0) });
     }
-    return { name, feasible: true, cost: result.cost.total, lowerBound: result.lowerBound, holdsSlos: failures.length === 0, failures, conflicts: [] };
+  return { name, feasible: true, cost: result.cost.total, lowerBound: result.lowerBound, gap: result.gap, holdsSlos: failures.length === 0, failures, conflicts: [] };
+}
+
+/** Solves one case: its result, or what makes it infeasible. */
+async function solve(name: string, input: HorizonInput, options: HorizonOptions): Promise<{ outcome: WhatIfOutcome; result?: HorizonResult }> {
+  try {
+    const result = await optimizeHorizon(input, options);
+    return { outcome: outcome(name, result), result };
   } catch (e) {
-    if (e instanceof InfeasibleError) return { name, feasible: false, holdsSlos: false, failures: [], conflicts: e.conflicts };
+    if (e instanceof InfeasibleError) return { outcome: { name, feasible: false, holdsSlos: false, failures: [], conflicts: e.conflicts } };
     throw e;
   }
 }
 
-export async function whatIf(base: HorizonInput, alternatives: readonly Alternative[], options: HorizonOptions = {}): Promise<WhatIfReport> {
-  const baseOutcome = await evaluate('base', base, options);
+/**
+ * Solves the base (or takes `solvedBase`, its result already at hand) and
+ * each alternative. The base plan is each alternative's start wherever it
+ * still meets every hard constraint (a price change; a window where the base
+ * needed no node), so such an alternative is never reported dearer than the
+ * base plan priced under it: time-limited solves differ less by chance.
+ */
+export async function whatIf(base: HorizonInput, alternatives: readonly Alternative[], options: HorizonOptions = {}, solvedBase?: HorizonResult): Promise<WhatIfReport> {
+  const solved = solvedBase ? { outcome: outcome('base', solvedBase), result: solvedBase } : await solve('base', base, options);
+  const start = solved.result ? { context: solved.result.context, plan: solved.result.plan } : undefined;
   const outcomes: WhatIfOutcome[] = [];
-  for (const alt of alternatives) outcomes.push(await evaluate(alt.name, applyAlternative(base, alt), options));
+  for (const alt of alternatives) outcomes.push((await solve(alt.name, applyAlternative(base, alt), { ...options, start })).outcome);
   const holding = outcomes.filter((o) => o.holdsSlos).sort((a, b) => (a.cost ?? Infinity) - (b.cost ?? Infinity) || (a.name < b.name ? -1 : 1));
-  return { base: baseOutcome, alternatives: outcomes, best: holding[0]?.name };
+  return { base: solved.outcome, alternatives: outcomes, best: holding[0]?.name };
 }
