@@ -18,6 +18,7 @@ import { addRequestCommands } from './requests.ts';
 import { invoicedPolicy } from '../sim/invoiced.ts';
 import { reservationTable } from './reservations.ts';
 import { maintenanceCommand, parseInjectFailure, runMaintenanceForSimulate } from './maintenance.ts';
+import { allocateCommand } from './allocate.ts';
 import { poolReportText } from './poolsFormat.ts';
 import { alertsCsv, alertsJson, invoiceLinesCsv, invoicesCsv, invoicesJson, usageCsv } from '../billing/export.ts';
 
@@ -175,6 +176,7 @@ export function buildProgram(): Command {
       }
     });
 
+  allocateCommand(program, writeOut);
   maintenanceCommand(program, writeOut);
   addServiceCommands(program);
   addRequestCommands(program);
