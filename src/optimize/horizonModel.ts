@@ -311,8 +311,8 @@ export async function solveExact(
   timeLimitSeconds: number,
   mipRelGap: number,
   start?: HorizonPlan,
+  model: HorizonModel = buildHorizonModel(ctx),
 ): Promise<ExactSolve | { readonly infeasible: true; readonly solve: SolveResult }> {
-  const model = buildHorizonModel(ctx);
   const solve = await solveModel(model.model, { via: 'arrays', timeLimitSeconds, mipRelGap, start: start ? planStart(ctx, model, start) : undefined });
   if (solve.status === 'infeasible') return { infeasible: true, solve };
   if (solve.status !== 'optimal' && solve.status !== 'timeLimit') throw new Error(`horizon solve failed: ${solve.statusText}`);

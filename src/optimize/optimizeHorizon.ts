@@ -10,7 +10,8 @@ import type { Allocation } from '../core/plan.ts';
 import { type DecomposeOptions, type Decomposed, solveDecomposed } from './decompose.ts';
 import { diagnoseHorizon, quickChecks } from './diagnose.ts';
 import { type CostBreakdown, type HorizonContext, type HorizonInput, type HorizonPlan, buildContext, checkPlan, evaluatePlan, placementSize, stepAllocation } from './horizon.ts';
-import { solveExact } from './horizonModel.ts';
+import { type HorizonModel, buildHorizonModel, solveExact } from './horizonModel.ts';
+import { improveByWindows } from './windows.ts';
 import { relativeGap } from './solver.ts';
 
 export type HorizonMethod = 'exact' | 'decomposition';
@@ -20,12 +21,15 @@ const EXACT_FALLBACK_FACTOR = 5;
 
 /**
  * Exact models with at least this many placement variables start from the
- * decomposition's plan (a MIP start): on them HiGHS can spend its whole time
- * limit before its own heuristics find a good incumbent, and the
- * decomposition costs well under a second at this size. Smaller models (the
+ * decomposition's plan, improved by fix-and-optimize over time windows
+ * (windows.ts), as a MIP start: on them HiGHS can spend its whole time limit
+ * before its own heuristics find a good incumbent. Smaller models (the
  * replay's per-step solves) solve to optimality faster than the decomposition runs.
  */
 const WARM_START_PLACEMENTS = 500;
+
+/** Share of the time limit by which the windows stop, leaving the rest to the full model (its bound, and a last improvement). */
+const WINDOWS_SHARE = 0.7;
 
 export interface HorizonOptions extends DecomposeOptions {
   /** `auto` (default): exact when the placement model has at most `exactLimit` placement variables. */
@@ -72,8 +76,8 @@ export async function optimizeHorizon(input: HorizonInput, options: HorizonOptio
   let violations: string[];
   let aggregate: Decomposed['aggregate'] | undefined;
   const timeLimitSeconds = options.timeLimitSeconds ?? 30;
-  const exact = async (start?: HorizonPlan, seconds = timeLimitSeconds) => {
-    const solved = await solveExact(ctx, seconds, options.mipRelGap ?? 1e-4, start);
+  const exact = async (start?: HorizonPlan, seconds = timeLimitSeconds, model?: HorizonModel) => {
+    const solved = await solveExact(ctx, seconds, options.mipRelGap ?? 1e-4, start, model);
     if ('infeasible' in solved) throw await infeasible(input);
     return solved;
   };
@@ -81,8 +85,10 @@ export async function optimizeHorizon(input: HorizonInput, options: HorizonOptio
   if (method === 'exact') {
     // The decomposition's start takes at most a fifth of the time limit; the exact model gets the rest.
     const warm = placementSize(ctx) >= WARM_START_PLACEMENTS ? await solveDecomposed(ctx, { aggregateMipSeconds: Math.min(5, timeLimitSeconds / 5), ...options }) : undefined;
-    const start = cheapest(ctx, [given, warm && checkPlan(ctx, warm.plan).length === 0 ? warm.plan : undefined]);
-    const solved = await exact(start, Math.max(1, timeLimitSeconds - (performance.now() - started) / 1000));
+    let start = cheapest(ctx, [given, warm && checkPlan(ctx, warm.plan).length === 0 ? warm.plan : undefined]);
+    const model = buildHorizonModel(ctx);
+    if (start && warm) start = (await improveByWindows(ctx, model, start, { deadline: started + WINDOWS_SHARE * timeLimitSeconds * 1000 })).plan;
+    const solved = await exact(start, Math.max(1, timeLimitSeconds - (performance.now() - started) / 1000), model);
     // HiGHS keeps an accepted start as its incumbent; should it have rejected
     // it (numerics) and stopped at its time limit with something worse, the
     // start is still the better answer.
