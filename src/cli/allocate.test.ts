@@ -53,6 +53,11 @@ describe('headroom allocate', () => {
     expect(text).toMatch(/lower bound\s+1\.40\n/);
     expect(text).toMatch(/gap\s+0\.00%\n/);
     expect(text).toContain('Every workload gets every instance it needs at every step.');
+    // Step 1 node by node: one cheap node full of web (4 vCPU, 12 GiB left that nothing can use), one half full.
+    expect(text).toContain('Packing at the busiest step (1)');
+    expect(text).toMatch(/cheap\s+2\s+6\s+2\s+75%\s+19%\s+0\.0\s+12\.0\n/);
+    expect(text).toMatch(/secure\s+1\s+4\s+1\s+100%\s+25%\s+0\.0\s+12\.0\n/);
+    expect(text).toContain('Every step packs onto its nodes node by node');
     expect(text).toMatch(/own-down\s+yes\s+no\s+1\.\d\d\s+\S+\s+pay short 2 at step 1/);
     expect(text).toMatch(/cheap-dearer\s+yes\s+yes\s+2\.00/);
     expect(text).toContain('Cheapest alternative that holds every SLO: cheap-dearer.');
@@ -72,6 +77,12 @@ describe('headroom allocate', () => {
     // pay only ever runs where pci is offered.
     for (const s of result.steps) expect(Object.keys(s.instances.pay)).toEqual(['secure']);
     expect(result.whatIf.best).toBe('cheap-dearer');
+    expect(result.packing.busiestStep).toBe(1);
+    expect(result.packing.stepsNeedingMoreNodes).toEqual([]);
+    expect(result.packing.pools.map((p: { pool: string; nodesNeeded: number }) => [p.pool, p.nodesNeeded])).toEqual([
+      ['cheap', 2],
+      ['secure', 1],
+    ]);
   });
 
   it('explains a named workload: the pci tag is why pay runs on the dearer pool', async () => {

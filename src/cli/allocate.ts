@@ -8,6 +8,7 @@
 import type { Command } from 'commander';
 import { type AllocationProblem, loadAllocationFile } from '../config/allocationFile.ts';
 import { InvalidInputError } from '../core/errors.ts';
+import { type AllocationPackingReport, checkAllocationPacking } from '../optimize/binpack.ts';
 import { type WorkloadExplanation, explainHorizon } from '../optimize/explain.ts';
 import { type HorizonOptions, type HorizonResult, optimizeHorizon } from '../optimize/optimizeHorizon.ts';
 import { type WhatIfReport, whatIf } from '../optimize/whatif.ts';
@@ -97,6 +98,37 @@ function shortfallText(r: HorizonResult): string {
   return `Short of capacity (lower priorities throttled first, guaranteed minimums kept):\n\n${table(['workload', 'priority', 'missing instance-steps', 'when', 'guaranteed'], rows, [3])}`;
 }
 
+/** Every step's instances packed node by node (vector bin packing), and its busiest step in detail. */
+async function packingOf(r: HorizonResult): Promise<{ readonly text: string; readonly json: Record<string, unknown> }> {
+  const ctx = r.context;
+  const workloads = ctx.workloads.map((w) => ({ name: w.name, perInstance: w.perInstance }));
+  const reports: AllocationPackingReport[] = [];
+  for (const a of r.allocations) reports.push(await checkAllocationPacking(a, ctx.pools, workloads, { exact: 'never' }));
+  const instancesAt = (t: number) => Object.values(r.allocations[t].instances).reduce((sum, byPool) => sum + Object.values(byPool).reduce((x, y) => x + y, 0), 0);
+  let busiest = 0;
+  for (let t = 1; t < reports.length; t++) if (instancesAt(t) > instancesAt(busiest)) busiest = t;
+  const short = reports.flatMap((rep, t) => (rep.extraNodes > 0 ? [`step ${t}: ${rep.extraNodes} more node(s) (${rep.pools.filter((p) => p.extraNodes > 0).map((p) => p.pool).join(', ')})`] : []));
+  const cores = (m: number) => (m / 1000).toFixed(1);
+  const gib = (m: number) => (m / 1024).toFixed(1);
+  const pct = (used: number, cap: number) => (cap > 0 ? `${Math.round((100 * used) / cap)}%` : '-');
+  const rows = reports[busiest].pools.map((p) => {
+    const f = p.fragmentation;
+    return [p.pool, String(p.nodes), String(p.instances), String(p.nodesNeeded), pct(f.used.cpuMillicores, f.capacity.cpuMillicores), pct(f.used.memoryMiB, f.capacity.memoryMiB), cores(f.stranded.cpuMillicores), gib(f.stranded.memoryMiB)];
+  });
+  const verdict = short.length
+    ? `Packing node by node needs more nodes than the plan counts at ${short.length} step(s) (the model counts capacity per pool and per workload, not per node):\n  ${short.join('\n  ')}`
+    : 'Every step packs onto its nodes node by node (vector bin packing, best of first-fit, best-fit and dot-product heuristics).';
+  const text = `Packing at the busiest step (${busiest})\n\n${table(['pool', 'nodes', 'instances', 'nodes packing needs', 'CPU used', 'memory used', 'stranded cores', 'stranded GiB'], rows)}\n\n${verdict}`;
+  return {
+    text,
+    json: {
+      busiestStep: busiest,
+      stepsNeedingMoreNodes: reports.flatMap((rep, t) => (rep.extraNodes > 0 ? [{ step: t, extraNodes: rep.extraNodes, extraCostPerHour: rep.extraCostPerHour }] : [])),
+      pools: reports[busiest].pools.map((p) => ({ pool: p.pool, nodes: p.nodes, instances: p.instances, nodesNeeded: p.nodesNeeded, lowerBound: p.lowerBound, fragmentation: p.fragmentation })),
+    },
+  };
+}
+
 function whatIfText(report: WhatIfReport): string {
   const rows = [report.base, ...report.alternatives].map((o) => [
     o.name,
@@ -121,7 +153,8 @@ export async function allocateReport(file: string, flags: AllocateFlags): Promis
   const options = horizonOptions(flags);
   const problem = loadAllocationFile(file);
   const result = await optimizeHorizon(problem.input, options);
-  const parts = [summary(problem, result), poolTable(result), stepTable(result), shortfallText(result)];
+  const packing = await packingOf(result);
+  const parts = [summary(problem, result), poolTable(result), stepTable(result), shortfallText(result), packing.text];
   let explanations: WorkloadExplanation[] | undefined;
   if (flags.explain) {
     const names = Array.isArray(flags.explain) ? flags.explain : undefined;
@@ -144,6 +177,7 @@ export async function allocateReport(file: string, flags: AllocateFlags): Promis
     reservedByPool: result.reservedByPool,
     steps: result.allocations,
     shortfall: result.shortfall,
+    packing: packing.json,
     ...(explanations ? { explanations } : {}),
     ...(report ? { whatIf: report } : {}),
   };
