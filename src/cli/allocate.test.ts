@@ -105,6 +105,13 @@ describe('headroom allocate', () => {
     expect(() => readFileSync(json)).toThrow();
   });
 
+  it('an impossible file names the conflicting constraints in its own terms (exit 2)', async () => {
+    const impossible = HAND.replace('instances: 2, tags', 'instances: 2, minInstances: 2, tags').replace('costPerHour: 0.4, tags', 'costPerHour: 0.4, maxNodes: 0, tags');
+    expect(await main(['allocate', write('impossible.yaml', impossible)])).toBe(2);
+    expect(out.stderr).toContain("workload 'pay' guarantees instances at steps 0–1, but every pool it may use ('secure') is unavailable then (quota 0)");
+    expect(out.stdout).toBe('');
+  });
+
   it('names the line of a bad value in the file', async () => {
     expect(await main(['allocate', write('bad.yaml', HAND.replace('instances: [4, 8]', 'instances: [4, -8]'))])).toBe(2);
     expect(out.stderr).toMatch(/bad\.yaml: invalid allocation file:\n {2}line 7: workloads\[0\]\.instances/);
