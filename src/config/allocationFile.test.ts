@@ -35,6 +35,9 @@ maintenance:
   - { name: fw, pool: b, fromStep: 1, toStep: 2, nodesDown: 1 }
 traffic:
   - { from: web, to: pay, gibPerHour: 3 }
+current:
+  nodesByPool: { b: 1 }
+  instances: { pay: { b: 2 } }
 alternatives:
   - name: gcp-down
     outage: { provider: gcp, fromStep: 0, toStep: 1 }
@@ -72,6 +75,7 @@ describe('allocation file', () => {
     expect(input.workloads[1].perInstance).toEqual({ cpuMillicores: 1000, memoryMiB: 1024 });
     expect(input.workloads[1].instances).toEqual([2, 2, 2]);
     expect(alternatives).toEqual([{ name: 'gcp-down', outage: { provider: 'gcp', fromStep: 0, toStep: 1 } }]);
+    expect(input.current).toMatchObject({ nodesByPool: { b: 1 }, instances: { pay: { b: 2 } } });
     // The engine accepts it as is.
     const ctx = buildContext(input);
     const web = ctx.workloadIndex.get('web')!;
@@ -107,6 +111,8 @@ describe('allocation file', () => {
     expect(errorOf('to: pay', 'to: payment')).toMatch(/traffic\[0\]\.to: unknown workload "payment"/);
     expect(errorOf('provider: gcp, fromStep', 'provider: azure, fromStep')).toMatch(/alternatives\[0\]\.outage\.provider: no pool has provider "azure"/);
     expect(errorOf('toStep: 1 }\n', 'toStep: 4 }\n')).toMatch(/alternatives\[0\]\.outage: needs 0 ≤ fromStep < toStep ≤ 3/);
+    expect(errorOf('instances: { pay: { b: 2 } }', 'instances: { pay: { c: 2 } }')).toMatch(/line \d+: current\.instances\.pay\.c: unknown pool "c"/);
+    expect(errorOf('nodesByPool: { b: 1 }', 'nodesByPool: { b: -1 }')).toMatch(/current\.nodesByPool\.b/);
     expect(errorOf('- name: pay', '- name: web')).toMatch(/workloads\[1\]\.name: "web" is used twice/);
     expect(errorOf('name: gcp-down', 'name: base')).toMatch(/reserved for the base case/);
   });

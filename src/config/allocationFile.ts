@@ -113,6 +113,17 @@ export const allocationFileSchema = z
       .object({ churnPerNode: money.optional(), migrationPerInstance: money.optional(), crossZonePerGiB: money.optional(), crossProviderPerGiB: money.optional() })
       .strict()
       .optional(),
+    /**
+     * What runs now: nodes per pool and instances per workload and pool. Churn,
+     * instance starts and pool creation are priced against it; absent, nothing runs.
+     */
+    current: z
+      .object({
+        nodesByPool: z.record(z.string(), count).default({}),
+        instances: z.record(z.string(), z.record(z.string(), count)).default({}),
+      })
+      .strict()
+      .optional(),
     /** What-if: each alternative is solved like the base; the cheapest that holds every SLO is named. */
     alternatives: z.array(alternativeSchema).max(100).optional(),
   })
@@ -144,6 +155,13 @@ export const allocationFileSchema = z
       knownWorkload(['traffic', i, 'to'], e.to);
     });
     f.rules?.forEach((r, i) => r.workloads.forEach((w, j) => knownWorkload(['rules', i, 'workloads', j], w)));
+    if (f.current) {
+      for (const pool of Object.keys(f.current.nodesByPool)) knownPool(['current', 'nodesByPool', pool], pool);
+      for (const [workload, byPool] of Object.entries(f.current.instances)) {
+        knownWorkload(['current', 'instances', workload], workload);
+        for (const pool of Object.keys(byPool)) knownPool(['current', 'instances', workload, pool], pool);
+      }
+    }
     const names = new Set<string>();
     f.alternatives?.forEach((a, i) => {
       if (names.has(a.name) || a.name === 'base') issue(['alternatives', i, 'name'], `"${a.name}" is ${a.name === 'base' ? 'reserved for the base case' : 'used twice'}`);
@@ -202,6 +220,7 @@ export function toAllocationProblem(f: AllocationFile): AllocationProblem {
     activeFlags: f.activeFlags,
     budgetPerStep: f.budgetPerStep,
     costs: f.costs,
+    ...(f.current ? { current: { nodesByPool: f.current.nodesByPool, instances: f.current.instances, costPerHour: 0, shortfall: {} } } : {}),
   };
   return { name: f.name, input, alternatives: f.alternatives ?? [] };
 }
