@@ -112,6 +112,27 @@ describe('headroom allocate', () => {
     expect(out.stdout).toBe('');
   });
 
+  it('says when the plan does not pack node by node, and --pack-nodes pays for the nodes that do', async () => {
+    // Three 2.5-vCPU instances on 4-vCPU nodes: 2 nodes in aggregate, 3 node by node.
+    const three = `name: three
+steps: 1
+pools: [{ name: p, cpuMillicores: 4 vCPU, memoryMiB: 16 GiB, costPerHour: 0.1 }]
+workloads:
+${['a', 'b', 'c'].map((n) => `  - { name: ${n}, cpuMillicores: 2500m, memoryMiB: 1 GiB, instances: 1 }`).join('\n')}
+costs: { churnPerNode: 0, migrationPerInstance: 0 }
+`;
+    const file = write('three.yaml', three);
+    expect(await main(['allocate', file])).toBe(0);
+    expect(out.stdout).toMatch(/total spend\s+0\.20\n/);
+    expect(out.stdout).toContain('Packing node by node needs more nodes than the plan counts at 1 step(s)');
+    expect(out.stdout).toContain('step 0: 1 more node(s) (p)');
+    out.stdout = '';
+    expect(await main(['allocate', file, '--pack-nodes'])).toBe(0);
+    expect(out.stdout).toMatch(/total spend\s+0\.30\n/);
+    expect(out.stdout).toContain('Every step packs onto its nodes node by node');
+    expect(out.stdout).toContain('With --pack-nodes: 1 node-step(s) added and 0 instance(s) moved');
+  });
+
   it('names the line of a bad value in the file', async () => {
     expect(await main(['allocate', write('bad.yaml', HAND.replace('instances: [4, 8]', 'instances: [4, -8]'))])).toBe(2);
     expect(out.stderr).toMatch(/bad\.yaml: invalid allocation file:\n {2}line 7: workloads\[0\]\.instances/);

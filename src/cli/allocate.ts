@@ -20,6 +20,7 @@ export interface AllocateFlags {
   readonly timeLimit?: string;
   readonly explain?: boolean | string[];
   readonly json?: string;
+  readonly packNodes?: boolean;
 }
 
 export interface AllocateReport {
@@ -34,7 +35,7 @@ function horizonOptions(flags: AllocateFlags): HorizonOptions {
   if (method !== 'auto' && method !== 'exact' && method !== 'decomposition') throw new InvalidInputError('--method', `expected auto, exact or decomposition, got "${method}"`);
   const timeLimitSeconds = flags.timeLimit === undefined ? undefined : Number(flags.timeLimit);
   if (timeLimitSeconds !== undefined && !(timeLimitSeconds > 0 && timeLimitSeconds <= 3600)) throw new InvalidInputError('--time-limit', `expected seconds in (0, 3600], got "${flags.timeLimit}"`);
-  return { method, ...(timeLimitSeconds !== undefined ? { timeLimitSeconds } : {}) };
+  return { method, ...(timeLimitSeconds !== undefined ? { timeLimitSeconds } : {}), ...(flags.packNodes ? { packNodes: true } : {}) };
 }
 
 function summary(problem: AllocationProblem, r: HorizonResult): string {
@@ -99,14 +100,14 @@ function shortfallText(r: HorizonResult): string {
 }
 
 /** Every step's instances packed node by node (vector bin packing), and its busiest step in detail. */
-async function packingOf(r: HorizonResult): Promise<{ readonly text: string; readonly json: Record<string, unknown> }> {
+async function packingOf(r: HorizonResult): Promise<{ text: string; readonly json: Record<string, unknown> }> {
   const ctx = r.context;
   const workloads = ctx.workloads.map((w) => ({ name: w.name, perInstance: w.perInstance }));
-  const reports: AllocationPackingReport[] = [];
-  for (const a of r.allocations) reports.push(await checkAllocationPacking(a, ctx.pools, workloads, { exact: 'never' }));
   const instancesAt = (t: number) => Object.values(r.allocations[t].instances).reduce((sum, byPool) => sum + Object.values(byPool).reduce((x, y) => x + y, 0), 0);
   let busiest = 0;
-  for (let t = 1; t < reports.length; t++) if (instancesAt(t) > instancesAt(busiest)) busiest = t;
+  for (let t = 1; t < r.allocations.length; t++) if (instancesAt(t) > instancesAt(busiest)) busiest = t;
+  const reports: AllocationPackingReport[] = [];
+  for (const [t, a] of r.allocations.entries()) reports.push(await checkAllocationPacking(a, ctx.pools, workloads, { exact: 'never', effort: t === busiest ? 'best' : 'enough' }));
   const short = reports.flatMap((rep, t) => (rep.extraNodes > 0 ? [`step ${t}: ${rep.extraNodes} more node(s) (${rep.pools.filter((p) => p.extraNodes > 0).map((p) => p.pool).join(', ')})`] : []));
   const cores = (m: number) => (m / 1000).toFixed(1);
   const gib = (m: number) => (m / 1024).toFixed(1);
@@ -117,7 +118,7 @@ async function packingOf(r: HorizonResult): Promise<{ readonly text: string; rea
   });
   const verdict = short.length
     ? `Packing node by node needs more nodes than the plan counts at ${short.length} step(s) (the model counts capacity per pool and per workload, not per node):\n  ${short.join('\n  ')}`
-    : 'Every step packs onto its nodes node by node (vector bin packing, best of first-fit, best-fit and dot-product heuristics).';
+    : 'Every step packs onto its nodes node by node (vector bin packing: first-fit, best-fit and dot-product heuristics).';
   const text = `Packing at the busiest step (${busiest})\n\n${table(['pool', 'nodes', 'instances', 'nodes packing needs', 'CPU used', 'memory used', 'stranded cores', 'stranded GiB'], rows)}\n\n${verdict}`;
   return {
     text,
@@ -154,6 +155,12 @@ export async function allocateReport(file: string, flags: AllocateFlags): Promis
   const problem = loadAllocationFile(file);
   const result = await optimizeHorizon(problem.input, options);
   const packing = await packingOf(result);
+  if (result.packing) {
+    const p = result.packing;
+    const blockedSteps = [...new Set(p.blocked.map((b) => b.step))];
+    packing.text += `\n\nWith --pack-nodes: ${p.addedNodeSteps} node-step(s) added and ${p.movedInstances} instance(s) moved so that the steps pack, in ${p.seconds.toFixed(2)} s${blockedSteps.length ? `; left as planned at steps ${stepRanges(blockedSteps)}: ${p.blocked[0].reason}` : ''}.`;
+    packing.json.packNodes = p;
+  }
   const parts = [summary(problem, result), poolTable(result), stepTable(result), shortfallText(result), packing.text];
   let explanations: WorkloadExplanation[] | undefined;
   if (flags.explain) {
@@ -192,6 +199,7 @@ export function allocateCommand(program: Command, writeOut: (path: string, text:
     .option('--method <method>', 'auto (exact MIP while small, decomposition at scale), exact or decomposition', 'auto')
     .option('--time-limit <seconds>', 'time limit of each exact solve (the base and every alternative)', '10')
     .option('--explain [workloads...]', 'explain every workload, or the ones named')
+    .option('--pack-nodes', 'raise node counts (and move instances) until every step packs node by node, and cost that')
     .option('--json <file>', 'also write the result as JSON to FILE ("-" for standard output only)')
     .action(async (file: string, flags: AllocateFlags) => {
       const { text, json } = await allocateReport(file, flags);

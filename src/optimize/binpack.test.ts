@@ -309,6 +309,19 @@ describe('checkAllocationPacking', () => {
     expect(report).toMatchObject({ packable: 'yes', extraNodes: 0, extraCostPerHour: 0 });
   });
 
+  it("effort 'enough' reaches the same verdicts: first fit where it fits, every heuristic where it does not", async () => {
+    for (const allocation of [
+      { nodesByPool: { net: 3, general: 3 }, instances: { stream: { net: 10 }, api: { general: 7 } } },
+      { nodesByPool: { net: 4, general: 2 }, instances: { stream: { net: 10 }, api: { general: 8 } } },
+    ]) {
+      const best = await checkAllocationPacking(allocation, pools, workloads);
+      const enough = await checkAllocationPacking(allocation, pools, workloads, { effort: 'enough' });
+      expect(enough.packable).toBe(best.packable);
+      expect(enough.extraNodes).toBe(best.extraNodes);
+      for (const r of enough.pools) expect(r.method).toBe(r.nodesNeeded <= r.nodes ? 'firstFit/sum' : best.pools.find((b) => b.pool === r.pool)!.method);
+    }
+  });
+
   it('names unknown workloads and pools', async () => {
     await expect(checkAllocationPacking({ nodesByPool: {}, instances: { ghost: { net: 1 } } }, pools, workloads)).rejects.toThrow("allocation names workload 'ghost'");
     await expect(checkAllocationPacking({ nodesByPool: {}, instances: { api: { gpu: 1 } } }, pools, workloads)).rejects.toThrow("unknown pool 'gpu'");

@@ -562,6 +562,13 @@ export interface PackingCheckOptions {
   readonly exact?: 'auto' | 'never';
   readonly exactMaxItems?: number;
   readonly timeLimitSeconds?: number;
+  /**
+   * `best` (default): every heuristic on every pool, the fewest nodes kept.
+   * `enough`: first fit decreasing alone where it fits the pool's nodes (the
+   * question is only whether the instances fit), every heuristic elsewhere;
+   * several times faster on pools with thousands of instances.
+   */
+  readonly effort?: 'best' | 'enough';
 }
 
 /**
@@ -596,7 +603,8 @@ export async function checkAllocationPacking(
     let packing: Packing;
     let bound: number;
     try {
-      packing = packBest(types, pool.nodeType.capacity);
+      const first = options.effort === 'enough' ? packVectors(types, pool.nodeType.capacity, HEURISTICS[0]) : undefined;
+      packing = first && first.nodes.length <= nodes ? first : packBest(types, pool.nodeType.capacity);
       bound = lowerBounds(types, pool.nodeType.capacity).bound;
     } catch (e) {
       if (e instanceof InvalidInputError) throw new InvalidInputError(where, e.problem);

@@ -11,6 +11,7 @@ import { type DecomposeOptions, type Decomposed, solveDecomposed } from './decom
 import { diagnoseHorizon, quickChecks } from './diagnose.ts';
 import { type CostBreakdown, type HorizonContext, type HorizonInput, type HorizonPlan, buildContext, checkPlan, evaluatePlan, placementSize, stepAllocation } from './horizon.ts';
 import { type HorizonModel, buildHorizonModel, solveExact } from './horizonModel.ts';
+import { type PackBlocked, packPlan } from './packPlan.ts';
 import { improveByWindows } from './windows.ts';
 import { relativeGap } from './solver.ts';
 
@@ -43,6 +44,12 @@ export interface HorizonOptions extends DecomposeOptions {
    * this input it is the exact model's start, and the answer is never worse.
    */
   readonly start?: { readonly context: HorizonContext; readonly plan: HorizonPlan };
+  /**
+   * Raise node counts to what packing each step's instances node by node
+   * needs (packPlan.ts), and cost that: the models count capacity per pool,
+   * which a scheduler placing instances on individual nodes cannot always match.
+   */
+  readonly packNodes?: boolean;
 }
 
 export interface HorizonResult {
@@ -62,6 +69,8 @@ export interface HorizonResult {
   readonly shortfall: Readonly<Record<string, readonly number[]>>;
   /** Size and timing of the aggregated model (decomposition only). */
   readonly aggregate?: Decomposed['aggregate'];
+  /** With `packNodes`: node-steps added so that every step packs node by node, where a limit stopped that, and the seconds it took. */
+  readonly packing?: { readonly addedNodeSteps: number; readonly movedInstances: number; readonly blocked: readonly PackBlocked[]; readonly seconds: number };
 }
 
 export async function optimizeHorizon(input: HorizonInput, options: HorizonOptions = {}): Promise<HorizonResult> {
@@ -120,6 +129,13 @@ export async function optimizeHorizon(input: HorizonInput, options: HorizonOptio
     }
   }
   if (violations.length) throw new Error(`internal: ${method} plan breaks constraints:\n  ${violations.slice(0, 10).join('\n  ')}`);
+  let packing: HorizonResult['packing'];
+  if (options.packNodes) {
+    const packStarted = performance.now();
+    const packed = packPlan(ctx, plan);
+    plan = packed.plan;
+    packing = { addedNodeSteps: packed.addedNodeSteps, movedInstances: packed.movedInstances, blocked: packed.blocked, seconds: (performance.now() - packStarted) / 1000 };
+  }
   const cost = evaluatePlan(ctx, plan);
   // A bound above the recomputed objective can only come from solver tolerances.
   lowerBound = Math.min(lowerBound, cost.objective);
@@ -139,6 +155,7 @@ export async function optimizeHorizon(input: HorizonInput, options: HorizonOptio
     seconds: (performance.now() - started) / 1000,
     shortfall,
     aggregate,
+    ...(packing ? { packing } : {}),
   };
 }
 
