@@ -187,7 +187,8 @@ export function packPlan(ctx: HorizonContext, plan: HorizonPlan): PackedPlan {
       if (!changed) break;
     }
     const broken = checkPlan(ctx, current()).filter((v) => v.startsWith(`step ${t}:`));
-    const unpacked = stuck.size > 0 || ctx.pools.some((_, p) => (packPool(ctx, rows, p, nodes[t][p])?.packing.nodes.length ?? 0) > nodes[t][p]);
+    // Every pool packed since it last changed fits its nodes (or is stuck); only the ones changed in the last round are packed again.
+    const unpacked = stuck.size > 0 || [...dirty].some((p) => (packPool(ctx, rows, p, nodes[t][p])?.packing.nodes.length ?? 0) > nodes[t][p]);
     if (broken.length > 0 || unpacked) {
       // Leave the step as the model had it and say why.
       nodes[t] = before;
