@@ -8,6 +8,7 @@
 import type { Command } from 'commander';
 import { type AllocationProblem, loadAllocationFile } from '../config/allocationFile.ts';
 import { InvalidInputError } from '../core/errors.ts';
+import type { Allocation } from '../core/plan.ts';
 import { type AllocationPackingReport, checkAllocationPacking } from '../optimize/binpack.ts';
 import { type WorkloadExplanation, explainHorizon } from '../optimize/explain.ts';
 import { type HorizonOptions, type HorizonResult, optimizeHorizon } from '../optimize/optimizeHorizon.ts';
@@ -29,6 +30,9 @@ export interface AllocateReport {
 }
 
 const amount = (x: number) => x.toFixed(2);
+
+/** Instances placed in one step's allocation, over all workloads and pools. */
+const instancesIn = (a: Allocation) => Object.values(a.instances).reduce((sum, byPool) => sum + Object.values(byPool).reduce((x, y) => x + y, 0), 0);
 
 function horizonOptions(flags: AllocateFlags): HorizonOptions {
   const method = flags.method ?? 'auto';
@@ -80,7 +84,7 @@ function poolTable(r: HorizonResult): string {
 function stepTable(r: HorizonResult): string {
   const rows = r.allocations.map((a, t) => {
     const nodes = Object.values(a.nodesByPool).reduce((x, y) => x + y, 0);
-    const instances = Object.values(a.instances).reduce((sum, byPool) => sum + Object.values(byPool).reduce((x, y) => x + y, 0), 0);
+    const instances = instancesIn(a);
     const short = Object.values(a.shortfall).reduce((x, y) => x + y, 0);
     return [String(t), String(nodes), String(instances), amount(a.costPerHour), short > 0 ? String(short) : '-'];
   });
@@ -103,9 +107,8 @@ function shortfallText(r: HorizonResult): string {
 async function packingOf(r: HorizonResult): Promise<{ text: string; readonly json: Record<string, unknown> }> {
   const ctx = r.context;
   const workloads = ctx.workloads.map((w) => ({ name: w.name, perInstance: w.perInstance }));
-  const instancesAt = (t: number) => Object.values(r.allocations[t].instances).reduce((sum, byPool) => sum + Object.values(byPool).reduce((x, y) => x + y, 0), 0);
   let busiest = 0;
-  for (let t = 1; t < r.allocations.length; t++) if (instancesAt(t) > instancesAt(busiest)) busiest = t;
+  for (let t = 1; t < r.allocations.length; t++) if (instancesIn(r.allocations[t]) > instancesIn(r.allocations[busiest])) busiest = t;
   const reports: AllocationPackingReport[] = [];
   for (const [t, a] of r.allocations.entries()) reports.push(await checkAllocationPacking(a, ctx.pools, workloads, { exact: 'never', effort: t === busiest ? 'best' : 'enough' }));
   const short = reports.flatMap((rep, t) => (rep.extraNodes > 0 ? [`step ${t}: ${rep.extraNodes} more node(s) (${rep.pools.filter((p) => p.extraNodes > 0).map((p) => p.pool).join(', ')})`] : []));

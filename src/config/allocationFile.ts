@@ -162,10 +162,9 @@ export const allocationFileSchema = z
         for (const pool of Object.keys(byPool)) knownPool(['current', 'instances', workload, pool], pool);
       }
     }
-    const names = new Set<string>();
+    unique(f.alternatives ?? [], 'alternatives');
     f.alternatives?.forEach((a, i) => {
-      if (names.has(a.name) || a.name === 'base') issue(['alternatives', i, 'name'], `"${a.name}" is ${a.name === 'base' ? 'reserved for the base case' : 'used twice'}`);
-      names.add(a.name);
+      if (a.name === 'base') issue(['alternatives', i, 'name'], '"base" is reserved for the base case');
       if (a.outage && !providers.has(a.outage.provider)) issue(['alternatives', i, 'outage', 'provider'], `no pool has provider "${a.outage.provider}"`);
       if (a.outage && !(a.outage.fromStep < a.outage.toStep && a.outage.toStep <= f.steps)) issue(['alternatives', i, 'outage'], `needs 0 ≤ fromStep < toStep ≤ ${f.steps}`);
       a.maintenance?.forEach((m, j) => knownPool(['alternatives', i, 'maintenance', j, 'pool'], m.pool));

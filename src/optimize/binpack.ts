@@ -253,6 +253,16 @@ export const HEURISTICS: readonly Required<PackOptions>[] = [
   { rule: 'dotProduct', measure: 'sum' },
 ];
 
+/**
+ * Enough to tell whether the items fit `nodes` nodes: first fit decreasing
+ * when it does, else the packing with the fewest nodes among all heuristics
+ * (several times faster than `packBest` on pools with thousands of items).
+ */
+export function packWithin(types: readonly ItemType[], capacity: Resources, nodes: number): Packing {
+  const first = packVectors(types, capacity, HEURISTICS[0]);
+  return first.nodes.length <= nodes ? first : packBest(types, capacity);
+}
+
 /** The packing with the fewest nodes among all heuristics. */
 export function packBest(types: readonly ItemType[], capacity: Resources): Packing {
   let best: Packing | undefined;
@@ -603,8 +613,7 @@ export async function checkAllocationPacking(
     let packing: Packing;
     let bound: number;
     try {
-      const first = options.effort === 'enough' ? packVectors(types, pool.nodeType.capacity, HEURISTICS[0]) : undefined;
-      packing = first && first.nodes.length <= nodes ? first : packBest(types, pool.nodeType.capacity);
+      packing = options.effort === 'enough' ? packWithin(types, pool.nodeType.capacity, nodes) : packBest(types, pool.nodeType.capacity);
       bound = lowerBounds(types, pool.nodeType.capacity).bound;
     } catch (e) {
       if (e instanceof InvalidInputError) throw new InvalidInputError(where, e.problem);

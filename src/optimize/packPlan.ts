@@ -15,7 +15,7 @@
  * unchanged; the cost goes up by the added nodes and moves, and every lower
  * bound stays valid (it bounds a relaxation of this problem).
  */
-import { HEURISTICS, type ItemType, type Packing, packBest, packVectors } from './binpack.ts';
+import { type ItemType, type Packing, packWithin } from './binpack.ts';
 import { type HorizonContext, type HorizonPlan, checkPlan, spreadAllowsOneMore } from './horizon.ts';
 
 export interface PackBlocked {
@@ -42,17 +42,15 @@ const ROUNDS = 10;
 
 type Row = Map<number, number>;
 
-/** The instances of pool p in `rows` packed: first fit decreasing when it fits `have` nodes, else the best heuristic. */
-function packPool(ctx: HorizonContext, rows: readonly Row[], p: number, have: number): { packing: Packing; types: ItemType[] } | undefined {
+/** The instances of pool p in `rows` packed (packWithin its `have` nodes); undefined when it has none. */
+function packPool(ctx: HorizonContext, rows: readonly Row[], p: number, have: number): Packing | undefined {
   const types: ItemType[] = [];
   ctx.workloads.forEach((w, wi) => {
     const count = rows[wi].get(p) ?? 0;
     if (count > 0) types.push({ name: String(wi), size: w.perInstance, count });
   });
   if (types.length === 0) return undefined;
-  const capacity = ctx.pools[p].nodeType.capacity;
-  const first = packVectors(types, capacity, HEURISTICS[0]);
-  return { packing: first.nodes.length <= have ? first : packBest(types, capacity), types };
+  return packWithin(types, ctx.pools[p].nodeType.capacity, have);
 }
 
 /** Price of the share of one of pool q's nodes that one instance of workload wi takes (its larger share of CPU or memory). */
@@ -152,12 +150,12 @@ export function packPlan(ctx: HorizonContext, plan: HorizonPlan): PackedPlan {
       for (const p of toPack) {
         stuck.delete(p);
         const packed = packPool(ctx, rows, p, nodes[t][p]);
-        if (!packed || packed.packing.nodes.length <= nodes[t][p]) continue;
-        const needed = packed.packing.nodes.length;
+        if (!packed || packed.nodes.length <= nodes[t][p]) continue;
+        const needed = packed.nodes.length;
         const allowed = capped.has(p) ? nodes[t][p] : ctx.avail[t][p];
         const c = ctx.pools[p].nodeType.capacity;
         const fill = (n: Packing['nodes'][number]) => n.used.cpuMillicores / c.cpuMillicores + n.used.memoryMiB / c.memoryMiB;
-        const byFill = [...packed.packing.nodes].sort((a, b) => fill(b) - fill(a));
+        const byFill = [...packed.nodes].sort((a, b) => fill(b) - fill(a));
         // Room elsewhere costs a few instance starts; a node costs its price: try the room first.
         if (round < ROUNDS / 2 && nodes[t][p] > 0 && moveOut(p, byFill.slice(nodes[t][p]), false, true) === 0) continue;
         if (needed <= allowed) {
@@ -188,7 +186,7 @@ export function packPlan(ctx: HorizonContext, plan: HorizonPlan): PackedPlan {
     }
     const broken = checkPlan(ctx, current()).filter((v) => v.startsWith(`step ${t}:`));
     // Every pool packed since it last changed fits its nodes (or is stuck); only the ones changed in the last round are packed again.
-    const unpacked = stuck.size > 0 || [...dirty].some((p) => (packPool(ctx, rows, p, nodes[t][p])?.packing.nodes.length ?? 0) > nodes[t][p]);
+    const unpacked = stuck.size > 0 || [...dirty].some((p) => (packPool(ctx, rows, p, nodes[t][p])?.nodes.length ?? 0) > nodes[t][p]);
     if (broken.length > 0 || unpacked) {
       // Leave the step as the model had it and say why.
       nodes[t] = before;
