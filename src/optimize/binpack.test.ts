@@ -20,6 +20,7 @@ import {
   packBest,
   packExact,
   packVectors,
+  packWithin,
 } from './binpack.ts';
 import { thrown } from '../../test/helpers.ts';
 
@@ -239,6 +240,27 @@ describe('several resources', () => {
     const mixed = fragmentation(dot, node, types.map((t) => t.size)).summary;
     expect(mixed.unusable).toEqual({ cpuMillicores: 3000, memoryMiB: 6144 });
     expect(mixed.stranded).toEqual({ cpuMillicores: 0, memoryMiB: 0 });
+  });
+
+  it('packWithin returns the first heuristic that fits: first fit decreasing needs 4 nodes here, DotProduct 3', () => {
+    // Node 4000m / 4096 MiB. By normalised sum c (1.375) first, then a and b (0.875 each, a by name):
+    // FFD: c alone, a+a, and each b alone (b+b is 5120 MiB); DotProduct opens with c (largest dot product
+    // with an empty node), which takes nothing else, then pairs a with b (3000m, 4096 MiB).
+    const small: Resources = { cpuMillicores: 4000, memoryMiB: 4096 };
+    const types = [
+      { name: 'a', size: { cpuMillicores: 2000, memoryMiB: 1536 }, count: 2 },
+      { name: 'b', size: { cpuMillicores: 1000, memoryMiB: 2560 }, count: 2 },
+      { name: 'c', size: { cpuMillicores: 2500, memoryMiB: 3072 }, count: 1 },
+    ];
+    expect(packVectors(types, small).nodes).toHaveLength(4);
+    const within = packWithin(types, small, 3);
+    expect(within.method).toBe('dotProduct/sum');
+    expect(within.nodes.map((n) => n.counts)).toEqual([{ c: 1 }, { a: 1, b: 1 }, { a: 1, b: 1 }]);
+    // Limited to first fit decreasing, it does not fit and says so by its node count.
+    expect(packWithin(types, small, 3, { heuristics: 1 })).toMatchObject({ method: 'firstFit/sum' });
+    expect(packWithin(types, small, 3, { heuristics: 1 }).nodes).toHaveLength(4);
+    // Where first fit decreasing fits, it is the answer (the cheapest try).
+    expect(packWithin(types, small, 4).method).toBe('firstFit/sum');
   });
 
   it('network bandwidth binds: 3 per node by bandwidth, 10 instances need 4 nodes, which the MIP proves', async () => {

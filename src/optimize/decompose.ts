@@ -898,7 +898,7 @@ function consolidate(
  * breakpoints at the n_t, so the best r is one of them (or 0). A candidate is
  * kept only if every step stays within budget.
  */
-function chooseReserved(ctx: HorizonContext, plan: HorizonPlan): Int32Array {
+export function chooseReserved(ctx: HorizonContext, plan: HorizonPlan): Int32Array {
   const out = Int32Array.from(plan.reserved);
   ctx.pools.forEach((p, i) => {
     if (p.reservedCostPerHour === undefined) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InfeasibleError } from '../core/errors.ts';
-import { type HorizonInput, type HorizonPool, type HorizonWorkload, checkPlan } from './horizon.ts';
+import { type HorizonInput, type HorizonPool, type HorizonWorkload, buildContext, checkPlan, stepViolations } from './horizon.ts';
 import { hpool, hwork } from './testFixtures.ts';
 import { optimizeHorizon } from './optimizeHorizon.ts';
 
@@ -170,3 +170,31 @@ describe('optimizeHorizon: validation and infeasibility', () => {
   });
 });
 
+
+describe('stepViolations', () => {
+  it('says what each broken constraint concerns: the quota by provider, capacity by pool, the guarantee by workload', () => {
+    const ctx = buildContext(input([hwork('web', 3000, 4 * GiB, [2, 2], { minInstances: 2 })], [small(), small({ name: 'other', provider: 'dc' })], { quotas: [{ provider: 'cloud', maxNodes: 1 }] }));
+    const [other, smallPool] = ['other', 'small'].map((name) => ctx.poolIndex.get(name)!);
+    const nodes = new Int32Array(2);
+    nodes[smallPool] = 2;
+    // Step 1: two nodes of 'small' (quota 1), and one web instance in 'other', which has no node and is below the guarantee.
+    const plan = {
+      nodes: [Int32Array.from(nodes), Int32Array.from(nodes)],
+      open: [[true, true], [true, true]],
+      reserved: new Int32Array(2),
+      placement: [[new Map([[smallPool, 2]])], [new Map([[other, 1]])]],
+    };
+    const at1 = stepViolations(ctx, plan, 1);
+    expect(at1.map((v) => [v.kind, v.workload ?? v.pool ?? v.provider])).toEqual([
+      ['belowGuaranteed', 'web'],
+      ['overPerNode', 'web'],
+      ['overCapacity', 'other'],
+      ['quota', 'cloud'],
+    ]);
+    expect(at1.every((v) => v.step === 1 && v.message.startsWith('step 1: '))).toBe(true);
+    expect(at1.find((v) => v.kind === 'overPerNode')?.pool).toBe('other');
+    // checkPlan is every step's messages, in order.
+    expect(checkPlan(ctx, plan)).toEqual([...stepViolations(ctx, plan, 0), ...at1].map((v) => v.message));
+    expect(stepViolations(ctx, plan, 0).map((v) => v.kind)).toEqual(['quota']);
+  });
+});

@@ -484,6 +484,30 @@ export function evaluatePlan(ctx: HorizonContext, plan: HorizonPlan): CostBreakd
   return { onDemand, reserved, churn, migration, lifecycle, traffic, total, shortfallPenalty, objective: total + shortfallPenalty };
 }
 
+/** What a plan breaks, by kind; `message` is in user terms and starts with the step. */
+export type ViolationKind =
+  | 'overNeeded'
+  | 'belowGuaranteed'
+  | 'ineligible'
+  | 'overPerNode'
+  | 'spread'
+  | 'nodesOverAvailable'
+  | 'closedWithNodes'
+  | 'belowMinNodes'
+  | 'overCapacity'
+  | 'budget'
+  | 'quota';
+
+export interface HorizonViolation {
+  readonly step: number;
+  readonly kind: ViolationKind;
+  /** The workload, pool or provider concerned, where there is one. */
+  readonly workload?: string;
+  readonly pool?: string;
+  readonly provider?: string;
+  readonly message: string;
+}
+
 /**
  * Every hard constraint a plan must meet, checked from the decisions; returns
  * violations in user terms (empty = valid). Solvers' outputs go through this
@@ -491,56 +515,63 @@ export function evaluatePlan(ctx: HorizonContext, plan: HorizonPlan): CostBreakd
  */
 export function checkPlan(ctx: HorizonContext, plan: HorizonPlan): string[] {
   const out: string[] = [];
+  for (let t = 0; t < ctx.steps; t++) for (const v of stepViolations(ctx, plan, t)) out.push(v.message);
+  return out;
+}
+
+/** The hard constraints of step t a plan breaks (checkPlan, one step, with what each concerns). */
+export function stepViolations(ctx: HorizonContext, plan: HorizonPlan, t: number): HorizonViolation[] {
+  const out: HorizonViolation[] = [];
   const { pools, workloads } = ctx;
   const tol = 1e-6;
-  for (let t = 0; t < ctx.steps; t++) {
-    const used = pools.map(() => [0, 0, 0]);
-    workloads.forEach((w, wi) => {
-      const row = plan.placement[t][wi];
-      const placed = placedCount(row);
-      if (placed > ctx.req[t][wi]) out.push(`step ${t}: workload '${w.name}' placed ${placed} > needed ${ctx.req[t][wi]}`);
-      if (placed < ctx.guaranteed[t][wi]) out.push(`step ${t}: workload '${w.name}' placed ${placed} < guaranteed ${ctx.guaranteed[t][wi]}`);
-      const domains = new Map<string, number>();
-      for (const [p, n] of row) {
-        if (n <= 0) continue;
-        if (!ctx.eligible[wi].includes(p)) out.push(`step ${t}: workload '${w.name}' in pool '${pools[p].name}' it may not use (tags or size)`);
-        if (n > perNode(pools[p], w.perInstance) * plan.nodes[t][p]) out.push(`step ${t}: workload '${w.name}' has more instances in '${pools[p].name}' than its nodes hold`);
-        used[p][0] += n * w.perInstance.cpuMillicores;
-        used[p][1] += n * w.perInstance.memoryMiB;
-        used[p][2] += n * networkOf(pools[p], w.perInstance);
-        if (w.spread) {
-          const key = w.spread.domain === 'zone' ? ctx.zoneKey[p] : ctx.providerKey[p];
-          domains.set(key, (domains.get(key) ?? 0) + n);
-        }
+  const used = pools.map(() => [0, 0, 0]);
+  workloads.forEach((w, wi) => {
+    const row = plan.placement[t][wi];
+    const placed = placedCount(row);
+    const about = (kind: ViolationKind, text: string, pool?: string) => out.push({ step: t, kind, workload: w.name, ...(pool !== undefined ? { pool } : {}), message: `step ${t}: workload '${w.name}' ${text}` });
+    if (placed > ctx.req[t][wi]) about('overNeeded', `placed ${placed} > needed ${ctx.req[t][wi]}`);
+    if (placed < ctx.guaranteed[t][wi]) about('belowGuaranteed', `placed ${placed} < guaranteed ${ctx.guaranteed[t][wi]}`);
+    const domains = new Map<string, number>();
+    for (const [p, n] of row) {
+      if (n <= 0) continue;
+      if (!ctx.eligible[wi].includes(p)) about('ineligible', `in pool '${pools[p].name}' it may not use (tags or size)`, pools[p].name);
+      if (n > perNode(pools[p], w.perInstance) * plan.nodes[t][p]) about('overPerNode', `has more instances in '${pools[p].name}' than its nodes hold`, pools[p].name);
+      used[p][0] += n * w.perInstance.cpuMillicores;
+      used[p][1] += n * w.perInstance.memoryMiB;
+      used[p][2] += n * networkOf(pools[p], w.perInstance);
+      if (w.spread) {
+        const key = w.spread.domain === 'zone' ? ctx.zoneKey[p] : ctx.providerKey[p];
+        domains.set(key, (domains.get(key) ?? 0) + n);
       }
-      const target = ctx.spreadTarget[t][wi];
-      if (target > 0) {
-        for (const [d, n] of domains) if (placed - n < target) out.push(`step ${t}: workload '${w.name}' keeps ${placed - n} < ${target} instances if ${w.spread!.domain} ${d} fails`);
-        if (placed < target) out.push(`step ${t}: workload '${w.name}' has ${placed} < ${target} instances for its spread`);
-      }
-    });
-    let spend = 0;
-    const byProvider = new Map<string, [number, number, number]>();
-    pools.forEach((p, i) => {
-      const n = plan.nodes[t][i];
-      const c = p.nodeType.capacity;
-      if (n > ctx.avail[t][i]) out.push(`step ${t}: pool '${p.name}' has ${n} nodes > ${ctx.avail[t][i]} available (quota, maintenance)`);
-      if (ctx.lifecycle[i] && !plan.open[t][i] && n > 0) out.push(`step ${t}: pool '${p.name}' is closed but has nodes`);
-      const open = ctx.lifecycle[i] ? plan.open[t][i] : true;
-      if (open && n < Math.min(ctx.minNodes[i], ctx.avail[t][i])) out.push(`step ${t}: pool '${p.name}' has ${n} < minNodes ${ctx.minNodes[i]}`);
-      if (used[i][0] > n * c.cpuMillicores + tol || used[i][1] > n * c.memoryMiB + tol || (c.networkMbps !== undefined && used[i][2] > n * c.networkMbps + tol)) {
-        out.push(`step ${t}: pool '${p.name}' over capacity`);
-      }
-      spend += (p.costPerHour * Math.max(0, n - plan.reserved[i]) + (p.reservedCostPerHour ?? 0) * plan.reserved[i]) * ctx.stepHours;
-      const q = byProvider.get(p.provider) ?? [0, 0, 0];
-      byProvider.set(p.provider, [q[0] + n, q[1] + n * c.cpuMillicores, q[2] + n * c.memoryMiB]);
-    });
-    if (ctx.budget && spend > ctx.budget[t] + 1e-6) out.push(`step ${t}: spend ${spend.toFixed(2)} > budget ${ctx.budget[t]}`);
-    for (const q of ctx.quotas) {
-      const [n, cpu, mem] = byProvider.get(q.provider) ?? [0, 0, 0];
-      if ((q.maxNodes !== undefined && n > q.maxNodes) || (q.maxCpuMillicores !== undefined && cpu > q.maxCpuMillicores) || (q.maxMemoryMiB !== undefined && mem > q.maxMemoryMiB)) {
-        out.push(`step ${t}: provider '${q.provider}' over its quota`);
-      }
+    }
+    const target = ctx.spreadTarget[t][wi];
+    if (target > 0) {
+      for (const [d, n] of domains) if (placed - n < target) about('spread', `keeps ${placed - n} < ${target} instances if ${w.spread!.domain} ${d} fails`);
+      if (placed < target) about('spread', `has ${placed} < ${target} instances for its spread`);
+    }
+  });
+  let spend = 0;
+  const byProvider = new Map<string, [number, number, number]>();
+  pools.forEach((p, i) => {
+    const n = plan.nodes[t][i];
+    const c = p.nodeType.capacity;
+    const about = (kind: ViolationKind, text: string) => out.push({ step: t, kind, pool: p.name, message: `step ${t}: pool '${p.name}' ${text}` });
+    if (n > ctx.avail[t][i]) about('nodesOverAvailable', `has ${n} nodes > ${ctx.avail[t][i]} available (quota, maintenance)`);
+    if (ctx.lifecycle[i] && !plan.open[t][i] && n > 0) about('closedWithNodes', 'is closed but has nodes');
+    const open = ctx.lifecycle[i] ? plan.open[t][i] : true;
+    if (open && n < Math.min(ctx.minNodes[i], ctx.avail[t][i])) about('belowMinNodes', `has ${n} < minNodes ${ctx.minNodes[i]}`);
+    if (used[i][0] > n * c.cpuMillicores + tol || used[i][1] > n * c.memoryMiB + tol || (c.networkMbps !== undefined && used[i][2] > n * c.networkMbps + tol)) {
+      about('overCapacity', 'over capacity');
+    }
+    spend += (p.costPerHour * Math.max(0, n - plan.reserved[i]) + (p.reservedCostPerHour ?? 0) * plan.reserved[i]) * ctx.stepHours;
+    const q = byProvider.get(p.provider) ?? [0, 0, 0];
+    byProvider.set(p.provider, [q[0] + n, q[1] + n * c.cpuMillicores, q[2] + n * c.memoryMiB]);
+  });
+  if (ctx.budget && spend > ctx.budget[t] + 1e-6) out.push({ step: t, kind: 'budget', message: `step ${t}: spend ${spend.toFixed(2)} > budget ${ctx.budget[t]}` });
+  for (const q of ctx.quotas) {
+    const [n, cpu, mem] = byProvider.get(q.provider) ?? [0, 0, 0];
+    if ((q.maxNodes !== undefined && n > q.maxNodes) || (q.maxCpuMillicores !== undefined && cpu > q.maxCpuMillicores) || (q.maxMemoryMiB !== undefined && mem > q.maxMemoryMiB)) {
+      out.push({ step: t, kind: 'quota', provider: q.provider, message: `step ${t}: provider '${q.provider}' over its quota` });
     }
   }
   return out;
