@@ -130,7 +130,7 @@ costs: { churnPerNode: 0, migrationPerInstance: 0 }
     expect(await main(['allocate', file, '--pack-nodes'])).toBe(0);
     expect(out.stdout).toMatch(/total spend\s+0\.30\n/);
     expect(out.stdout).toContain('Every step packs onto its nodes node by node');
-    expect(out.stdout).toContain('With --pack-nodes: 1 node-step(s) added and 0 instance(s) moved');
+    expect(out.stdout).toContain('With --pack-nodes: 1 node-step(s) added, 0 emptied into room elsewhere and 0 instance(s) moved');
   });
 
   it('names the line of a bad value in the file', async () => {

@@ -161,7 +161,7 @@ export async function allocateReport(file: string, flags: AllocateFlags): Promis
   if (result.packing) {
     const p = result.packing;
     const blockedSteps = [...new Set(p.blocked.map((b) => b.step))];
-    packing.text += `\n\nWith --pack-nodes: ${p.addedNodeSteps} node-step(s) added and ${p.movedInstances} instance(s) moved so that the steps pack, in ${p.seconds.toFixed(2)} s${blockedSteps.length ? `; left as planned at steps ${stepRanges(blockedSteps)}: ${p.blocked[0].reason}` : ''}.`;
+    packing.text += `\n\nWith --pack-nodes: ${p.addedNodeSteps} node-step(s) added, ${p.removedNodeSteps} emptied into room elsewhere and ${p.movedInstances} instance(s) moved so that the steps pack, in ${p.seconds.toFixed(2)} s${blockedSteps.length ? `; left as planned at steps ${stepRanges(blockedSteps)}: ${p.blocked[0].reason}` : ''}.`;
     packing.json.packNodes = p;
   }
   const parts = [summary(problem, result), poolTable(result), stepTable(result), shortfallText(result), packing.text];

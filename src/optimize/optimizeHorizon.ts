@@ -46,8 +46,10 @@ export interface HorizonOptions extends DecomposeOptions {
   readonly start?: { readonly context: HorizonContext; readonly plan: HorizonPlan };
   /**
    * Raise node counts to what packing each step's instances node by node
-   * needs (packPlan.ts), and cost that: the models count capacity per pool,
-   * which a scheduler placing instances on individual nodes cannot always match.
+   * needs (packPlan.ts: moving instances where that is cheaper, then emptying
+   * on-demand nodes into room elsewhere), and cost that: the models count
+   * capacity per pool, which a scheduler placing instances on individual nodes
+   * cannot always match.
    */
   readonly packNodes?: boolean;
 }
@@ -70,7 +72,7 @@ export interface HorizonResult {
   /** Size and timing of the aggregated model (decomposition only). */
   readonly aggregate?: Decomposed['aggregate'];
   /** With `packNodes`: node-steps added so that every step packs node by node, where a limit stopped that, and the seconds it took. */
-  readonly packing?: { readonly addedNodeSteps: number; readonly movedInstances: number; readonly blocked: readonly PackBlocked[]; readonly seconds: number };
+  readonly packing?: { readonly addedNodeSteps: number; readonly removedNodeSteps: number; readonly movedInstances: number; readonly blocked: readonly PackBlocked[]; readonly seconds: number };
 }
 
 export async function optimizeHorizon(input: HorizonInput, options: HorizonOptions = {}): Promise<HorizonResult> {
@@ -134,7 +136,13 @@ export async function optimizeHorizon(input: HorizonInput, options: HorizonOptio
     const packStarted = performance.now();
     const packed = packPlan(ctx, plan);
     plan = packed.plan;
-    packing = { addedNodeSteps: packed.addedNodeSteps, movedInstances: packed.movedInstances, blocked: packed.blocked, seconds: (performance.now() - packStarted) / 1000 };
+    packing = {
+      addedNodeSteps: packed.addedNodeSteps,
+      removedNodeSteps: packed.removedNodeSteps,
+      movedInstances: packed.movedInstances,
+      blocked: packed.blocked,
+      seconds: (performance.now() - packStarted) / 1000,
+    };
   }
   const cost = evaluatePlan(ctx, plan);
   // A bound above the recomputed objective can only come from solver tolerances.

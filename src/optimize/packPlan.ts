@@ -5,15 +5,21 @@
  * once; a scheduler placing instances on individual nodes then needs more.
  *
  * `packPlan` packs every step's instances in every pool with the vector bin
- * packing heuristics (binpack.ts: first fit decreasing, then all of them where
- * that does not fit) and raises the pool's node count to what the packing
- * needs. Where the pool may not grow that far (its available nodes, or a
- * provider quota), the instances on the nodes beyond what it may run move to
- * other pools they may use (tags and zone spread kept), cheapest share of a
- * node first, and those pools are packed in turn. A step that still breaks a
- * quota or the budget is left as it was and reported. Reservations are
- * unchanged; the cost goes up by the added nodes and moves, and every lower
- * bound stays valid (it bounds a relaxation of this problem).
+ * packing heuristics (binpack.ts: the first that fits, else the best of all)
+ * and raises the pool's node count to what the packing needs, unless moving
+ * what the extra nodes would hold into room other pools have costs less (in
+ * starts and traffic made to cross zones). Where the pool may not grow that
+ * far (its available nodes, or a provider quota), it keeps the nodes holding
+ * instances with traffic partners, then its fullest ones; the instances on
+ * the others move to other pools they may use (tags and zone spread kept):
+ * to room where the share of a node plus the traffic the move makes cross
+ * costs least, else to a new node where its price plus that traffic costs
+ * least; those pools are packed in turn. Then on-demand nodes are
+ * emptied node by node into room elsewhere where that saves more than the
+ * moves cost (`consolidate`). A step that still breaks a quota or the budget
+ * is left as it was and reported. Reservations are chosen again for the
+ * packed node counts; every lower bound stays valid (it bounds a relaxation
+ * of this problem).
  */
 import { type ItemType, type PackedNode, type Packing, packWithin } from './binpack.ts';
 import { chooseReserved } from './decompose.ts';
@@ -41,6 +47,9 @@ export interface PackedPlan {
 
 /** Rounds of pack, move overflow, pack the receiving pools; moves into room only in the first half, so the rest settle by adding nodes. */
 const ROUNDS = 10;
+
+/** Heuristic packings a pool may refuse in one step's consolidation before it neither gives nor takes instances there (each check packs the whole pool). */
+const REFUSALS = 3;
 
 type Row = Map<number, number>;
 
@@ -289,7 +298,8 @@ interface Bin {
  * priced at two starts, going and coming back, plus the traffic it makes
  * cross), and the node's price for the step, with its churn, exceeds those
  * moves, and the pools it changes still pack with the heuristics (binpack.ts:
- * what checks and reports use). Each node is tried once, least loaded first. Changes `nodes[t]` and
+ * what checks and reports use). Each node is tried once, least loaded first;
+ * a pool whose packing refused REFUSALS times is left alone. Changes `nodes[t]` and
  * `rows` in place; returns the instances moved to another pool.
  */
 function consolidate(
@@ -348,11 +358,13 @@ function consolidate(
     }
   };
   let moved = 0;
+  // Pools whose heuristic packing refused what the nodes hold, by count: after REFUSALS they are left alone this step.
+  const refusals = new Int32Array(ctx.pools.length);
   const order = bins.map((_, i) => i).sort((a, b) => load(bins[a]) - load(bins[b]) || a - b);
   for (const i of order) {
     const bin = bins[i];
     const p = bin.pool;
-    if (nodes[t][p] <= reserved[p] || nodes[t][p] - 1 < Math.min(ctx.minNodes[p], ctx.avail[t][p])) continue;
+    if (refusals[p] >= REFUSALS || nodes[t][p] <= reserved[p] || nodes[t][p] - 1 < Math.min(ctx.minNodes[p], ctx.avail[t][p])) continue;
     const saving = ctx.pools[p].costPerHour * ctx.stepHours + churnOf(p, nodes[t][p]) - churnOf(p, nodes[t][p] - 1);
     let price = 0;
     const done: [number, Bin][] = [];
@@ -367,7 +379,7 @@ function consolidate(
           const rooms: Bin[] = [];
           rows[wi].set(p, (rows[wi].get(p) ?? 0) - 1);
           for (const q of ctx.eligible[wi]) {
-            if (q === p || !spreadAllowsOneMore(ctx, t, wi, rows[wi], q)) continue;
+            if (q === p || refusals[q] >= REFUSALS || !spreadAllowsOneMore(ctx, t, wi, rows[wi], q)) continue;
             const room = binsOf[q].find((j) => !bins[j].gone && fitsIn(bins[j], size(wi, q)));
             if (room !== undefined) rooms.push(bins[room]);
           }
@@ -396,7 +408,11 @@ function consolidate(
     const fitsHeuristically = (q: number, have: number) => (packPool(ctx, rows, q, have, 2)?.nodes.length ?? 0) <= have;
     const changed = [...new Set(done.map(([, to]) => to.pool))].filter((q) => q !== p);
     // Receivers first: they fail most often, and a pool given a few more instances is the cheaper check.
-    if (ok && !(changed.every((q) => fitsHeuristically(q, nodes[t][q])) && fitsHeuristically(p, nodes[t][p] - 1))) ok = false;
+    const refused = ok ? [...changed, p].find((q) => !fitsHeuristically(q, q === p ? nodes[t][p] - 1 : nodes[t][q])) : undefined;
+    if (refused !== undefined) {
+      ok = false;
+      refusals[refused]++;
+    }
     if (!ok) {
       for (const [wi, to] of done.reverse()) move(wi, bin, to, -1);
       continue;
