@@ -281,14 +281,13 @@ const WITHIN_ORDER = [HEURISTICS[0], HEURISTICS[HEURISTICS.length - 1], ...HEURI
  */
 export function packWithin(types: readonly ItemType[], capacity: Resources, nodes: number, options: { readonly heuristics?: number } = {}): Packing {
   let best: Packing | undefined;
-  for (const h of WITHIN_ORDER.slice(0, options.heuristics ?? WITHIN_ORDER.length)) {
+  for (const h of WITHIN_ORDER.slice(0, Math.max(1, options.heuristics ?? WITHIN_ORDER.length))) {
     const packing = packVectors(types, capacity, h);
     if (packing.nodes.length <= nodes) return packing;
     if (!best || packing.nodes.length < best.nodes.length) best = packing;
   }
   return best as Packing;
 }
-
 
 /** The packing with the fewest nodes among all heuristics. */
 export function packBest(types: readonly ItemType[], capacity: Resources): Packing {
