@@ -37,8 +37,9 @@ export function fragmentationTable(report: PoolReport): string {
     (f.meanStrandedMemoryMiB / 1024).toFixed(1),
     (f.maxStrandedCpuMillicores / 1000).toFixed(2),
     (f.maxStrandedMemoryMiB / 1024).toFixed(1),
+    f.samplesShortOfNodes === 0 ? '0' : `${f.samplesShortOfNodes} (up to ${f.maxNodesShort})`,
   ]);
-  return table(['pool', 'hourly samples', 'mean nodes', 'free cores', 'free GiB', 'stranded cores', 'stranded GiB', 'max stranded cores', 'max stranded GiB'], rows);
+  return table(['pool', 'hourly samples', 'mean nodes', 'free cores', 'free GiB', 'stranded cores', 'stranded GiB', 'max stranded cores', 'max stranded GiB', 'hours short of nodes'], rows);
 }
 
 export function idleTable(report: PoolReport): string {

@@ -134,6 +134,13 @@ export interface PoolFragmentation {
   readonly meanStrandedMemoryMiB: number;
   readonly maxStrandedCpuMillicores: number;
   readonly maxStrandedMemoryMiB: number;
+  /**
+   * Samples whose running instances need more nodes, packed node by node, than
+   * the pool had ready (the simulator counts a pool's capacity in aggregate),
+   * and the most nodes short in one sample.
+   */
+  readonly samplesShortOfNodes: number;
+  readonly maxNodesShort: number;
 }
 
 /** Idle capacity per pool over the run. */
@@ -372,6 +379,8 @@ export class PoolTracker {
       let strandedMem = 0;
       let maxCpu = 0;
       let maxMem = 0;
+      let short = 0;
+      let maxShort = 0;
       for (const s of this.samples) {
         const types: ItemType[] = Object.keys(s.running)
           .sort()
@@ -381,6 +390,10 @@ export class PoolTracker {
         if (types.length === 0 && ready === 0) continue;
         const f = poolFragmentation(p, types, ready);
         count++;
+        if (f.nodes > ready) {
+          short++;
+          maxShort = Math.max(maxShort, f.nodes - ready);
+        }
         nodes += f.nodes;
         freeCpu += f.free.cpuMillicores;
         freeMem += f.free.memoryMiB;
@@ -400,6 +413,8 @@ export class PoolTracker {
         meanStrandedMemoryMiB: strandedMem / count,
         maxStrandedCpuMillicores: maxCpu,
         maxStrandedMemoryMiB: maxMem,
+        samplesShortOfNodes: short,
+        maxNodesShort: maxShort,
       });
     }
     return out;
