@@ -19,7 +19,7 @@
  * a pool where the workload ran more instances the step before, when that
  * pool's nodes have room (no node added).
  */
-import { type HorizonContext, edgeCost, networkOf, perNode, ranBefore, spreadAllowsOneMore } from './horizon.ts';
+import { type HorizonContext, addToRow, edgeCost, edgesByWorkload, networkOf, perNode, ranBefore, spreadAllowsOneMore } from './horizon.ts';
 import { budgetAllows, quotaAllows } from './stepPlacement.ts';
 
 export interface AlignStep {
@@ -45,12 +45,7 @@ export interface AlignResult {
 function stepState(ctx: HorizonContext, t: number, step: AlignStep) {
   const { pools, workloads } = ctx;
   const { nodes: n, rows } = step;
-  const edgesOf: { a: number; b: number; gibPerHour: number }[][] = workloads.map(() => []);
-  for (const e of ctx.traffic) {
-    if (e.gibPerHour <= 0 || e.a === e.b) continue;
-    edgesOf[e.a].push(e);
-    edgesOf[e.b].push(e);
-  }
+  const edgesOf = edgesByWorkload(ctx);
   const used = pools.map(() => [0, 0, 0]);
   workloads.forEach((w, wi) => {
     for (const [p, x] of rows[wi]) {
@@ -84,9 +79,7 @@ function stepState(ctx: HorizonContext, t: number, step: AlignStep) {
       used[p][0] += sign * r.cpuMillicores;
       used[p][1] += sign * r.memoryMiB;
       used[p][2] += sign * networkOf(pools[p], r);
-      const v = (rows[wi].get(p) ?? 0) + sign;
-      if (v > 0) rows[wi].set(p, v);
-      else rows[wi].delete(p);
+      addToRow(rows[wi], p, sign);
     }
   };
   /** Starts at this step and the next caused by w's instances in pool p (migration price applies). */

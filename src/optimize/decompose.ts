@@ -42,7 +42,7 @@
 import { InvalidInputError } from '../core/errors.ts';
 import { lcg } from '../forecast/random.ts';
 import { ModelBuilder } from './lp.ts';
-import { type HorizonContext, type HorizonPlan, minimumsHold, networkOf, perNode, placedCount, ranBefore, spreadAllowsOneMore, survivors } from './horizon.ts';
+import { type HorizonContext, type HorizonPlan, addToRow, minimumsHold, networkOf, nodeShare, perNode, placedCount, ranBefore, spreadAllowsOneMore, survivors } from './horizon.ts';
 import { type RowInfo, addNodeSide } from './horizonModel.ts';
 import { solveModel } from './solver.ts';
 import { alignTraffic, keepInPlace } from './alignTraffic.ts';
@@ -535,11 +535,7 @@ async function disaggregate(
     partnerVolume[e.a].set(e.b, (partnerVolume[e.a].get(e.b) ?? 0) + e.gibPerHour);
     partnerVolume[e.b].set(e.a, (partnerVolume[e.b].get(e.a) ?? 0) + e.gibPerHour);
   }
-  const priceOf = (wi: number, p: number) => {
-    const r = workloads[wi].perInstance;
-    const c = pools[p].nodeType.capacity;
-    return pools[p].costPerHour * Math.max(r.cpuMillicores / c.cpuMillicores, r.memoryMiB / c.memoryMiB);
-  };
+  const priceOf = (wi: number, p: number) => pools[p].costPerHour * nodeShare(pools[p], workloads[wi].perInstance);
   /** w's eligible pools, cheapest share of a node first. */
   const byPrice = (wi: number) => [...ctx.eligible[wi]].sort((a, b) => priceOf(wi, a) - priceOf(wi, b) || a - b);
   /** Instances each workload must have at step t: its guaranteed minimum and its spread target. */
@@ -853,9 +849,7 @@ function consolidate(
       used[p][0] += sign * k * r.cpuMillicores;
       used[p][1] += sign * k * r.memoryMiB;
       used[p][2] += sign * k * networkOf(pools[p], r);
-      const v = (rows[wi].get(p) ?? 0) + sign * k;
-      if (v > 0) rows[wi].set(p, v);
-      else rows[wi].delete(p);
+      addToRow(rows[wi], p, sign * k);
     }
   };
   const spreadOk = (wi: number, to: number) => spreadAllowsOneMore(ctx, t, wi, rows[wi], to);

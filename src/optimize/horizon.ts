@@ -218,6 +218,12 @@ export function perNode(pool: Pool, r: Resources): number {
   return Math.floor(n + 1e-9);
 }
 
+/** The share of one of the pool's nodes one instance takes: its larger share of CPU or memory. */
+export function nodeShare(pool: Pool, r: Resources): number {
+  const c = pool.nodeType.capacity;
+  return Math.max(r.cpuMillicores / c.cpuMillicores, r.memoryMiB / c.memoryMiB);
+}
+
 /** Network demand of an instance counted against a pool (0 when either side leaves it unconstrained). */
 export function networkOf(pool: Pool, r: Resources): number {
   return pool.nodeType.capacity.networkMbps !== undefined ? r.networkMbps ?? 0 : 0;
@@ -416,6 +422,24 @@ export function minimumsHold(ctx: HorizonContext, t: number, wi: number, row: Re
   const { placed, surviving } = survivors(ctx, wi, row);
   const target = ctx.spreadTarget[t][wi];
   return placed >= ctx.guaranteed[t][wi] && (target === 0 || surviving >= target);
+}
+
+/** Adds `by` (negative to remove) to a workload's instances in pool p; a pool left with none leaves the row. */
+export function addToRow(row: Map<number, number>, p: number, by: number): void {
+  const x = (row.get(p) ?? 0) + by;
+  if (x > 0) row.set(p, x);
+  else row.delete(p);
+}
+
+/** Each workload's traffic edges (those with volume, between two workloads), by workload index. */
+export function edgesByWorkload(ctx: HorizonContext): HorizonContext['traffic'][number][][] {
+  const edgesOf: HorizonContext['traffic'][number][][] = ctx.workloads.map(() => []);
+  for (const e of ctx.traffic) {
+    if (e.gibPerHour <= 0 || e.a === e.b) continue;
+    edgesOf[e.a].push(e);
+    edgesOf[e.b].push(e);
+  }
+  return edgesOf;
 }
 
 /** Cost of traffic edge e at step t under the given rows: ½ Σ_domain |share_a − share_b| of its volume crosses (see docs). */

@@ -23,7 +23,7 @@
  */
 import { type ItemType, type PackedNode, type Packing, packWithin } from './binpack.ts';
 import { chooseReserved } from './decompose.ts';
-import { type HorizonContext, type HorizonPlan, edgeCost, spreadAllowsOneMore, stepViolations } from './horizon.ts';
+import { type HorizonContext, type HorizonPlan, addToRow, edgeCost, edgesByWorkload, networkOf, nodeShare, spreadAllowsOneMore, stepViolations } from './horizon.ts';
 
 export interface PackBlocked {
   readonly step: number;
@@ -81,7 +81,7 @@ function usersOf(ctx: HorizonContext): number[][] {
 
 /** Price of the share of one of pool q's nodes that one instance of workload wi takes (its larger share of CPU or memory). */
 function shareCost(ctx: HorizonContext, wi: number, q: number): number {
-  return ctx.pools[q].costPerHour * nodeShare(ctx, wi, q);
+  return ctx.pools[q].costPerHour * nodeShare(ctx.pools[q], ctx.workloads[wi].perInstance);
 }
 
 export function packPlan(ctx: HorizonContext, plan: HorizonPlan): PackedPlan {
@@ -92,11 +92,7 @@ export function packPlan(ctx: HorizonContext, plan: HorizonPlan): PackedPlan {
   let added = 0;
   let removed = 0;
   let moved = 0;
-  const edgesOf: HorizonContext['traffic'][number][][] = ctx.workloads.map(() => []);
-  for (const e of ctx.traffic) {
-    edgesOf[e.a].push(e);
-    edgesOf[e.b].push(e);
-  }
+  const edgesOf = edgesByWorkload(ctx);
   for (let t = 0; t < ctx.steps; t++) {
     const before = Int32Array.from(nodes[t]);
     const rowsBefore = placement[t].map((row) => new Map(row));
@@ -106,13 +102,11 @@ export function packPlan(ctx: HorizonContext, plan: HorizonPlan): PackedPlan {
       if (edgesOf[wi].length === 0) return 0;
       const cost = () => edgesOf[wi].reduce((sum, e) => sum + edgeCost(ctx, t, rows, e), 0);
       const base = cost();
-      const row = rows[wi];
-      row.set(p, (row.get(p) ?? 0) - 1);
-      row.set(q, (row.get(q) ?? 0) + 1);
+      addToRow(rows[wi], p, -1);
+      addToRow(rows[wi], q, 1);
       const after = cost();
-      row.set(q, row.get(q)! - 1);
-      if (row.get(q) === 0) row.delete(q);
-      row.set(p, row.get(p)! + 1);
+      addToRow(rows[wi], q, -1);
+      addToRow(rows[wi], p, 1);
       return after - base;
     };
     // Pools that may not grow at this step: at their available nodes, or in a provider whose quota a raise broke.
@@ -142,9 +136,8 @@ export function packPlan(ctx: HorizonContext, plan: HorizonPlan): PackedPlan {
       const perInstance = (wi: number) => ctx.workloads[wi].perInstance;
       const shift = (wi: number, from: number, to: number) => {
         const r = perInstance(wi);
-        rows[wi].set(from, (rows[wi].get(from) ?? 0) - 1);
-        if (rows[wi].get(from) === 0) rows[wi].delete(from);
-        rows[wi].set(to, (rows[wi].get(to) ?? 0) + 1);
+        addToRow(rows[wi], from, -1);
+        addToRow(rows[wi], to, 1);
         used[to][0] += r.cpuMillicores;
         used[to][1] += r.memoryMiB;
         used[from][0] -= r.cpuMillicores;
@@ -167,9 +160,9 @@ export function packPlan(ctx: HorizonContext, plan: HorizonPlan): PackedPlan {
           for (const [name, count] of Object.entries(node.counts)) {
             const wi = ctx.workloadIndex.get(name)!;
             for (let k = 0; k < count; k++) {
-              rows[wi].set(p, (rows[wi].get(p) ?? 0) - 1);
+              addToRow(rows[wi], p, -1);
               const open = ctx.eligible[wi].filter((q) => q !== p && !capped.has(q) && nodes[t][q] < ctx.avail[t][q] && spreadAllowsOneMore(ctx, t, wi, rows[wi], q));
-              rows[wi].set(p, (rows[wi].get(p) ?? 0) + 1);
+              addToRow(rows[wi], p, 1);
               const traffic = new Map(open.map((q) => [q, trafficDelta(wi, p, q)]));
               const roomCost = (q: number) => shareCost(ctx, wi, q) * ctx.stepHours + traffic.get(q)!;
               let to = least(open.filter((q) => fitsRoom(wi, q)), roomCost);
@@ -329,7 +322,7 @@ function consolidate(
   });
   const size = (wi: number, q: number): [number, number, number] => {
     const r = ctx.workloads[wi].perInstance;
-    return [r.cpuMillicores, r.memoryMiB, ctx.pools[q].nodeType.capacity.networkMbps !== undefined ? r.networkMbps ?? 0 : 0];
+    return [r.cpuMillicores, r.memoryMiB, networkOf(ctx.pools[q], r)];
   };
   const fitsIn = (b: Bin, s: readonly number[]) => s[0] <= b.free[0] + 1e-9 && s[1] <= b.free[1] + 1e-9 && s[2] <= b.free[2] + 1e-9;
   const load = (b: Bin) => {
@@ -350,11 +343,8 @@ function consolidate(
     from.counts.set(wi, (from.counts.get(wi) ?? 0) - sign);
     to.counts.set(wi, (to.counts.get(wi) ?? 0) + sign);
     if (from.pool !== to.pool) {
-      const row = rows[wi];
-      row.set(from.pool, (row.get(from.pool) ?? 0) - sign);
-      row.set(to.pool, (row.get(to.pool) ?? 0) + sign);
-      if (row.get(from.pool) === 0) row.delete(from.pool);
-      if (row.get(to.pool) === 0) row.delete(to.pool);
+      addToRow(rows[wi], from.pool, -sign);
+      addToRow(rows[wi], to.pool, sign);
     }
   };
   let moved = 0;
@@ -368,7 +358,7 @@ function consolidate(
     const saving = ctx.pools[p].costPerHour * ctx.stepHours + churnOf(p, nodes[t][p]) - churnOf(p, nodes[t][p] - 1);
     let price = 0;
     const done: [number, Bin][] = [];
-    const items = [...bin.counts].filter(([, n]) => n > 0).sort((a, b) => nodeShare(ctx, b[0], p) - nodeShare(ctx, a[0], p));
+    const items = [...bin.counts].filter(([, n]) => n > 0).sort((a, b) => nodeShare(ctx.pools[p], ctx.workloads[b[0]].perInstance) - nodeShare(ctx.pools[p], ctx.workloads[a[0]].perInstance));
     let ok = true;
     for (const [wi, n] of items) {
       for (let k = 0; k < n && ok; k++) {
@@ -377,13 +367,13 @@ function consolidate(
         if (!to) {
           // Room on another pool's node, spread kept (counted without the instance that moves).
           const rooms: Bin[] = [];
-          rows[wi].set(p, (rows[wi].get(p) ?? 0) - 1);
+          addToRow(rows[wi], p, -1);
           for (const q of ctx.eligible[wi]) {
             if (q === p || refusals[q] >= REFUSALS || !spreadAllowsOneMore(ctx, t, wi, rows[wi], q)) continue;
             const room = binsOf[q].find((j) => !bins[j].gone && fitsIn(bins[j], size(wi, q)));
             if (room !== undefined) rooms.push(bins[room]);
           }
-          rows[wi].set(p, (rows[wi].get(p) ?? 0) + 1);
+          addToRow(rows[wi], p, 1);
           let best = Infinity;
           for (const room of rooms) {
             const cost = 2 * ctx.migrationPerInstance + trafficDelta(wi, p, room.pool);
@@ -422,11 +412,4 @@ function consolidate(
     moved += done.filter(([, to]) => to.pool !== p).length;
   }
   return { moved };
-}
-
-/** An instance of wi as a share of one of pool p's nodes (its larger share of CPU or memory). */
-function nodeShare(ctx: HorizonContext, wi: number, p: number): number {
-  const c = ctx.pools[p].nodeType.capacity;
-  const r = ctx.workloads[wi].perInstance;
-  return Math.max(r.cpuMillicores / c.cpuMillicores, r.memoryMiB / c.memoryMiB);
 }

@@ -78,10 +78,10 @@ export function applyAlternative(base: HorizonInput, alt: Alternative): HorizonI
 
 function outcome(name: string, result: HorizonResult): WhatIfOutcome {
   const failures: SloFailure[] = [];
-    for (const [workload, series] of Object.entries(result.shortfall)) {
-      const steps = series.flatMap((s, t) => (s > 0 ? [t] : []));
-      if (steps.length) failures.push({ workload, steps, missingInstanceSteps: series.reduce((a, b) => a + b, 0) });
-    }
+  for (const [workload, series] of Object.entries(result.shortfall)) {
+    const steps = series.flatMap((s, t) => (s > 0 ? [t] : []));
+    if (steps.length) failures.push({ workload, steps, missingInstanceSteps: series.reduce((a, b) => a + b, 0) });
+  }
   return { name, feasible: true, cost: result.cost.total, lowerBound: result.lowerBound, gap: result.gap, holdsSlos: failures.length === 0, failures, conflicts: [] };
 }
 
