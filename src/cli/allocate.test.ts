@@ -98,6 +98,11 @@ describe('headroom allocate', () => {
     const json = join(dir, 'never.json');
     expect(await main(['allocate', file, '--explain', 'nope', '--json', json])).toBe(2);
     expect(out.stderr).toContain('--explain: unknown workload "nope"');
+    // Checked before solving: on a file the solver would reject, the name is still what is reported.
+    const impossible = HAND.replace('instances: 2, tags', 'instances: 2, minInstances: 2, tags').replace('costPerHour: 0.4, tags', 'costPerHour: 0.4, maxNodes: 0, tags');
+    expect(await main(['allocate', write('impossible-explain.yaml', impossible), '--explain', 'nope'])).toBe(2);
+    expect(out.stderr).toContain('--explain: unknown workload "nope"');
+    expect(out.stderr).not.toContain('every pool it may use');
     expect(await main(['allocate', file, '--method', 'fast'])).toBe(2);
     expect(out.stderr).toContain('--method: expected auto, exact or decomposition, got "fast"');
     expect(await main(['allocate', file, '--time-limit', '-1'])).toBe(2);

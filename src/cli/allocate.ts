@@ -156,6 +156,10 @@ function explanationText(explanations: readonly WorkloadExplanation[]): string {
 export async function allocateReport(file: string, flags: AllocateFlags): Promise<AllocateReport> {
   const options = horizonOptions(flags);
   const problem = loadAllocationFile(file);
+  // Before solving: a misspelt name should not cost the user a solve.
+  const names = Array.isArray(flags.explain) ? flags.explain : undefined;
+  const known = new Set(problem.input.workloads.map((w) => w.name));
+  for (const n of names ?? []) if (!known.has(n)) throw new InvalidInputError('--explain', `unknown workload "${n}"`);
   const result = await optimizeHorizon(problem.input, options);
   const packing = await packingOf(result);
   if (result.packing) {
@@ -167,8 +171,6 @@ export async function allocateReport(file: string, flags: AllocateFlags): Promis
   const parts = [summary(problem, result), poolTable(result), stepTable(result), shortfallText(result), packing.text];
   let explanations: WorkloadExplanation[] | undefined;
   if (flags.explain) {
-    const names = Array.isArray(flags.explain) ? flags.explain : undefined;
-    for (const n of names ?? []) if (!result.context.workloadIndex.has(n)) throw new InvalidInputError('--explain', `unknown workload "${n}"`);
     explanations = await explainHorizon(result, names ? { workloads: names } : {});
     parts.push(`Why each workload got what it got\n\n${explanationText(explanations)}`);
   }

@@ -86,6 +86,13 @@ export interface DecomposeOptions {
 export interface Decomposed {
   readonly plan: HorizonPlan;
   readonly lowerBound: number;
+  /**
+   * Per step and workload index: what one more instance costs in the
+   * aggregated LP (its class's demand-row duals times the instance's CPU,
+   * memory and network), over one step; NaN where the class has no demand
+   * at that step. A local price of the relaxation, like any LP dual.
+   */
+  readonly marginalCostPerInstance: readonly Float64Array[];
   readonly aggregate: {
     readonly classes: number;
     readonly groups: number;
@@ -236,11 +243,15 @@ export async function solveDecomposed(ctx: HorizonContext, options: DecomposeOpt
   const nodes = addNodeSide(b, row, ctx);
   // flow[t][k][gi][j]: CPU (millicores) of class k along ray j in its gi-th group.
   const flow: number[][][][] = [];
+  // demandRows[t][k]: the class's CPU, memory and network demand rows (−1: none), for its marginal prices.
+  const demandRows: [number, number, number][][] = [];
   for (let t = 0; t < T; t++) {
     const capCpu = groups.map(() => [[], []] as [number[], number[]]);
     const capMem = groups.map(() => [[], []] as [number[], number[]]);
     const capNet = groups.map(() => [[], []] as [number[], number[]]);
     const flowT: number[][][] = [];
+    const rowsT: [number, number, number][] = [];
+    demandRows.push(rowsT);
     // Shortfall price: the members' penalty, capped at base × (level rank + 1),
     // which never exceeds it (each level adds at least `base`): still a lower
     // bound, with coefficients the LP can handle (level penalties reach 1e6+).
@@ -267,6 +278,7 @@ export async function solveDecomposed(ctx: HorizonContext, options: DecomposeOpt
       }
       const perGroup: number[][] = [];
       flowT.push(perGroup);
+      rowsT.push([-1, -1, -1]);
       if (cpu === 0) return;
       // Flows never exceed demand (Σ flows + shortfall = CPU), so the tie-break adds at most this.
       tieBreakMax += cpu * Math.max(0, ...k.groups.map((g) => preference[ki][g]));
@@ -276,7 +288,7 @@ export async function solveDecomposed(ctx: HorizonContext, options: DecomposeOpt
       for (const g of k.groups) {
         const vars: number[] = [];
         k.rays.forEach(([m, n]) => {
-          const f = b.addVariable(`f_${ki}_${g}_${t}`, 0, cpu, preference[ki][g], false);
+          const f = b.addVariable(`f_${ki}_${g}_${t}`, 0, Infinity, preference[ki][g], false);
           vars.push(f);
           demandIdx.push(f);
           memCoef.push(m);
@@ -295,9 +307,10 @@ export async function solveDecomposed(ctx: HorizonContext, options: DecomposeOpt
         memCoef.push(m);
         netCoef.push(n);
       });
-      row({ kind: 'demand', t }, `cls_cpu_${ki}_${t}`, demandIdx, demandIdx.map(() => 1), '=', cpu);
-      if (k.rays.some(([m]) => m !== k.rays[0][0])) row({ kind: 'demand', t }, `cls_mem_${ki}_${t}`, demandIdx, memCoef, '=', mem);
-      if (k.rays.some(([, n]) => n !== k.rays[0][1])) row({ kind: 'demand', t }, `cls_net_${ki}_${t}`, demandIdx, netCoef, '=', net);
+      const demandRow = rowsT[ki];
+      demandRow[0] = row({ kind: 'demand', t }, `cls_cpu_${ki}_${t}`, demandIdx, demandIdx.map(() => 1), '=', cpu);
+      if (k.rays.some(([m]) => m !== k.rays[0][0])) demandRow[1] = row({ kind: 'demand', t }, `cls_mem_${ki}_${t}`, demandIdx, memCoef, '=', mem);
+      if (k.rays.some(([, n]) => n !== k.rays[0][1])) demandRow[2] = row({ kind: 'demand', t }, `cls_net_${ki}_${t}`, demandIdx, netCoef, '=', net);
       row({ kind: 'demand', t }, `cls_guar_${ki}_${t}`, shortIdx, shortIdx.map(() => 1), '<=', cpu - guaranteedCpu);
       if (spreadCpu > 0) {
         // Summed provider spread: CPU outside any one provider ≥ Σ cpu_w · target_w.
@@ -399,8 +412,31 @@ export async function solveDecomposed(ctx: HorizonContext, options: DecomposeOpt
   return {
     plan,
     lowerBound,
+    marginalCostPerInstance: marginalPrices(ctx, classes, demandRows, relaxed.rowDuals),
     aggregate: { classes: classes.length, groups: groups.length, variables: model.variables.length, rows: model.constraints.length, solveSeconds: relaxed.seconds + (mip?.seconds ?? 0), polishSeconds: stats.polishSeconds, polishIterations: stats.polishIterations, polishedSteps: stats.polishedSteps, seconds: (performance.now() - started) / 1000, status: mip ? `MIP ${mip.statusText}` : `LP ${relaxed.statusText}` },
   };
+}
+
+/**
+ * One more instance of a workload adds its CPU, memory and network to its
+ * class's demand rows (when a class has no memory or network row, its members
+ * share one ratio and the CPU row carries it), so the LP prices it at those
+ * rows' duals times its resources.
+ */
+function marginalPrices(ctx: HorizonContext, classes: readonly WorkloadClass[], demandRows: readonly (readonly [number, number, number])[][], duals: Float64Array): Float64Array[] {
+  return demandRows.map((rowsT) => {
+    const price = new Float64Array(ctx.workloads.length).fill(NaN);
+    classes.forEach((k, ki) => {
+      const [cpuRow, memRow, netRow] = rowsT[ki];
+      if (cpuRow < 0) return;
+      for (const wi of k.members) {
+        const r = ctx.workloads[wi].perInstance;
+        price[wi] =
+          duals[cpuRow] * (r.cpuMillicores / CPU_UNIT) + (memRow < 0 ? 0 : duals[memRow] * (r.memoryMiB / MEM_UNIT)) + (netRow < 0 ? 0 : duals[netRow] * ((r.networkMbps ?? 0) / NET_UNIT));
+      }
+    });
+    return price;
+  });
 }
 
 /**

@@ -29,6 +29,30 @@ describe('explainHorizon', () => {
     expect(web.marginalCostPerInstance![0]).toBeCloseTo(0.05, 9);
   });
 
+  it('prices one more instance from the aggregated LP where the plan LP is too large, per resource', async () => {
+    // Memory binds on 4-vCPU, 16-GiB nodes at $0.20/h: $0.0125 per GiB-hour.
+    // 'six' and 'seven' (6 and 7 GiB per vCPU) share a class, whose CPU and
+    // memory rows then price each at its own memory: $0.075 and $0.0875, as
+    // the plan's own LP does; 'pci' pays a quarter of the $0.40 node.
+    const input: HorizonInput = {
+      steps: 1,
+      stepHours: 1,
+      workloads: [hwork('six', 1000, 6 * GiB, [8]), hwork('seven', 1000, 7 * GiB, [8]), hwork('pci', 1000, 1 * GiB, [8], { tags: ['pci'] })],
+      pools: [hpool('cheap', 4, 16, 0.2), hpool('secure', 4, 16, 0.4, { tags: ['pci'] })],
+    };
+    const result = await optimizeHorizon(input, { method: 'decomposition' });
+    expect(result.aggregateMarginalCost).toBeDefined();
+    const fromPlan = await explainHorizon(result);
+    const fromAggregate = await explainHorizon(result, { maxLpVariables: 0 });
+    expect(fromPlan.map((e) => e.marginalFrom)).toEqual(['plan LP', 'plan LP', 'plan LP']);
+    expect(fromAggregate.map((e) => e.marginalFrom)).toEqual(['aggregated LP', 'aggregated LP', 'aggregated LP']);
+    const expected = { six: 0.075, seven: 0.0875, pci: 0.1 };
+    for (const e of [...fromPlan, ...fromAggregate]) expect(e.marginalCostPerInstance![0]).toBeCloseTo(expected[e.workload as keyof typeof expected], 4);
+    expect(fromAggregate.find((e) => e.workload === 'seven')!.text).toContain("one more instance at the peak would cost about 0.0875 (marginal price in the decomposition's aggregated LP, over one 1 h step)");
+    // The exact model's result carries no aggregated prices.
+    expect((await optimizeHorizon(input, { method: 'exact' })).aggregateMarginalCost).toBeUndefined();
+  });
+
   it('names a maintenance window and a full pool as binding when a workload is short', async () => {
     const input: HorizonInput = {
       steps: 2,

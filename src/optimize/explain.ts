@@ -12,7 +12,10 @@
  *   and reservations fixed (nodes and placements continuous). It is the LP's
  *   price of one more unit, a local estimate: it says what one more instance
  *   costs at the margin (e.g. a share of a node, or the shortfall price when
- *   no capacity can be bought).
+ *   no capacity can be bought). Where that LP is too large (the
+ *   decomposition's sizes), the price comes from the decomposition's
+ *   aggregated LP instead: the duals of the workload's class demand rows
+ *   times its CPU, memory and network, a coarser estimate of the same kind.
  */
 import { type HorizonContext, type HorizonPlan, fits, offers, placedCount, placementSize, ranBefore } from './horizon.ts';
 import { buildHorizonModel } from './horizonModel.ts';
@@ -35,8 +38,10 @@ export interface WorkloadExplanation {
   /** Cheaper pools not used at the peak step, and why. */
   readonly passedOver: readonly string[];
   readonly binding: readonly string[];
-  /** Marginal cost of one more instance at each step (undefined when not computed). */
+  /** Marginal cost of one more instance at each step (undefined when not computed; NaN at steps the aggregated LP has no demand for it). */
   readonly marginalCostPerInstance?: readonly number[];
+  /** Which LP priced it: the plan's own model (states and reservations fixed), or the decomposition's aggregated model. */
+  readonly marginalFrom?: 'plan LP' | 'aggregated LP';
   readonly shortfall: readonly number[];
   /** The explanation as sentences. */
   readonly text: readonly string[];
@@ -86,7 +91,9 @@ export async function explainHorizon(result: HorizonResult, options: ExplainOpti
   const ctx = result.context;
   const plan = result.plan;
   const { pools, workloads } = ctx;
-  const marginal = await marginalCosts(ctx, plan, options.maxLpVariables ?? 50_000);
+  const exactMarginal = await marginalCosts(ctx, plan, options.maxLpVariables ?? 50_000);
+  const marginal: readonly ArrayLike<number>[] | undefined = exactMarginal ?? result.aggregateMarginalCost;
+  const marginalFrom = exactMarginal ? 'plan LP' : result.aggregateMarginalCost ? 'aggregated LP' : undefined;
   const wanted = options.workloads ? new Set(options.workloads) : undefined;
   const out: WorkloadExplanation[] = [];
   const providerOverQuota = (t: number, provider: string): boolean =>
@@ -165,13 +172,20 @@ export async function explainHorizon(result: HorizonResult, options: ExplainOpti
     for (const [rule, steps] of ruleSteps) binding.push(`priority rule '${rule}' sets its priority to ${ctx.priority[steps[0]][wi]} at ${stepRanges(steps)}`);
     if (w.tags.length) binding.push(`tags ${w.tags.join(', ')}: only ${ctx.eligible[wi].length} of ${pools.length} pools may run it`);
     const marginalCostPerInstance = marginal?.map((perStep) => perStep[wi]);
+    const atPeak = marginalCostPerInstance?.[peak];
+    const priced =
+      atPeak === undefined || !Number.isFinite(atPeak)
+        ? []
+        : marginalFrom === 'plan LP'
+          ? [`one more instance at the peak would cost about ${money(atPeak)} (LP marginal price, over one ${ctx.stepHours} h step)`]
+          : [`one more instance at the peak would cost about ${money(atPeak)} (marginal price in the decomposition's aggregated LP, over one ${ctx.stepHours} h step)`];
     const text = [
-      `'${w.name}' at its peak (step ${peak}) needs ${ctx.req[peak][wi]} instances and got ${placedCount(row)}` + (choices.length ? `: ${choices.map((c) => `${c.instances} in '${c.pool}' (${c.reason})`).join(', ')}` : ''),
+      `'${w.name}' at its peak (step ${peak}) needs ${ctx.req[peak][wi]} instance${ctx.req[peak][wi] === 1 ? '' : 's'} and got ${placedCount(row)}` + (choices.length ? `: ${choices.map((c) => `${c.instances} in '${c.pool}' (${c.reason})`).join(', ')}` : ''),
       ...passedOver.map((p) => `passed over ${p}`),
       ...binding,
-      ...(marginalCostPerInstance ? [`one more instance at the peak would cost about ${money(marginalCostPerInstance[peak])} (LP marginal price, over one ${ctx.stepHours} h step)`] : []),
+      ...priced,
     ];
-    out.push({ workload: w.name, peakStep: peak, pools: choices, passedOver, binding, marginalCostPerInstance, shortfall, text });
+    out.push({ workload: w.name, peakStep: peak, pools: choices, passedOver, binding, marginalCostPerInstance, ...(marginalFrom ? { marginalFrom } : {}), shortfall, text });
   });
   return out;
 }

@@ -71,6 +71,8 @@ export interface HorizonResult {
   readonly shortfall: Readonly<Record<string, readonly number[]>>;
   /** Size and timing of the aggregated model (decomposition only). */
   readonly aggregate?: Decomposed['aggregate'];
+  /** The aggregated LP's price of one more instance per step and workload index (decomposition only; see `Decomposed`). */
+  readonly aggregateMarginalCost?: Decomposed['marginalCostPerInstance'];
   /** With `packNodes`: node-steps added so that every step packs node by node, where a limit stopped that, and the seconds it took. */
   readonly packing?: { readonly addedNodeSteps: number; readonly removedNodeSteps: number; readonly movedInstances: number; readonly blocked: readonly PackBlocked[]; readonly seconds: number };
 }
@@ -86,6 +88,7 @@ export async function optimizeHorizon(input: HorizonInput, options: HorizonOptio
   let lowerBound: number;
   let violations: string[];
   let aggregate: Decomposed['aggregate'] | undefined;
+  let aggregateMarginalCost: Decomposed['marginalCostPerInstance'] | undefined;
   const timeLimitSeconds = options.timeLimitSeconds ?? 30;
   const exact = async (start?: HorizonPlan, seconds = timeLimitSeconds, model?: HorizonModel) => {
     const solved = await solveExact(ctx, seconds, options.mipRelGap ?? 1e-4, start, model);
@@ -113,6 +116,7 @@ export async function optimizeHorizon(input: HorizonInput, options: HorizonOptio
     plan = solved.plan;
     lowerBound = solved.lowerBound;
     aggregate = solved.aggregate;
+    aggregateMarginalCost = solved.marginalCostPerInstance;
     // The decomposition's bound ignores zone spread and its placement is
     // greedy: on small, tight inputs (a budget that leaves no node to spare)
     // it can miss a plan the exact model finds. Then the exact model answers,
@@ -163,6 +167,7 @@ export async function optimizeHorizon(input: HorizonInput, options: HorizonOptio
     seconds: (performance.now() - started) / 1000,
     shortfall,
     aggregate,
+    ...(method === 'decomposition' && aggregateMarginalCost ? { aggregateMarginalCost } : {}),
     ...(packing ? { packing } : {}),
   };
 }
