@@ -83,6 +83,8 @@ describe('headroom serve', () => {
     expect(plan.stdout).toMatch(/plan \d+ \(dry-run\)/);
     expect(plan.stdout).toContain('svc0:');
     expect(plan.stdout).toContain('scaleNodes general: 0 ->');
+    // The SLO's price per workload: utilization at the sized demand, what one more instance (an eighth of a $0.192 node) buys, and half the risk.
+    expect(plan.stdout).toMatch(/\n {4}SLO utilization ≤ 70% at [\d.]+ rps: [\d.]+% with \d+ instances; \d+ would give [\d.]+% \(\+0\.024\/h\); half the risk \(p97\.5 peak [\d.]+ rps\) needs \d+ \(\+[\d.]+\/h\)\n/);
     const forecast = await cli(['forecast', 'svc0', ...flags]);
     expect(forecast.stdout).toContain('(seasonal-naive)');
     expect(forecast.stdout).toMatch(/p5\s+p50\s+p95/);

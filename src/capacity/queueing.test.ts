@@ -4,6 +4,7 @@ import {
   attainment,
   erlangB,
   erlangC,
+  responseTimeAtPercentile,
   responseTimeExceedanceProbability,
   slowRequestShare,
   waitExceedanceProbability,
@@ -85,6 +86,20 @@ describe('response time tail', () => {
     for (const t of [0.05, 0.2, 1]) {
       expect(responseTimeExceedanceProbability(station, t)).toBeCloseTo(Math.exp(-(10 - 6) * t), 12);
     }
+  });
+
+  it('the percentile of the response time inverts the tail: M/M/1 −ln(1 − p)/(μ − λ), M/M/c by its own tail', () => {
+    const mm1 = { servers: 1, arrivalRatePerSecond: 6, serviceTimeSeconds: 0.1 };
+    for (const p of [0.5, 0.9, 0.99]) expect(responseTimeAtPercentile(mm1, p)).toBeCloseTo(-Math.log(1 - p) / 4, 8);
+    const mmc = { servers: 3, arrivalRatePerSecond: 20, serviceTimeSeconds: 0.1 };
+    const t95 = responseTimeAtPercentile(mmc, 0.95);
+    expect(responseTimeExceedanceProbability(mmc, t95)).toBeCloseTo(0.05, 8);
+    // More servers at the same load: shorter; no load: the service time's own percentile.
+    expect(responseTimeAtPercentile({ ...mmc, servers: 4 }, 0.95)).toBeLessThan(t95);
+    expect(responseTimeAtPercentile({ ...mmc, arrivalRatePerSecond: 0 }, 0.95)).toBeCloseTo(-0.1 * Math.log(0.05), 8);
+    // Unstable: never.
+    expect(responseTimeAtPercentile({ ...mmc, arrivalRatePerSecond: 30 }, 0.95)).toBe(Infinity);
+    expect(() => responseTimeAtPercentile(mmc, 1)).toThrow(/percentile must be in \(0, 1\)/);
   });
 
   it('integrates to the mean response time S + C/(cμ − λ)', () => {

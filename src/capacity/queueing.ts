@@ -107,6 +107,31 @@ export function responseTimeExceedanceProbability(station: Station, tSeconds: nu
 }
 
 /**
+ * The response time that a share `percentile` (0..1) of requests stays
+ * within: the smallest t with P(T > t) ≤ 1 − percentile, found by bisection
+ * on the exact tail above (monotone in t) to 1e-9 relative. Infinity when
+ * the queue is unstable (λ ≥ cμ). M/M/1 check: −ln(1 − p)/(μ − λ).
+ */
+export function responseTimeAtPercentile(station: Station, percentile: number): number {
+  if (!(percentile > 0 && percentile < 1)) throw new RangeError(`percentile must be in (0, 1), got ${percentile}`);
+  const { servers: c, arrivalRatePerSecond: lambda, serviceTimeSeconds: s } = station;
+  if (lambda > 0 && (c <= 0 || c / s - lambda <= 0)) return Infinity;
+  const tail = 1 - percentile;
+  let low = 0;
+  let high = s;
+  while (responseTimeExceedanceProbability(station, high) > tail) {
+    low = high;
+    high *= 2;
+  }
+  while (high - low > 1e-9 * high) {
+    const mid = (low + high) / 2;
+    if (responseTimeExceedanceProbability(station, mid) > tail) low = mid;
+    else high = mid;
+  }
+  return high;
+}
+
+/**
  * Share of requests served within `targetSeconds` (0..1), treating overload
  * honestly: when λ exceeds ρmax·c·μ the excess is counted as late, and the served
  * part is evaluated at the saturated utilization ρmax (`SATURATED_UTILIZATION`).

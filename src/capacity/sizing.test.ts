@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../core/errors.ts';
 import type { Slo } from '../core/model.ts';
 import { SATURATED_UTILIZATION } from './queueing.ts';
-import { attainmentAt, instancesForDemand, maxUtilizationHoldingSlo, sloFeasibility } from './sizing.ts';
+import { attainmentAt, instancesForDemand, maxUtilizationHoldingSlo, sloFeasibility, sloMeasureAt, sloText } from './sizing.ts';
 
 const latency = (targetSeconds: number, percentile: number): Slo => ({ kind: 'latency', targetSeconds, percentile });
 const workload = (slo: Slo, serviceTimeSeconds = 0.1, concurrency = 1, minInstances = 0, maxInstances = 1000) => ({
@@ -109,5 +109,31 @@ describe('attainmentAt', () => {
     const w = workload(latency(0.5, 0.9));
     expect(attainmentAt(w, 0, 0)).toBe(1);
     expect(attainmentAt(w, 0, 3)).toBe(0);
+  });
+});
+
+describe('sloMeasureAt', () => {
+  it('latency: the response time at the SLO percentile, within the target exactly from the sized count on', () => {
+    const w = workload(latency(0.3, 0.95), 0.1, 2);
+    const n = instancesForDemand(w, 80).instances;
+    expect(sloMeasureAt(w, n, 80)).toBeLessThanOrEqual(0.3);
+    expect(sloMeasureAt(w, n - 1, 80)).toBeGreaterThan(0.3);
+    // One more instance buys a shorter p95; M/M/1: −ln(0.05)/(μ − λ).
+    expect(sloMeasureAt(w, n + 1, 80)).toBeLessThan(sloMeasureAt(w, n, 80));
+    expect(sloMeasureAt(workload(latency(1, 0.95)), 1, 6)).toBeCloseTo(-Math.log(0.05) / 4, 8);
+    expect(sloMeasureAt(w, 1, 80)).toBe(Infinity);
+  });
+
+  it('utilization: λS/(n·concurrency)', () => {
+    const w = workload({ kind: 'utilization', maxUtilization: 0.5 }, 0.1, 4);
+    expect(sloMeasureAt(w, 5, 100)).toBeCloseTo(0.5, 12);
+    expect(sloMeasureAt(w, 6, 100)).toBeCloseTo(10 / 24, 12);
+    expect(sloMeasureAt(w, 0, 0)).toBe(0);
+  });
+
+  it('says the SLO in words', () => {
+    expect(sloText(latency(0.2, 0.95))).toBe('p95 latency ≤ 200 ms');
+    expect(sloText(latency(0.05, 0.999))).toBe('p99.9 latency ≤ 50 ms');
+    expect(sloText({ kind: 'utilization', maxUtilization: 0.7 })).toBe('utilization ≤ 70%');
   });
 });

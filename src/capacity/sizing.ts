@@ -7,7 +7,7 @@
  */
 import { InvalidInputError } from '../core/errors.ts';
 import type { Slo, Workload } from '../core/model.ts';
-import { SATURATED_UTILIZATION, attainment } from './queueing.ts';
+import { SATURATED_UTILIZATION, attainment, responseTimeAtPercentile } from './queueing.ts';
 
 export type SizingWorkload = Pick<Workload, 'service' | 'slo' | 'minInstances' | 'maxInstances'> & { readonly name?: string };
 
@@ -54,6 +54,26 @@ export function sloFeasibility(workload: Pick<Workload, 'service' | 'slo'> & { r
 
 function formatPercentile(percentile: number): string {
   return `p${Number((percentile * 100).toPrecision(6))}`;
+}
+
+/**
+ * What `instances` achieve at `demandRps` in the SLO's own measure: the
+ * response time (seconds) at the SLO's percentile for a latency SLO
+ * (Infinity when they cannot keep up), the utilization (0..) for a
+ * utilization SLO. Compared with the target, it says how much room the
+ * instances leave, and with one instance more, what that instance buys.
+ */
+export function sloMeasureAt(workload: Pick<Workload, 'service' | 'slo'>, instances: number, demandRps: number): number {
+  const { serviceTimeSeconds, concurrency } = workload.service;
+  const slo = workload.slo;
+  const lambda = Math.max(0, demandRps);
+  if (slo.kind === 'utilization') return lambda === 0 ? 0 : instances <= 0 ? Infinity : (lambda * serviceTimeSeconds) / (instances * concurrency);
+  return responseTimeAtPercentile({ servers: instances * concurrency, arrivalRatePerSecond: lambda, serviceTimeSeconds }, slo.percentile);
+}
+
+/** The SLO in words: "p95 latency ≤ 200 ms", "utilization ≤ 70%". */
+export function sloText(slo: Slo): string {
+  return slo.kind === 'utilization' ? `utilization ≤ ${Number((slo.maxUtilization * 100).toPrecision(6))}%` : `${formatPercentile(slo.percentile)} latency ≤ ${Number((slo.targetSeconds * 1000).toPrecision(6))} ms`;
 }
 
 /** Share of requests within the SLO (0..1) at `instances` and `demandRps`. */

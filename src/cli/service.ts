@@ -4,6 +4,7 @@ import { InvalidInputError } from '../core/errors.ts';
 import { quantileAt } from '../core/forecast.ts';
 import type { Action } from '../core/plan.ts';
 import { driverNames } from '../control/drivers.ts';
+import type { SloPrice } from '../control/loop.ts';
 import type { LoopCycle, StoredForecast, StoredPlan } from '../store/store.ts';
 import { HeadroomClient, applyFile } from './client.ts';
 
@@ -37,10 +38,24 @@ function describeAction(a: Action): string {
   }
 }
 
+/** "SLO p95 latency ≤ 200 ms at 120.00 rps: 142 ms with 12 instances; 13 would give 98 ms (+0.050/h); half the risk (p97.5 peak 130.10 rps) needs 14 (+0.100/h)" */
+export function sloPriceText(price: SloPrice, needed: number): string {
+  const latency = price.slo.includes('latency');
+  const measure = (x: number) => (!Number.isFinite(x) ? 'no bound (saturated)' : latency ? `${Number((x * 1000).toPrecision(3))} ms` : `${Number((x * 100).toPrecision(3))}%`);
+  const cost = (x: number | undefined) => (x === undefined ? '' : ` (+${x.toFixed(3)}/h)`);
+  const parts = [`SLO ${price.slo} at ${price.demandRps.toFixed(2)} rps: ${measure(price.achieved)} with ${needed} instance${needed === 1 ? '' : 's'}; ${needed + 1} would give ${measure(price.achievedWithOneMore)}${cost(price.oneMoreInstanceCostPerHour)}`];
+  const risk = price.halfTheRisk;
+  if (risk) parts.push(`half the risk (p${Number((risk.quantile * 100).toPrecision(6))} peak ${risk.peakRps.toFixed(2)} rps) needs ${risk.instances}${cost(risk.extraCostPerHour)}`);
+  return parts.join('; ');
+}
+
 export function printPlan(plan: StoredPlan): void {
-  const e = plan.explanation as { workloads?: Record<string, { neededInstances: number; allocatedInstances: number; reason: string }>; costPerHourBefore?: number; costPerHourAfter?: number };
+  const e = plan.explanation as { workloads?: Record<string, { neededInstances: number; allocatedInstances: number; reason: string; sloPrice?: SloPrice }>; costPerHourBefore?: number; costPerHourAfter?: number };
   out(`plan ${plan.id} (${plan.mode}) decided ${iso(plan.decidedAtSeconds)}: cost/h ${e.costPerHourBefore?.toFixed(3) ?? '?'} -> ${plan.target.costPerHour.toFixed(3)}`);
-  for (const [w, x] of Object.entries(e.workloads ?? {})) out(`  ${w}: ${x.allocatedInstances}/${x.neededInstances} instances; ${x.reason}`);
+  for (const [w, x] of Object.entries(e.workloads ?? {})) {
+    out(`  ${w}: ${x.allocatedInstances}/${x.neededInstances} instances; ${x.reason}`);
+    if (x.sloPrice) out(`    ${sloPriceText(x.sloPrice, x.neededInstances)}`);
+  }
   if (plan.actions.length === 0) out('  no actions: the cluster already matches the target');
   for (const a of plan.actions) out(`  [phase ${a.phase}] ${describeAction(a)}`);
 }

@@ -9,7 +9,7 @@ import type { Store } from '../store/store.ts';
 import type { Action } from '../core/plan.ts';
 import type { Driver } from '../drivers/driver.ts';
 import { durableSimulator, type DriverFactory } from './drivers.ts';
-import { ControlLoop, forecastMape } from './loop.ts';
+import { ControlLoop, type SloPrice, forecastMape } from './loop.ts';
 
 const DAY = 86400;
 const STEP = 300;
@@ -66,9 +66,10 @@ describe('control loop on the real NYC taxi trace', () => {
     expect(f?.forecast.startSeconds).toBe(clock);
     expect(f?.forecast.stepSeconds).toBe(1800);
     expect(f?.forecast.mean).toHaveLength(4);
-    expect(f?.forecast.quantiles.map((q) => q.level)).toEqual([0.05, 0.5, 0.95]);
+    // The sizing quantile (p95), and half its risk (p97.5) for the SLO price.
+    expect(f?.forecast.quantiles.map((q) => q.level)).toEqual([0.05, 0.5, 0.95, 0.975]);
     // Quantiles are ordered at every step.
-    for (let k = 0; k < 4; k++) expect(f!.forecast.quantiles[0].values[k]).toBeLessThanOrEqual(f!.forecast.quantiles[2].values[k]);
+    for (let k = 0; k < 4; k++) for (let j = 1; j < 4; j++) expect(f!.forecast.quantiles[j - 1].values[k]).toBeLessThanOrEqual(f!.forecast.quantiles[j].values[k]);
     expect((c.summary as { forecastIds: Record<string, number> }).forecastIds.taxi).toBe(f?.id);
     expect(await store.listPlans(10)).toEqual([]);
     // Half an hour later, with the next real value observed, the next cycle scores the first forecast's median against it.
@@ -94,6 +95,22 @@ describe('control loop on the real NYC taxi trace', () => {
     expect(e.workloads.taxi.neededInstances).toBe(Math.max(Math.ceil(e.workloads.taxi.peakForecastRps / 5 - 1e-9), 1));
     expect(e.pools.general.toNodes).toBe(Math.ceil(e.workloads.taxi.neededInstances / 4));
     expect(e.workloads.taxi.reason).toContain('p95 forecast');
+    // The SLO's price: utilization at the sized demand with the needed instances and one more (a quarter of a $0.20 node),
+    // and the instances half the risk (the p97.5 peak) would need.
+    const taxiE = e.workloads.taxi as unknown as { neededInstances: number; peakForecastRps: number; lastObservedRps: number; sloPrice: SloPrice };
+    const price = taxiE.sloPrice;
+    const n = taxiE.neededInstances;
+    expect(price.slo).toBe('utilization ≤ 50%');
+    expect(price.demandRps).toBe(Math.max(taxiE.peakForecastRps, taxiE.lastObservedRps));
+    expect(price.achieved).toBeCloseTo((price.demandRps * 0.1) / n, 12);
+    expect(price.achieved).toBeLessThanOrEqual(0.5 + 1e-9);
+    expect(price.achievedWithOneMore).toBeCloseTo((price.demandRps * 0.1) / (n + 1), 12);
+    expect(price.oneMoreInstanceCostPerHour).toBeCloseTo(0.05, 12);
+    const risk = price.halfTheRisk!;
+    expect(risk.quantile).toBe(0.975);
+    expect(risk.peakRps).toBeGreaterThanOrEqual(taxiE.peakForecastRps);
+    expect(risk.instances).toBe(Math.max(n, Math.ceil(risk.peakRps / 5 - 1e-9)));
+    expect(risk.extraCostPerHour).toBeCloseTo((risk.instances - n) * 0.05, 12);
     expect(await store.actions.list()).toEqual([]);
   });
 

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import { instancesForDemand } from '../capacity/sizing.ts';
+import { instancesForDemand, sloMeasureAt, sloText } from '../capacity/sizing.ts';
 import { quantileAt, type QuantileForecast } from '../core/forecast.ts';
 import type { Workload } from '../core/model.ts';
 import type { Allocation } from '../core/plan.ts';
@@ -10,6 +10,7 @@ import { executeActions, type RetryPolicy } from '../drivers/executor.ts';
 import { forecasterByName, seasonalNaive } from '../forecast/index.ts';
 import { toGrid } from '../ingest/resample.ts';
 import { allocate } from '../optimize/allocate.ts';
+import { nodeShare } from '../optimize/horizon.ts';
 import { exclusionsAt, healthyPools } from '../plan/health.ts';
 import { reconcileActions } from '../plan/reconcile.ts';
 import type { ServiceMetrics } from '../api/metrics.ts';
@@ -48,7 +49,32 @@ export interface WorkloadExplanation {
   readonly placement: Readonly<Record<string, number>>;
   readonly shortfall: number;
   readonly reason: string;
+  /** What the SLO costs at the margin (absent while there is no forecast). */
+  readonly sloPrice?: SloPrice;
 }
+
+/**
+ * The price of one more unit of SLO, in the SLO's own terms: what the needed
+ * instances achieve at the demand they were sized for, what one instance
+ * more would achieve and cost, and what sizing at half the risk (the
+ * forecast quantile 1 − (1 − q)/2: p95 → p97.5) would add.
+ */
+export interface SloPrice {
+  /** The SLO in words, e.g. "p95 latency ≤ 200 ms". */
+  readonly slo: string;
+  /** The highest demand the decision sized for: the forecast peak at the sizing quantile, or the last observation when higher. */
+  readonly demandRps: number;
+  /** At that demand, the SLO's measure with the needed instances and with one more: latency at the SLO's percentile in seconds, or utilization. */
+  readonly achieved: number;
+  readonly achievedWithOneMore: number;
+  /** One more instance per hour: its share of a node in the cheapest pool the workload was placed in (absent when it was placed nowhere). */
+  readonly oneMoreInstanceCostPerHour?: number;
+  /** Sizing at half the risk: that quantile's forecast peak over the same look-ahead, the instances it needs, and what they would add per hour. */
+  readonly halfTheRisk?: { readonly quantile: number; readonly peakRps: number; readonly instances: number; readonly extraCostPerHour?: number };
+}
+
+/** Half the risk of under-provisioning: the forecast quantile 1 − (1 − q)/2. */
+export const halfTheRisk = (quantile: number): number => 1 - (1 - quantile) / 2;
 
 interface WorkloadDecision {
   readonly explanation: WorkloadExplanation;
@@ -216,7 +242,8 @@ export class ControlLoop implements LoopRunner {
       const gridStart = Math.floor(samples[0].timeSeconds / step) * step;
       const series = toGrid(samples, gridStart, step, Math.round((end - gridStart) / step));
       const core = toWorkload(w, series);
-      const levels = [...new Set([0.05, 0.5, core.sizingQuantile, 0.95])].sort((a, b) => a - b);
+      // The sizing quantile, and half its risk for the SLO price in the plan's explanation.
+      const levels = [...new Set([0.05, 0.5, core.sizingQuantile, halfTheRisk(core.sizingQuantile), 0.95])].sort((a, b) => a - b);
       let forecast: QuantileForecast | undefined;
       let note: string | undefined;
       try {
@@ -255,10 +282,16 @@ export class ControlLoop implements LoopRunner {
     }
     let peak = 0;
     let forecastInstances = 0;
+    let stricterPeak = 0;
+    let stricterInstances = 0;
+    const stricter = halfTheRisk(core.sizingQuantile);
     for (let k = 0; k < Math.min(lookahead, f.forecast.mean.length); k++) {
       const q = quantileAt(f.forecast, core.sizingQuantile, k);
       peak = Math.max(peak, q);
       forecastInstances = Math.max(forecastInstances, instancesForDemand(core, q).instances);
+      const qs = quantileAt(f.forecast, stricter, k);
+      stricterPeak = Math.max(stricterPeak, qs);
+      stricterInstances = Math.max(stricterInstances, instancesForDemand(core, qs).instances);
     }
     const values = f.series.values;
     const lastObserved = values[values.length - 1];
@@ -277,19 +310,35 @@ export class ControlLoop implements LoopRunner {
         reason = `scale-in from forecasts is off: holding ${floor} instances for the recent observed peak of ${recentPeak.toFixed(2)} rps`;
       }
     }
-    return { needed, explanation: { ...base, peakForecastRps: peak, lastObservedRps: lastObserved, forecastInstances, observedInstances, neededInstances: needed, allocatedInstances: 0, placement: {}, shortfall: 0, reason } };
+    const demandRps = Math.max(peak, lastObserved);
+    const sloPrice: SloPrice = {
+      slo: sloText(core.slo),
+      demandRps,
+      achieved: sloMeasureAt(core, needed, demandRps),
+      achievedWithOneMore: sloMeasureAt(core, needed + 1, demandRps),
+      halfTheRisk: { quantile: stricter, peakRps: stricterPeak, instances: Math.max(needed, stricterInstances) },
+    };
+    return { needed, explanation: { ...base, peakForecastRps: peak, lastObservedRps: lastObserved, forecastInstances, observedInstances, neededInstances: needed, allocatedInstances: 0, placement: {}, shortfall: 0, reason, sloPrice } };
   }
 
-  private explain(cfg: ServiceConfig, forecasts: { workload: ServiceWorkload; note?: string }[], decisions: WorkloadDecision[], observed: ObservedState, target: Allocation & { shortfallPenalty?: unknown }, waiting: string[]) {
+  private explain(cfg: ServiceConfig, forecasts: { workload: ServiceWorkload; core: Workload; note?: string }[], decisions: WorkloadDecision[], observed: ObservedState, target: Allocation & { shortfallPenalty?: unknown }, waiting: string[]) {
     const nodes = (pool: string) => (observed.readyNodesByPool[pool] ?? 0) + (observed.pendingNodesByPool[pool] ?? 0);
     const costBefore = cfg.pools.reduce((c, p) => c + nodes(p.name) * p.costPerHour, 0);
     return {
       workloads: Object.fromEntries(
         forecasts.map((f, i) => {
           const placement = target.instances[f.workload.name] ?? {};
+          const explanation = decisions[i].explanation;
           return [
             f.workload.name,
-            { ...decisions[i].explanation, allocatedInstances: sum(placement), placement, shortfall: target.shortfall[f.workload.name] ?? 0, ...(f.note ? { note: f.note } : {}) },
+            {
+              ...explanation,
+              allocatedInstances: sum(placement),
+              placement,
+              shortfall: target.shortfall[f.workload.name] ?? 0,
+              ...(f.note ? { note: f.note } : {}),
+              ...(explanation.sloPrice ? { sloPrice: priceSlo(explanation.sloPrice, explanation.neededInstances, f.core, placement, cfg.pools) } : {}),
+            },
           ];
         }),
       ),
@@ -299,6 +348,15 @@ export class ControlLoop implements LoopRunner {
       waitingForReplacements: waiting,
     };
   }
+}
+
+/** The SLO price with its costs: one more instance in the cheapest pool the workload was placed in, and half the risk's extra instances at that price. */
+function priceSlo(price: SloPrice, needed: number, workload: Workload, placement: Readonly<Record<string, number>>, pools: ServiceConfig['pools']): SloPrice {
+  const perInstance = pools.filter((p) => (placement[p.name] ?? 0) > 0).map((p) => nodeShare(p, workload.perInstance) * p.costPerHour);
+  if (perInstance.length === 0) return price;
+  const oneMore = Math.min(...perInstance);
+  const risk = price.halfTheRisk;
+  return { ...price, oneMoreInstanceCostPerHour: oneMore, ...(risk ? { halfTheRisk: { ...risk, extraCostPerHour: (risk.instances - needed) * oneMore } } : {}) };
 }
 
 /**
