@@ -19,7 +19,7 @@
  * a pool where the workload ran more instances the step before, when that
  * pool's nodes have room (no node added).
  */
-import { type HorizonContext, addToRow, edgeCost, edgesByWorkload, networkOf, perNode, ranBefore, spreadAllowsOneMore } from './horizon.ts';
+import { type HorizonContext, addToRow, addUse, edgeCost, edgesByWorkload, fitsPool, poolUse, ranBefore, spreadAllowsOneMore } from './horizon.ts';
 import { budgetAllows, quotaAllows } from './stepPlacement.ts';
 
 export interface AlignStep {
@@ -46,24 +46,8 @@ function stepState(ctx: HorizonContext, t: number, step: AlignStep) {
   const { pools, workloads } = ctx;
   const { nodes: n, rows } = step;
   const edgesOf = edgesByWorkload(ctx);
-  const used = pools.map(() => [0, 0, 0]);
-  workloads.forEach((w, wi) => {
-    for (const [p, x] of rows[wi]) {
-      used[p][0] += x * w.perInstance.cpuMillicores;
-      used[p][1] += x * w.perInstance.memoryMiB;
-      used[p][2] += x * networkOf(pools[p], w.perInstance);
-    }
-  });
-  const fits = (wi: number, q: number, nodes: number): boolean => {
-    const r = workloads[wi].perInstance;
-    const c = pools[q].nodeType.capacity;
-    return (
-      used[q][0] + r.cpuMillicores <= nodes * c.cpuMillicores &&
-      used[q][1] + r.memoryMiB <= nodes * c.memoryMiB &&
-      (c.networkMbps === undefined || used[q][2] + networkOf(pools[q], r) <= nodes * c.networkMbps) &&
-      (rows[wi].get(q) ?? 0) + 1 <= perNode(pools[q], r) * nodes
-    );
-  };
+  const used = poolUse(ctx, rows);
+  const fits = (wi: number, q: number, nodes: number): boolean => fitsPool(ctx, wi, q, 1, nodes, used[q], rows[wi].get(q) ?? 0);
   const spreadOk = (wi: number, from: number, to: number): boolean => {
     const spread = workloads[wi].spread;
     // A move within one failure domain never changes what losing a domain leaves.
@@ -71,14 +55,11 @@ function stepState(ctx: HorizonContext, t: number, step: AlignStep) {
     return (spread !== undefined && key[from] === key[to]) || spreadAllowsOneMore(ctx, t, wi, rows[wi], to);
   };
   const move = (wi: number, from: number, to: number) => {
-    const r = workloads[wi].perInstance;
     for (const [p, sign] of [
       [from, -1],
       [to, 1],
     ] as const) {
-      used[p][0] += sign * r.cpuMillicores;
-      used[p][1] += sign * r.memoryMiB;
-      used[p][2] += sign * networkOf(pools[p], r);
+      addUse(ctx, used[p], wi, p, sign);
       addToRow(rows[wi], p, sign);
     }
   };

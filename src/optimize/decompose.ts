@@ -42,7 +42,7 @@
 import { InvalidInputError } from '../core/errors.ts';
 import { lcg } from '../forecast/random.ts';
 import { ModelBuilder } from './lp.ts';
-import { type HorizonContext, type HorizonPlan, addToRow, minimumsHold, networkOf, nodeShare, perNode, placedCount, ranBefore, spreadAllowsOneMore, survivors } from './horizon.ts';
+import { type HorizonContext, type HorizonPlan, addToRow, addUse, fitsPool, minimumsHold, networkOf, nodeShare, perNode, placedCount, poolUse, ranBefore, spreadAllowsOneMore, survivors } from './horizon.ts';
 import { type RowInfo, addNodeSide } from './horizonModel.ts';
 import { solveModel } from './solver.ts';
 import { alignTraffic, keepInPlace } from './alignTraffic.ts';
@@ -857,34 +857,22 @@ function consolidate(
 ): void {
   const { pools, workloads } = ctx;
   const P = pools.length;
-  const used = Array.from({ length: P }, () => [0, 0, 0]);
+  const used = poolUse(ctx, rows);
   const residents: number[][] = Array.from({ length: P }, () => []);
-  workloads.forEach((w, wi) => {
-    for (const [p, x] of rows[wi]) {
-      used[p][0] += x * w.perInstance.cpuMillicores;
-      used[p][1] += x * w.perInstance.memoryMiB;
-      used[p][2] += x * networkOf(pools[p], w.perInstance);
-      residents[p].push(wi);
-    }
+  workloads.forEach((_, wi) => {
+    for (const p of rows[wi].keys()) residents[p].push(wi);
   });
   const cap = (p: number, nodes: number) => {
     const c = pools[p].nodeType.capacity;
     return [nodes * c.cpuMillicores, nodes * c.memoryMiB, c.networkMbps === undefined ? Infinity : nodes * c.networkMbps];
   };
-  const fitsAt = (wi: number, q: number, nodes: number) => {
-    const r = workloads[wi].perInstance;
-    const c = cap(q, nodes);
-    return used[q][0] + r.cpuMillicores <= c[0] && used[q][1] + r.memoryMiB <= c[1] && used[q][2] + networkOf(pools[q], r) <= c[2] && (rows[wi].get(q) ?? 0) + 1 <= perNode(pools[q], r) * nodes;
-  };
+  const fitsAt = (wi: number, q: number, nodes: number) => fitsPool(ctx, wi, q, 1, nodes, used[q], rows[wi].get(q) ?? 0);
   const move = (wi: number, from: number, to: number, k: number) => {
-    const r = workloads[wi].perInstance;
     for (const [p, sign] of [
       [from, -1],
       [to, 1],
     ] as const) {
-      used[p][0] += sign * k * r.cpuMillicores;
-      used[p][1] += sign * k * r.memoryMiB;
-      used[p][2] += sign * k * networkOf(pools[p], r);
+      addUse(ctx, used[p], wi, p, sign * k);
       addToRow(rows[wi], p, sign * k);
     }
   };

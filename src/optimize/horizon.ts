@@ -229,6 +229,42 @@ export function networkOf(pool: Pool, r: Resources): number {
   return pool.nodeType.capacity.networkMbps !== undefined ? r.networkMbps ?? 0 : 0;
 }
 
+/** Per pool, the [CPU millicores, memory MiB, network Mbps] a step's instances (`rows`: per workload, instances per pool) use. */
+export function poolUse(ctx: HorizonContext, rows: readonly ReadonlyMap<number, number>[]): number[][] {
+  const used = ctx.pools.map(() => [0, 0, 0]);
+  rows.forEach((row, wi) => {
+    for (const [p, x] of row) addUse(ctx, used[p], wi, p, x);
+  });
+  return used;
+}
+
+/** Adds `count` instances of workload wi (negative: removes) to `used`, pool p's [CPU, memory, network]. */
+export function addUse(ctx: HorizonContext, used: number[], wi: number, p: number, count: number): void {
+  const r = ctx.workloads[wi].perInstance;
+  used[0] += count * r.cpuMillicores;
+  used[1] += count * r.memoryMiB;
+  used[2] += count * networkOf(ctx.pools[p], r);
+}
+
+/**
+ * Whether `count` more instances of workload wi fit `nodes` nodes of pool p,
+ * which already use `used` ([CPU, memory, network]) and hold `have` of wi's
+ * instances: the pool's capacity in aggregate and the per-node cut (no more
+ * of one shape than `perNode` × nodes). The room check every local move
+ * makes; whether the instances also pack node by node is binpack's question.
+ */
+export function fitsPool(ctx: HorizonContext, wi: number, p: number, count: number, nodes: number, used: readonly number[], have: number): boolean {
+  const r = ctx.workloads[wi].perInstance;
+  const pool = ctx.pools[p];
+  const c = pool.nodeType.capacity;
+  return (
+    used[0] + count * r.cpuMillicores <= nodes * c.cpuMillicores &&
+    used[1] + count * r.memoryMiB <= nodes * c.memoryMiB &&
+    (c.networkMbps === undefined || used[2] + count * networkOf(pool, r) <= nodes * c.networkMbps) &&
+    have + count <= perNode(pool, r) * nodes
+  );
+}
+
 export function hourOfStep(input: HorizonInput, t: number): number {
   return (input.startHourOfDay ?? 0) + t * input.stepHours;
 }

@@ -23,7 +23,7 @@
  */
 import { type ItemType, type PackedNode, type Packing, packWithin } from './binpack.ts';
 import { chooseReserved } from './decompose.ts';
-import { type HorizonContext, type HorizonPlan, addToRow, edgeCost, edgesByWorkload, networkOf, nodeShare, spreadAllowsOneMore, stepViolations } from './horizon.ts';
+import { type HorizonContext, type HorizonPlan, addToRow, addUse, edgeCost, edgesByWorkload, fitsPool, networkOf, nodeShare, poolUse, spreadAllowsOneMore, stepViolations } from './horizon.ts';
 
 export interface PackBlocked {
   readonly step: number;
@@ -120,28 +120,14 @@ export function packPlan(ctx: HorizonContext, plan: HorizonPlan): PackedPlan {
     for (let round = 0; round < ROUNDS; round++) {
       let changed = false;
       // Aggregate room per pool (its nodes, plus nodes this round has decided to add for moved instances).
-      const used = ctx.pools.map(() => [0, 0]);
-      rows.forEach((row, wi) => {
-        for (const [q, x] of row) {
-          used[q][0] += x * ctx.workloads[wi].perInstance.cpuMillicores;
-          used[q][1] += x * ctx.workloads[wi].perInstance.memoryMiB;
-        }
-      });
+      const used = poolUse(ctx, rows);
       const target = Int32Array.from(nodes[t]);
-      const fitsRoom = (wi: number, q: number) => {
-        const c = ctx.pools[q].nodeType.capacity;
-        const r = ctx.workloads[wi].perInstance;
-        return used[q][0] + r.cpuMillicores <= target[q] * c.cpuMillicores && used[q][1] + r.memoryMiB <= target[q] * c.memoryMiB;
-      };
-      const perInstance = (wi: number) => ctx.workloads[wi].perInstance;
+      const fitsRoom = (wi: number, q: number) => fitsPool(ctx, wi, q, 1, target[q], used[q], rows[wi].get(q) ?? 0);
       const shift = (wi: number, from: number, to: number) => {
-        const r = perInstance(wi);
         addToRow(rows[wi], from, -1);
         addToRow(rows[wi], to, 1);
-        used[to][0] += r.cpuMillicores;
-        used[to][1] += r.memoryMiB;
-        used[from][0] -= r.cpuMillicores;
-        used[from][1] -= r.memoryMiB;
+        addUse(ctx, used[to], wi, to, 1);
+        addUse(ctx, used[from], wi, from, -1);
       };
       /**
        * Moves what `spill` (nodes of pool p's packing) holds to other pools that may still grow

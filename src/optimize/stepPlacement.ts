@@ -6,7 +6,7 @@
  * the per-node packing cut, eligibility, maintenance and zone/provider spread;
  * growth also keeps pool and provider quotas and the budget.
  */
-import { type HorizonContext, networkOf, perNode, survivors } from './horizon.ts';
+import { type HorizonContext, addUse, fitsPool, perNode, survivors } from './horizon.ts';
 
 export class StepPlacement {
   /** CPU, memory and network used per pool. */
@@ -36,24 +36,11 @@ export class StepPlacement {
 
   /** Whether `count` more instances of w fit pool p's current nodes. */
   fits(wi: number, p: number, count: number): boolean {
-    const r = this.ctx.workloads[wi].perInstance;
-    const pool = this.ctx.pools[p];
-    const c = pool.nodeType.capacity;
-    const n = this.nodes[p];
-    const used = this.used[p];
-    return (
-      used[0] + count * r.cpuMillicores <= n * c.cpuMillicores &&
-      used[1] + count * r.memoryMiB <= n * c.memoryMiB &&
-      (c.networkMbps === undefined || used[2] + count * networkOf(pool, r) <= n * c.networkMbps) &&
-      (this.rows[wi].get(p) ?? 0) + count <= perNode(pool, r) * n
-    );
+    return fitsPool(this.ctx, wi, p, count, this.nodes[p], this.used[p], this.rows[wi].get(p) ?? 0);
   }
 
   put(wi: number, p: number, count: number): void {
-    const r = this.ctx.workloads[wi].perInstance;
-    this.used[p][0] += count * r.cpuMillicores;
-    this.used[p][1] += count * r.memoryMiB;
-    this.used[p][2] += count * networkOf(this.ctx.pools[p], r);
+    addUse(this.ctx, this.used[p], wi, p, count);
     const x = (this.rows[wi].get(p) ?? 0) + count;
     if (x > 0) this.rows[wi].set(p, x), this.residents[p].add(wi);
     else this.rows[wi].delete(p), this.residents[p].delete(wi);
