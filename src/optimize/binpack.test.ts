@@ -242,10 +242,13 @@ describe('several resources', () => {
     expect(mixed.stranded).toEqual({ cpuMillicores: 0, memoryMiB: 0 });
   });
 
-  it('packWithin returns the first heuristic that fits: first fit decreasing needs 4 nodes here, DotProduct 3', () => {
+  it('packWithin returns the first heuristic that fits: first fit decreasing needs 4 nodes here, Balance and DotProduct 3', () => {
     // Node 4000m / 4096 MiB. By normalised sum c (1.375) first, then a and b (0.875 each, a by name):
     // FFD: c alone, a+a, and each b alone (b+b is 5120 MiB); DotProduct opens with c (largest dot product
-    // with an empty node), which takes nothing else, then pairs a with b (3000m, 4096 MiB).
+    // with an empty node), which takes nothing else, then pairs a with b (3000m, 4096 MiB). Balance(5)
+    // does the same: c first (its fill lies 0.03 off the remaining items' direction, score 1.21, and no
+    // smaller item can beat that), then a (a and b both score 0.0 on an empty node; a by name), then
+    // b, which keeps the node on the direction of what is left (score 0.68 against −0.69 for a second a).
     const small: Resources = { cpuMillicores: 4000, memoryMiB: 4096 };
     const types = [
       { name: 'a', size: { cpuMillicores: 2000, memoryMiB: 1536 }, count: 2 },
@@ -253,14 +256,61 @@ describe('several resources', () => {
       { name: 'c', size: { cpuMillicores: 2500, memoryMiB: 3072 }, count: 1 },
     ];
     expect(packVectors(types, small).nodes).toHaveLength(4);
+    expect(packVectors(types, small, { rule: 'dotProduct' }).nodes.map((n) => n.counts)).toEqual([{ c: 1 }, { a: 1, b: 1 }, { a: 1, b: 1 }]);
     const within = packWithin(types, small, 3);
-    expect(within.method).toBe('dotProduct/sum');
+    expect(within.method).toBe('balance(5)/sum');
     expect(within.nodes.map((n) => n.counts)).toEqual([{ c: 1 }, { a: 1, b: 1 }, { a: 1, b: 1 }]);
-    // Limited to first fit decreasing, it does not fit and says so by its node count.
-    expect(packWithin(types, small, 3, { heuristics: 1 })).toMatchObject({ method: 'firstFit/sum' });
-    expect(packWithin(types, small, 3, { heuristics: 1 }).nodes).toHaveLength(4);
-    // Where first fit decreasing fits, it is the answer (the cheapest try).
-    expect(packWithin(types, small, 4).method).toBe('firstFit/sum');
+    // Only the count wanted: first fit decreasing is tried first (it needs 4), then Balance; the verdict is the same.
+    expect(packWithin(types, small, 3, { heuristics: 2, countOnly: true })).toMatchObject({ method: 'balance(5)/sum' });
+    expect(packWithin(types, small, 4, { countOnly: true }).method).toBe('firstFit/sum');
+    expect(packWithin(types, small, 4).method).toBe('balance(5)/sum');
+    // Limited to the first heuristic of the order (Balance), it fits; a limit is a choice of heuristics, not of their order.
+    expect(packWithin(types, small, 3, { heuristics: 1, countOnly: true })).toMatchObject({ method: 'balance(5)/sum' });
+  });
+
+  it('Balance pairs CPU-heavy with memory-heavy items where a pool fills both in the same proportion', () => {
+    // Seeded pools like the allocation models leave: 120 workloads of 1–4 instances (CPU lognormal around
+    // 500m, memory around 4 GiB per vCPU, scaled so that CPU and memory fill the same share of the nodes).
+    // Every other heuristic fills one resource first and strands the other on most nodes.
+    const node: Resources = { cpuMillicores: 4000, memoryMiB: 16384 };
+    const random = (seed: number) => {
+      let x = seed >>> 0;
+      return () => (x = (x * 1664525 + 1013904223) >>> 0) / 2 ** 32;
+    };
+    const found: [number, number, number][] = [];
+    for (let seed = 1; seed <= 6; seed++) {
+      const rand = random(seed);
+      const gauss = () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
+      const raw = Array.from({ length: 120 }, (_, i) => {
+        const cpu = Math.round(Math.min(2000, 500 * Math.exp(0.6 * gauss())) / 50) * 50;
+        return { name: `w${String(i).padStart(3, '0')}`, cpu, mem: Math.min(8192, Math.round(cpu * 4 * Math.exp(0.5 * gauss()))), count: 1 + Math.floor(rand() * 4) };
+      });
+      const share = (pick: (r: (typeof raw)[number]) => number, of: number) => raw.reduce((a, r) => a + (r.count * pick(r)) / of, 0);
+      const scale = share((r) => r.cpu, 4000) / share((r) => r.mem, 16384);
+      const types: ItemType[] = raw.map((r) => ({ name: r.name, size: { cpuMillicores: r.cpu, memoryMiB: Math.round(r.mem * scale) }, count: r.count }));
+      const balance = packVectors(types, node, { rule: 'balance', balanceWeight: 5 });
+      expectValid(balance, types, node);
+      const others = Math.min(...HEURISTICS.filter((h) => h.rule !== 'balance').map((h) => packVectors(types, node, h).nodes.length));
+      found.push([balance.nodes.length, others, lowerBounds(types, node).bound]);
+    }
+    // Measured: Balance 49, 48, 40, 52, 43, 47 nodes; the best of the others 51, 49, 41, 54, 45, 48; bounds 48, 47, 39, 50, 43, 46.
+    for (const [balance, others, bound] of found) {
+      expect(balance).toBeLessThan(others);
+      expect(balance).toBeGreaterThanOrEqual(bound);
+    }
+    expect(found.map(([balance]) => balance)).toEqual([49, 48, 40, 52, 43, 47]);
+  });
+
+  it('Balance weight 0 is bin-centric largest-first; a bad weight is named', () => {
+    const types = [
+      { name: 'x', size: { cpuMillicores: 3000, memoryMiB: 1024 }, count: 2 },
+      { name: 'y', size: { cpuMillicores: 1000, memoryMiB: 3072 }, count: 2 },
+    ];
+    const node: Resources = { cpuMillicores: 4000, memoryMiB: 4096 };
+    // Without the balance term it still fills node by node, largest (by normalised sum, then name) first: x, then y fits beside it.
+    expect(packVectors(types, node, { rule: 'balance', balanceWeight: 0 }).nodes.map((n) => n.counts)).toEqual([{ x: 1, y: 1 }, { x: 1, y: 1 }]);
+    expect(() => packVectors(types, node, { rule: 'balance', balanceWeight: -1 })).toThrow('balanceWeight must be a finite number ≥ 0, got -1');
+    expect(() => packVectors(types, node, { rule: 'balance', balanceWeight: NaN })).toThrow(/balanceWeight/);
   });
 
   it('network bandwidth binds: 3 per node by bandwidth, 10 instances need 4 nodes, which the MIP proves', async () => {
@@ -331,7 +381,7 @@ describe('checkAllocationPacking', () => {
     expect(report).toMatchObject({ packable: 'yes', extraNodes: 0, extraCostPerHour: 0 });
   });
 
-  it("effort 'enough' reaches the same verdicts: first fit where it fits, every heuristic where it does not", async () => {
+  it("effort 'enough' reaches the same verdicts: Balance(5) where it fits, every heuristic where it does not", async () => {
     for (const allocation of [
       { nodesByPool: { net: 3, general: 3 }, instances: { stream: { net: 10 }, api: { general: 7 } } },
       { nodesByPool: { net: 4, general: 2 }, instances: { stream: { net: 10 }, api: { general: 8 } } },
@@ -340,7 +390,7 @@ describe('checkAllocationPacking', () => {
       const enough = await checkAllocationPacking(allocation, pools, workloads, { effort: 'enough' });
       expect(enough.packable).toBe(best.packable);
       expect(enough.extraNodes).toBe(best.extraNodes);
-      for (const r of enough.pools) expect(r.method).toBe(r.nodesNeeded <= r.nodes ? 'firstFit/sum' : best.pools.find((b) => b.pool === r.pool)!.method);
+      for (const r of enough.pools) expect(r.method).toBe(r.nodesNeeded <= r.nodes ? 'balance(5)/sum' : best.pools.find((b) => b.pool === r.pool)!.method);
     }
   });
 

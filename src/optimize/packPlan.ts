@@ -54,14 +54,14 @@ const REFUSALS = 3;
 type Row = Map<number, number>;
 
 /** The instances of pool p in `rows` packed (packWithin its `have` nodes, trying the first `heuristics`); undefined when it has none. */
-function packPool(ctx: HorizonContext, rows: readonly Row[], p: number, have: number, heuristics?: number): Packing | undefined {
+function packPool(ctx: HorizonContext, rows: readonly Row[], p: number, have: number, heuristics?: number, countOnly?: boolean): Packing | undefined {
   const types: ItemType[] = [];
   for (const wi of usersOf(ctx)[p]) {
     const count = rows[wi].get(p) ?? 0;
     if (count > 0) types.push({ name: ctx.workloads[wi].name, size: ctx.workloads[wi].perInstance, count });
   }
   if (types.length === 0) return undefined;
-  return packWithin(types, ctx.pools[p].nodeType.capacity, have, { heuristics });
+  return packWithin(types, ctx.pools[p].nodeType.capacity, have, { heuristics, countOnly });
 }
 
 const users = new WeakMap<HorizonContext, number[][]>();
@@ -379,9 +379,9 @@ function consolidate(
       }
       if (!ok) break;
     }
-    // The heuristics must find the packing too (what checks and reports use, first fit decreasing and
-    // DotProduct first): pack the pools that changed.
-    const fitsHeuristically = (q: number, have: number) => (packPool(ctx, rows, q, have, 2)?.nodes.length ?? 0) <= have;
+    // The heuristics must find the packing too (what checks and reports use, Balance(5) and first fit
+    // decreasing first): pack the pools that changed.
+    const fitsHeuristically = (q: number, have: number) => (packPool(ctx, rows, q, have, 2, true)?.nodes.length ?? 0) <= have;
     const changed = [...new Set(done.map(([, to]) => to.pool))].filter((q) => q !== p);
     // Receivers first: they fail most often, and a pool given a few more instances is the cheaper check.
     const refused = ok ? [...changed, p].find((q) => !fitsHeuristically(q, q === p ? nodes[t][p] - 1 : nodes[t][q])) : undefined;
