@@ -194,21 +194,40 @@ function itemCentric(p: Prepared, order: number[], rule: 'firstFit' | 'bestFit')
  * normalised size has the largest dot product with the node's normalised free
  * capacity (ties: larger `measure` first), until nothing fits; then the next node.
  */
-function dotProduct(p: Prepared, order: number[]): OpenNode[] {
-  // Flat arrays and an in-place candidate list: this loop dominates packing pools with thousands of item types.
-  const size = Float64Array.from(p.sizes.flat());
-  const norm = Float64Array.from(p.normalised.flat());
-  const [c0, c1, c2] = p.capacity;
-  const [l0, l1, l2] = p.capacity.map((c) => c * (1 + EPSILON));
+/**
+ * What the bin-centric rules scan: sizes raw and normalised as flat arrays,
+ * the fit limits, items left per type, and an in-place candidate list (their
+ * loops dominate packing pools with thousands of item types).
+ */
+function binCentricState(p: Prepared, order: readonly number[]) {
   const remaining = Int32Array.from(p.types, (t) => t.count);
-  let left = remaining.reduce((a, b) => a + b, 0);
   const candidates = new Int32Array(order.length);
+  return {
+    size: Float64Array.from(p.sizes.flat()),
+    norm: Float64Array.from(p.normalised.flat()),
+    limits: p.capacity.map((c) => c * (1 + EPSILON)),
+    remaining,
+    left: remaining.reduce((a, b) => a + b, 0),
+    candidates,
+    /** A new node's candidates: every type with items left, in `order`; returns their count. */
+    reset: (): number => {
+      let count = 0;
+      for (const t of order) if (remaining[t] > 0) candidates[count++] = t;
+      return count;
+    },
+  };
+}
+
+function dotProduct(p: Prepared, order: number[]): OpenNode[] {
+  const { size, norm, limits, remaining, candidates, reset, ...state } = binCentricState(p, order);
+  let left = state.left;
+  const [c0, c1, c2] = p.capacity;
+  const [l0, l1, l2] = limits;
   const nodes: OpenNode[] = [];
   while (left > 0) {
     const node = newNode();
     // A type that does not fit the node now never will (it only fills up): drop it from the candidates.
-    let count = 0;
-    for (const t of order) if (remaining[t] > 0) candidates[count++] = t;
+    let count = reset();
     let u0 = 0;
     let u1 = 0;
     let u2 = 0;
@@ -258,11 +277,9 @@ function dotProduct(p: Prepared, order: number[]): OpenNode[] {
  * heuristics.
  */
 function balance(p: Prepared, order: number[], weight: number): OpenNode[] {
-  const size = Float64Array.from(p.sizes.flat());
-  const norm = Float64Array.from(p.normalised.flat());
-  const [l0, l1, l2] = p.capacity.map((c) => c * (1 + EPSILON));
-  const remaining = Int32Array.from(p.types, (t) => t.count);
-  let left = remaining.reduce((a, b) => a + b, 0);
+  const { size, norm, limits, remaining, candidates, reset, ...state } = binCentricState(p, order);
+  let left = state.left;
+  const [l0, l1, l2] = limits;
   // Summed normalised sizes of the items not yet placed: the direction a node's fill should follow.
   let r0 = 0;
   let r1 = 0;
@@ -272,12 +289,10 @@ function balance(p: Prepared, order: number[], weight: number): OpenNode[] {
     r1 += t.count * norm[3 * i + 1];
     r2 += t.count * norm[3 * i + 2];
   });
-  const candidates = new Int32Array(order.length);
   const nodes: OpenNode[] = [];
   while (left > 0) {
     const node = newNode();
-    let count = 0;
-    for (const t of order) if (remaining[t] > 0) candidates[count++] = t;
+    let count = reset();
     // Node fill, raw (for fits) and normalised (for the score).
     let u0 = 0;
     let u1 = 0;
