@@ -121,7 +121,7 @@ async function packingOf(r: HorizonResult): Promise<{ text: string; readonly jso
   });
   const verdict = short.length
     ? `Packing node by node needs more nodes than the plan counts at ${short.length} step(s) (the model counts capacity per pool and per workload, not per node):\n  ${short.join('\n  ')}`
-    : 'Every step packs onto its nodes node by node (vector bin packing: first-fit, best-fit and dot-product heuristics).';
+    : 'Every step packs onto its nodes node by node (vector bin packing: balance, first-fit, best-fit and dot-product heuristics).';
   const text = `Packing at the busiest step (${busiest})\n\n${table(['pool', 'nodes', 'instances', 'nodes packing needs', 'CPU used', 'memory used', 'stranded cores', 'stranded GiB'], rows)}\n\n${verdict}`;
   return {
     text,
