@@ -381,7 +381,7 @@ describe('checkAllocationPacking', () => {
     expect(report).toMatchObject({ packable: 'yes', extraNodes: 0, extraCostPerHour: 0 });
   });
 
-  it("effort 'enough' reaches the same verdicts: Balance(5) where it fits, every heuristic where it does not", async () => {
+  it("effort 'enough' reaches the same verdicts: first fit where it fits, every heuristic where it does not", async () => {
     for (const allocation of [
       { nodesByPool: { net: 3, general: 3 }, instances: { stream: { net: 10 }, api: { general: 7 } } },
       { nodesByPool: { net: 4, general: 2 }, instances: { stream: { net: 10 }, api: { general: 8 } } },
@@ -390,7 +390,7 @@ describe('checkAllocationPacking', () => {
       const enough = await checkAllocationPacking(allocation, pools, workloads, { effort: 'enough' });
       expect(enough.packable).toBe(best.packable);
       expect(enough.extraNodes).toBe(best.extraNodes);
-      for (const r of enough.pools) expect(r.method).toBe(r.nodesNeeded <= r.nodes ? 'balance(5)/sum' : best.pools.find((b) => b.pool === r.pool)!.method);
+      for (const r of enough.pools) expect(r.method).toBe(r.nodesNeeded <= r.nodes ? 'firstFit/sum' : best.pools.find((b) => b.pool === r.pool)!.method);
     }
   });
 

@@ -402,7 +402,7 @@ const WITHIN_ORDER = [HEURISTICS[7], HEURISTICS[0], HEURISTICS[6], HEURISTICS[8]
 export function packWithin(types: readonly ItemType[], capacity: Resources, nodes: number, options: { readonly heuristics?: number; readonly countOnly?: boolean } = {}): Packing {
   let best: Packing | undefined;
   const tried = WITHIN_ORDER.slice(0, Math.max(1, options.heuristics ?? WITHIN_ORDER.length));
-  if (options.countOnly) tried.sort((a, b) => Number(b.rule === 'firstFit') - Number(a.rule === 'firstFit'));
+  if (options.countOnly) tried.sort((a, b) => Number(b === HEURISTICS[0]) - Number(a === HEURISTICS[0]));
   for (const h of tried) {
     const packing = packVectors(types, capacity, h);
     if (packing.nodes.length <= nodes) return packing;
@@ -723,8 +723,9 @@ export interface PackingCheckOptions {
   /**
    * `best` (default): every heuristic on every pool, the fewest nodes kept.
    * `enough`: first fit decreasing alone where it fits the pool's nodes (the
-   * question is only whether the instances fit), every heuristic elsewhere;
-   * several times faster on pools with thousands of instances.
+   * question is only whether the instances fit: `packWithin`'s `countOnly`),
+   * the other heuristics in turn elsewhere until one fits; several times
+   * faster on pools with thousands of instances.
    */
   readonly effort?: 'best' | 'enough';
 }
@@ -761,7 +762,7 @@ export async function checkAllocationPacking(
     let packing: Packing;
     let bound: number;
     try {
-      packing = options.effort === 'enough' ? packWithin(types, pool.nodeType.capacity, nodes) : packBest(types, pool.nodeType.capacity);
+      packing = options.effort === 'enough' ? packWithin(types, pool.nodeType.capacity, nodes, { countOnly: true }) : packBest(types, pool.nodeType.capacity);
       bound = lowerBounds(types, pool.nodeType.capacity).bound;
     } catch (e) {
       if (e instanceof InvalidInputError) throw new InvalidInputError(where, e.problem);
