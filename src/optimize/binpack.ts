@@ -55,7 +55,7 @@ export type FitRule = 'firstFit' | 'bestFit' | 'dotProduct' | 'balance';
 export interface PackOptions {
   readonly measure?: SizeMeasure;
   readonly rule?: FitRule;
-  /** `balance` only: how much one unit of imbalance (a node's share off the direction of what is left) costs against one unit of size (default 4). */
+  /** `balance` only: how much one unit of imbalance (a node's share off the direction of what is left) costs against one unit of size (default 5). */
   readonly balanceWeight?: number;
 }
 
@@ -190,77 +190,86 @@ function itemCentric(p: Prepared, order: number[], rule: 'firstFit' | 'bestFit')
 }
 
 /**
- * Bin-centric DotProduct: open a node, repeatedly add the remaining item whose
- * normalised size has the largest dot product with the node's normalised free
- * capacity (ties: larger `measure` first), until nothing fits; then the next node.
+ * One node of a bin-centric rule while it fills: its use (raw, as `fits`
+ * compares it) and the candidate types, largest first in the rule's order,
+ * in place (a type that does not fit the node now never will: a scan drops
+ * it by compacting the list; a scan that stops early keeps the unchecked rest).
  */
-/**
- * What the bin-centric rules scan: sizes raw and normalised as flat arrays,
- * the fit limits, items left per type, and an in-place candidate list (their
- * loops dominate packing pools with thousands of item types).
- */
-function binCentricState(p: Prepared, order: readonly number[]) {
-  const remaining = Int32Array.from(p.types, (t) => t.count);
-  const candidates = new Int32Array(order.length);
-  return {
-    size: Float64Array.from(p.sizes.flat()),
-    norm: Float64Array.from(p.normalised.flat()),
-    limits: p.capacity.map((c) => c * (1 + EPSILON)),
-    remaining,
-    left: remaining.reduce((a, b) => a + b, 0),
-    candidates,
-    /** A new node's candidates: every type with items left, in `order`; returns their count. */
-    reset: (): number => {
-      let count = 0;
-      for (const t of order) if (remaining[t] > 0) candidates[count++] = t;
-      return count;
-    },
-  };
+interface BinCentricNode {
+  u0: number;
+  u1: number;
+  u2: number;
+  count: number;
+  readonly candidates: Int32Array;
 }
 
-function dotProduct(p: Prepared, order: number[]): OpenNode[] {
-  const { size, norm, limits, remaining, candidates, reset, ...state } = binCentricState(p, order);
-  let left = state.left;
-  const [c0, c1, c2] = p.capacity;
-  const [l0, l1, l2] = limits;
+/**
+ * The loop the bin-centric rules share: open a node, add the type `choose`
+ * picks (−1: nothing more fits) until it picks none, then the next node.
+ * `choose` scans the node's candidates (the hot loop: flat arrays, no
+ * allocation); `placed` hears of every item placed.
+ */
+function binCentric(p: Prepared, order: readonly number[], choose: (node: BinCentricNode, remaining: Int32Array) => number, placed?: (t: number) => void): OpenNode[] {
+  const remaining = Int32Array.from(p.types, (t) => t.count);
+  let left = remaining.reduce((a, b) => a + b, 0);
+  const state: BinCentricNode = { u0: 0, u1: 0, u2: 0, count: 0, candidates: new Int32Array(order.length) };
   const nodes: OpenNode[] = [];
   while (left > 0) {
     const node = newNode();
-    // A type that does not fit the node now never will (it only fills up): drop it from the candidates.
-    let count = reset();
-    let u0 = 0;
-    let u1 = 0;
-    let u2 = 0;
-    for (;;) {
-      const f0 = (c0 - u0) / c0;
-      const f1 = (c1 - u1) / c1;
-      const f2 = c2 === Infinity ? 0 : (c2 - u2) / c2;
-      let chosen = -1;
-      let best = -Infinity;
-      let kept = 0;
-      for (let k = 0; k < count; k++) {
-        const t = candidates[k];
-        const i = 3 * t;
-        if (remaining[t] === 0 || u0 + size[i] > l0 || u1 + size[i + 1] > l1 || u2 + size[i + 2] > l2) continue;
-        candidates[kept++] = t;
-        const dot = norm[i] * f0 + norm[i + 1] * f1 + norm[i + 2] * f2;
-        if (dot > best + EPSILON) {
-          best = dot;
-          chosen = t;
-        }
-      }
-      count = kept;
-      if (chosen === -1) break;
-      u0 += size[3 * chosen];
-      u1 += size[3 * chosen + 1];
-      u2 += size[3 * chosen + 2];
-      place(node, chosen, p.sizes[chosen]);
+    state.u0 = state.u1 = state.u2 = 0;
+    state.count = 0;
+    for (const t of order) if (remaining[t] > 0) state.candidates[state.count++] = t;
+    for (let chosen = choose(state, remaining); chosen !== -1; chosen = choose(state, remaining)) {
+      const size = p.sizes[chosen];
+      state.u0 += size[0];
+      state.u1 += size[1];
+      state.u2 += size[2];
+      place(node, chosen, size);
       remaining[chosen]--;
       left--;
+      placed?.(chosen);
     }
     nodes.push(node);
   }
   return nodes;
+}
+
+/** Flat raw and normalised sizes and the fit limits, for the bin-centric scans. */
+function flatSizes(p: Prepared): { size: Float64Array; norm: Float64Array; limits: number[] } {
+  return { size: Float64Array.from(p.sizes.flat()), norm: Float64Array.from(p.normalised.flat()), limits: p.capacity.map((c) => c * (1 + EPSILON)) };
+}
+
+/**
+ * Bin-centric DotProduct: open a node, repeatedly add the remaining item whose
+ * normalised size has the largest dot product with the node's normalised free
+ * capacity (ties: larger `measure` first), until nothing fits; then the next node.
+ */
+function dotProduct(p: Prepared, order: number[]): OpenNode[] {
+  const { size, norm, limits } = flatSizes(p);
+  const [c0, c1, c2] = p.capacity;
+  const [l0, l1, l2] = limits;
+  return binCentric(p, order, (node, remaining) => {
+    const { u0, u1, u2, candidates } = node;
+    const f0 = (c0 - u0) / c0;
+    const f1 = (c1 - u1) / c1;
+    const f2 = c2 === Infinity ? 0 : (c2 - u2) / c2;
+    let chosen = -1;
+    let best = -Infinity;
+    let kept = 0;
+    for (let k = 0; k < node.count; k++) {
+      const t = candidates[k];
+      const i = 3 * t;
+      if (remaining[t] === 0 || u0 + size[i] > l0 || u1 + size[i + 1] > l1 || u2 + size[i + 2] > l2) continue;
+      candidates[kept++] = t;
+      const dot = norm[i] * f0 + norm[i + 1] * f1 + norm[i + 2] * f2;
+      if (dot > best + EPSILON) {
+        best = dot;
+        chosen = t;
+      }
+    }
+    node.count = kept;
+    return chosen;
+  });
 }
 
 /**
@@ -273,12 +282,12 @@ function dotProduct(p: Prepared, order: number[]): OpenNode[] {
  * CPU-heavy with memory-heavy ones in that proportion; DotProduct fills one
  * resource first and leaves the other idle on most nodes. On the
  * 1,000-workload benchmark plan's 687 pool-steps (docs/allocation.md) weight
- * 4 alone needs 8,307 nodes against 8,418 for the best of the other seven
+ * 5 alone needs 8,298 nodes against 8,418 for the best of the other seven
  * heuristics.
  */
 function balance(p: Prepared, order: number[], weight: number): OpenNode[] {
-  const { size, norm, limits, remaining, candidates, reset, ...state } = binCentricState(p, order);
-  let left = state.left;
+  const { size, norm, limits } = flatSizes(p);
+  const [c0, c1, c2] = p.capacity;
   const [l0, l1, l2] = limits;
   // Summed normalised sizes of the items not yet placed: the direction a node's fill should follow.
   let r0 = 0;
@@ -289,62 +298,45 @@ function balance(p: Prepared, order: number[], weight: number): OpenNode[] {
     r1 += t.count * norm[3 * i + 1];
     r2 += t.count * norm[3 * i + 2];
   });
-  const nodes: OpenNode[] = [];
-  while (left > 0) {
-    const node = newNode();
-    let count = reset();
-    // Node fill, raw (for fits) and normalised (for the score).
-    let u0 = 0;
-    let u1 = 0;
-    let u2 = 0;
-    let a0 = 0;
-    let a1 = 0;
-    let a2 = 0;
-    for (;;) {
-      const rr = r0 * r0 + r1 * r1 + r2 * r2;
-      let chosen = -1;
-      let best = -Infinity;
-      let kept = 0;
-      let k = 0;
-      for (; k < count; k++) {
-        const t = candidates[k];
-        const i = 3 * t;
-        // Candidates come largest first by the same normalised sum, and a score is at most that sum:
-        // once it cannot beat the best, no later candidate can (the rest stay candidates, unchecked).
-        if (norm[i] + norm[i + 1] + norm[i + 2] <= best + EPSILON) break;
-        if (remaining[t] === 0 || u0 + size[i] > l0 || u1 + size[i + 1] > l1 || u2 + size[i + 2] > l2) continue;
-        candidates[kept++] = t;
-        const b0 = a0 + norm[i];
-        const b1 = a1 + norm[i + 1];
-        const b2 = a2 + norm[i + 2];
-        const along = rr > 0 ? (b0 * r0 + b1 * r1 + b2 * r2) ** 2 / rr : 0;
-        const off = Math.sqrt(Math.max(0, b0 * b0 + b1 * b1 + b2 * b2 - along));
-        const score = norm[i] + norm[i + 1] + norm[i + 2] - weight * off;
-        if (score > best + EPSILON) {
-          best = score;
-          chosen = t;
-        }
+  const choose = (node: BinCentricNode, remaining: Int32Array): number => {
+    const { u0, u1, u2, candidates } = node;
+    // The node's normalised fill (0 for a resource the capacity leaves unlimited).
+    const a0 = u0 / c0;
+    const a1 = u1 / c1;
+    const a2 = c2 === Infinity ? 0 : u2 / c2;
+    const rr = r0 * r0 + r1 * r1 + r2 * r2;
+    let chosen = -1;
+    let best = -Infinity;
+    let kept = 0;
+    let k = 0;
+    for (; k < node.count; k++) {
+      const t = candidates[k];
+      const i = 3 * t;
+      // Candidates come largest first by the same normalised sum, and a score is at most that sum:
+      // once it cannot beat the best, no later candidate can (the rest stay candidates, unchecked).
+      if (norm[i] + norm[i + 1] + norm[i + 2] <= best + EPSILON) break;
+      if (remaining[t] === 0 || u0 + size[i] > l0 || u1 + size[i + 1] > l1 || u2 + size[i + 2] > l2) continue;
+      candidates[kept++] = t;
+      const b0 = a0 + norm[i];
+      const b1 = a1 + norm[i + 1];
+      const b2 = a2 + norm[i + 2];
+      const along = rr > 0 ? (b0 * r0 + b1 * r1 + b2 * r2) ** 2 / rr : 0;
+      const off = Math.sqrt(Math.max(0, b0 * b0 + b1 * b1 + b2 * b2 - along));
+      const score = norm[i] + norm[i + 1] + norm[i + 2] - weight * off;
+      if (score > best + EPSILON) {
+        best = score;
+        chosen = t;
       }
-      candidates.copyWithin(kept, k, count);
-      count = kept + (count - k);
-      if (chosen === -1) break;
-      const i = 3 * chosen;
-      u0 += size[i];
-      u1 += size[i + 1];
-      u2 += size[i + 2];
-      a0 += norm[i];
-      a1 += norm[i + 1];
-      a2 += norm[i + 2];
-      r0 -= norm[i];
-      r1 -= norm[i + 1];
-      r2 -= norm[i + 2];
-      place(node, chosen, p.sizes[chosen]);
-      remaining[chosen]--;
-      left--;
     }
-    nodes.push(node);
-  }
-  return nodes;
+    candidates.copyWithin(kept, k, node.count);
+    node.count = kept + (node.count - k);
+    return chosen;
+  };
+  return binCentric(p, order, choose, (t) => {
+    r0 -= norm[3 * t];
+    r1 -= norm[3 * t + 1];
+    r2 -= norm[3 * t + 2];
+  });
 }
 
 function toPacking(p: Prepared, nodes: readonly OpenNode[], method: string): Packing {
@@ -363,7 +355,7 @@ function toPacking(p: Prepared, nodes: readonly OpenNode[], method: string): Pac
 export function packVectors(types: readonly ItemType[], capacity: Resources, options: PackOptions = {}): Packing {
   const measure = options.measure ?? 'sum';
   const rule = options.rule ?? 'firstFit';
-  const weight = options.balanceWeight ?? 4;
+  const weight = options.balanceWeight ?? 5;
   if (rule === 'balance' && !(weight >= 0 && Number.isFinite(weight))) throw new InvalidInputError('packVectors', `balanceWeight must be a finite number ≥ 0, got ${weight}`);
   const p = prepare(types, capacity, 'packVectors');
   // Balance scans largest first by the normalised sum, which its pruning relies on.
@@ -380,14 +372,15 @@ export function packVectors(types: readonly ItemType[], capacity: Resources, opt
  * nodes, adding the three Balance weights 8,254 (their ceiling of CPU and
  * memory in aggregate: 7,699).
  */
-export const HEURISTICS: readonly (PackOptions & Required<Pick<PackOptions, 'rule' | 'measure'>>)[] = [
-  ...(['firstFit', 'bestFit'] as const).flatMap((rule) => (['sum', 'max', 'norm'] as const).map((measure) => ({ rule, measure }))),
-  { rule: 'dotProduct', measure: 'sum' },
-  ...[5, 3, 8].map((balanceWeight) => ({ rule: 'balance' as const, measure: 'sum' as const, balanceWeight })),
-];
+type Heuristic = PackOptions & Required<Pick<PackOptions, 'rule' | 'measure'>>;
+const [FIRST_FIT_DECREASING, ...OTHER_ITEM_CENTRIC]: Heuristic[] = (['firstFit', 'bestFit'] as const).flatMap((rule) => (['sum', 'max', 'norm'] as const).map((measure) => ({ rule, measure })));
+const DOT_PRODUCT: Heuristic = { rule: 'dotProduct', measure: 'sum' };
+const [BALANCE, ...OTHER_BALANCE]: Heuristic[] = [5, 3, 8].map((balanceWeight) => ({ rule: 'balance', measure: 'sum', balanceWeight }));
+
+export const HEURISTICS: readonly Heuristic[] = [FIRST_FIT_DECREASING, ...OTHER_ITEM_CENTRIC, DOT_PRODUCT, BALANCE, ...OTHER_BALANCE];
 
 /** Balance(5) (fewest nodes most often on the benchmark's pools, and the packings that leave room where consolidation can use it), first fit decreasing (fastest), DotProduct, the other Balance weights, then the rest. */
-const WITHIN_ORDER = [HEURISTICS[7], HEURISTICS[0], HEURISTICS[6], HEURISTICS[8], HEURISTICS[9], ...HEURISTICS.slice(1, 6)];
+const WITHIN_ORDER = [BALANCE, FIRST_FIT_DECREASING, DOT_PRODUCT, ...OTHER_BALANCE, ...OTHER_ITEM_CENTRIC];
 
 /**
  * Enough to tell whether the items fit `nodes` nodes: the first heuristic (in
@@ -402,7 +395,7 @@ const WITHIN_ORDER = [HEURISTICS[7], HEURISTICS[0], HEURISTICS[6], HEURISTICS[8]
 export function packWithin(types: readonly ItemType[], capacity: Resources, nodes: number, options: { readonly heuristics?: number; readonly countOnly?: boolean } = {}): Packing {
   let best: Packing | undefined;
   const tried = WITHIN_ORDER.slice(0, Math.max(1, options.heuristics ?? WITHIN_ORDER.length));
-  if (options.countOnly) tried.sort((a, b) => Number(b === HEURISTICS[0]) - Number(a === HEURISTICS[0]));
+  if (options.countOnly) tried.sort((a, b) => Number(b === FIRST_FIT_DECREASING) - Number(a === FIRST_FIT_DECREASING));
   for (const h of tried) {
     const packing = packVectors(types, capacity, h);
     if (packing.nodes.length <= nodes) return packing;

@@ -173,12 +173,8 @@ export async function explainHorizon(result: HorizonResult, options: ExplainOpti
     if (w.tags.length) binding.push(`tags ${w.tags.join(', ')}: only ${ctx.eligible[wi].length} of ${pools.length} pools may run it`);
     const marginalCostPerInstance = marginal?.map((perStep) => perStep[wi]);
     const atPeak = marginalCostPerInstance?.[peak];
-    const priced =
-      atPeak === undefined || !Number.isFinite(atPeak)
-        ? []
-        : marginalFrom === 'plan LP'
-          ? [`one more instance at the peak would cost about ${money(atPeak)} (LP marginal price, over one ${ctx.stepHours} h step)`]
-          : [`one more instance at the peak would cost about ${money(atPeak)} (marginal price in the decomposition's aggregated LP, over one ${ctx.stepHours} h step)`];
+    const source = marginalFrom === 'plan LP' ? 'LP marginal price' : "marginal price in the decomposition's aggregated LP";
+    const priced = atPeak !== undefined && Number.isFinite(atPeak) ? [`one more instance at the peak would cost about ${money(atPeak)} (${source}, over one ${ctx.stepHours} h step)`] : [];
     const text = [
       `'${w.name}' at its peak (step ${peak}) needs ${ctx.req[peak][wi]} instance${ctx.req[peak][wi] === 1 ? '' : 's'} and got ${placedCount(row)}` + (choices.length ? `: ${choices.map((c) => `${c.instances} in '${c.pool}' (${c.reason})`).join(', ')}` : ''),
       ...passedOver.map((p) => `passed over ${p}`),

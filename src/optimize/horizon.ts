@@ -596,9 +596,7 @@ export function stepViolations(ctx: HorizonContext, plan: HorizonPlan, t: number
       if (n <= 0) continue;
       if (!ctx.eligible[wi].includes(p)) about('ineligible', `in pool '${pools[p].name}' it may not use (tags or size)`, pools[p].name);
       if (n > perNode(pools[p], w.perInstance) * plan.nodes[t][p]) about('overPerNode', `has more instances in '${pools[p].name}' than its nodes hold`, pools[p].name);
-      used[p][0] += n * w.perInstance.cpuMillicores;
-      used[p][1] += n * w.perInstance.memoryMiB;
-      used[p][2] += n * networkOf(pools[p], w.perInstance);
+      addUse(ctx, used[p], wi, p, n);
       if (w.spread) {
         const key = w.spread.domain === 'zone' ? ctx.zoneKey[p] : ctx.providerKey[p];
         domains.set(key, (domains.get(key) ?? 0) + n);
