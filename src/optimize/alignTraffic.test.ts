@@ -30,7 +30,7 @@ describe('alignTraffic: hand-solved cases', () => {
     const e = ctx.traffic[0];
     expect(edgeCost(ctx, 0, step.rows, e)).toBeCloseTo(0.1, 12); // ½(1 + 1) × 10 GiB × $0.01
     const out = alignTraffic(ctx, 0, step);
-    expect(out).toEqual({ moves: 2, nodesAdded: 0 });
+    expect(out).toEqual({ moves: 2, nodesAdded: 0, swapped: 0 });
     expect(edgeCost(ctx, 0, step.rows, e)).toBe(0);
     // A is looked at first and moves into pb's free 2 CPU: 4 instances of 1 CPU on the one 4-CPU node.
     expect([...step.rows[0]]).toEqual([[1, 2]]);
@@ -73,7 +73,86 @@ describe('alignTraffic: hand-solved cases', () => {
   it('does not move when both pools are full and at their quota', () => {
     const input = { ...pair({ maxNodesA: 1, maxNodesB: 1, priceA: 0.01 }), workloads: [hwork('A', 2000, 1024, [2]), hwork('B', 2000, 1024, [2])] };
     const { ctx, step } = apart(input, 1, 1);
-    expect(alignTraffic(ctx, 0, step)).toEqual({ moves: 0, nodesAdded: 0 });
+    expect(alignTraffic(ctx, 0, step)).toEqual({ moves: 0, nodesAdded: 0, swapped: 0 });
+  });
+
+  it("moves into another zone of the partner's provider when zone spread keeps it out of the partner's zone", () => {
+    // A: 1 instance in x-a. B (zone spread: survive a zone's loss with 1): one
+    // instance in x-a, one in y-a (another provider). B cannot join A's zone
+    // (both instances in one zone), but x-b saves the cross-provider part.
+    const input: HorizonInput = {
+      steps: 1,
+      stepHours: 1,
+      pools: [hpool('x-a', 4, 16, 0.2, { provider: 'x', zone: 'a' }), hpool('x-b', 4, 16, 0.2, { provider: 'x', zone: 'b' }), hpool('y-a', 4, 16, 0.2, { provider: 'y', zone: 'a' })],
+      workloads: [hwork('A', 1000, 1024, [1]), hwork('B', 1000, 1024, [2], { spread: { domain: 'zone', survivingInstances: 1 } })],
+      traffic: [{ from: 'A', to: 'B', gibPerHour: 10 }],
+      costs: { crossZonePerGiB: 0.01, crossProviderPerGiB: 0.08, migrationPerInstance: 0.001 },
+    };
+    const ctx = buildContext(input);
+    const rows = [
+      new Map([[0, 1]]),
+      new Map([
+        [0, 1],
+        [2, 1],
+      ]),
+    ];
+    const step = { nodes: Int32Array.from([1, 1, 1]), rows, reserved: new Int32Array(3) };
+    // Half of B is in another zone and provider: ½(0.5 + 0.5) × 10 × (0.01 + 0.08) = $0.45.
+    expect(edgeCost(ctx, 0, rows, ctx.traffic[0])).toBeCloseTo(0.45, 12);
+    const out = alignTraffic(ctx, 0, step);
+    expect(out.moves).toBe(1);
+    expect(
+      [...rows[1]].sort((a, b) => a[0] - b[0]),
+      'B: one instance in x-a, one in x-b',
+    ).toEqual([
+      [0, 1],
+      [1, 1],
+    ]);
+    // Only the zone part is left: ½(0.5 + 0.5) × 10 × 0.01.
+    expect(edgeCost(ctx, 0, rows, ctx.traffic[0])).toBeCloseTo(0.05, 12);
+  });
+
+  it('swaps with a workload without traffic partners when the partner pool is full and may not grow', () => {
+    // own-a (one 4-CPU node, its limit; the only pool offering pci) holds A
+    // (1 CPU, pci) and filler F (3 × 1 CPU); B (1 CPU) runs in cloud-a (another provider). Moving one F instance to
+    // cloud-a makes room for B next to A: 2 starts ($0.002) against $0.90 of traffic.
+    const input: HorizonInput = {
+      steps: 1,
+      stepHours: 1,
+      pools: [hpool('cloud-a', 4, 16, 0.2, { provider: 'cloud', zone: 'a' }), hpool('own-a', 4, 16, 0.05, { provider: 'own', zone: 'a', maxNodes: 1, tags: ['pci'] })],
+      workloads: [hwork('A', 1000, 1024, [1], { tags: ['pci'] }), hwork('B', 1000, 1024, [1]), hwork('F', 1000, 1024, [3])],
+      traffic: [{ from: 'A', to: 'B', gibPerHour: 10 }],
+      costs: { crossZonePerGiB: 0.01, crossProviderPerGiB: 0.08, migrationPerInstance: 0.001 },
+    };
+    const ctx = buildContext(input);
+    const rows = [new Map([[1, 1]]), new Map([[0, 1]]), new Map([[1, 3]])];
+    const step = { nodes: Int32Array.from([1, 1]), rows, reserved: new Int32Array(2) };
+    expect(edgeCost(ctx, 0, rows, ctx.traffic[0])).toBeCloseTo(0.9, 12);
+    const out = alignTraffic(ctx, 0, step);
+    expect(out).toEqual({ moves: 1, nodesAdded: 0, swapped: 1 });
+    expect([...rows[1]]).toEqual([[1, 1]]);
+    expect([...rows[2]].sort((a, b) => a[0] - b[0])).toEqual([
+      [0, 1],
+      [1, 2],
+    ]);
+    expect(edgeCost(ctx, 0, rows, ctx.traffic[0])).toBe(0);
+    // Both pools still hold what they carry: own-a 4 × 1 CPU on its 4-CPU node, cloud-a 1.
+    expect(checkPlan(ctx, { nodes: [step.nodes], open: [[true, true]], reserved: new Int32Array(2), placement: [rows] })).toEqual([]);
+  });
+
+  it('does not swap out a workload that may not run in the pool the moved instance leaves', () => {
+    const input: HorizonInput = {
+      steps: 1,
+      stepHours: 1,
+      pools: [hpool('cloud-a', 4, 16, 0.2, { provider: 'cloud', zone: 'a' }), hpool('own-a', 4, 16, 0.05, { provider: 'own', zone: 'a', maxNodes: 1, tags: ['pci'] })],
+      workloads: [hwork('A', 1000, 1024, [1], { tags: ['pci'] }), hwork('B', 1000, 1024, [1]), hwork('F', 1000, 1024, [3], { tags: ['pci'] })],
+      traffic: [{ from: 'A', to: 'B', gibPerHour: 10 }],
+      costs: { crossZonePerGiB: 0.01, crossProviderPerGiB: 0.08, migrationPerInstance: 0.001 },
+    };
+    const ctx = buildContext(input);
+    const rows = [new Map([[1, 1]]), new Map([[0, 1]]), new Map([[1, 3]])];
+    expect(alignTraffic(ctx, 0, { nodes: Int32Array.from([1, 1]), rows, reserved: new Int32Array(2) })).toEqual({ moves: 0, nodesAdded: 0, swapped: 0 });
+    expect([...rows[2]]).toEqual([[1, 3]]);
   });
 });
 describe('keepInPlace: instances go back where they ran when there is room', () => {
@@ -114,9 +193,11 @@ describe('alignTraffic inside the decomposition (generated instance with traffic
     // Undo nothing: re-running the alignment on the result cannot find a further improving move.
     const ctx = result.context;
     const before = evaluatePlan(ctx, result.plan).objective;
+    const placement = result.plan.placement;
     for (let t = 0; t < ctx.steps; t++) {
-      const rows = result.plan.placement[t].map((m) => new Map(m));
-      const out = alignTraffic(ctx, t, { nodes: Int32Array.from(result.plan.nodes[t]), rows, reserved: result.plan.reserved });
+      const rows = placement[t].map((m) => new Map(m));
+      // As the decomposition runs it: starts counted against the steps before and after.
+      const out = alignTraffic(ctx, t, { nodes: Int32Array.from(result.plan.nodes[t]), rows, reserved: result.plan.reserved, previous: placement[t - 1], next: placement[t + 1] });
       expect(out.moves, `step ${t}`).toBe(0);
     }
     expect(result.cost.objective).toBeCloseTo(before, 9);

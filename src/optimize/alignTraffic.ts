@@ -13,13 +13,17 @@
  * 2 / N_a: the search is a sequence of strictly improving single moves and
  * stops. Every move keeps eligibility (tags, size), zone or provider spread,
  * per-node packing and pool capacity; a node is added only where the pool's
- * quota, maintenance, the provider quota and the budget leave room.
+ * quota, maintenance, the provider quota and the budget leave room. Where
+ * the target pool is full and may not grow (own racks at their limit, a
+ * provider quota), the move may swap: instances of one workload without
+ * traffic partners leave the target for the pool the moved instance frees,
+ * when the traffic saved exceeds every start the swap adds.
  *
  * Keep in place (`keepInPlace`): instances that started in a pool go back to
  * a pool where the workload ran more instances the step before, when that
  * pool's nodes have room (no node added).
  */
-import { type HorizonContext, addToRow, addUse, edgeCost, edgesByWorkload, fitsPool, poolUse, ranBefore, spreadAllowsOneMore } from './horizon.ts';
+import { type HorizonContext, addToRow, addUse, edgeCost, edgesByWorkload, fitsPool, nodeShare, poolUse, ranBefore, spreadAllowsOneMore } from './horizon.ts';
 import { budgetAllows, quotaAllows } from './stepPlacement.ts';
 
 export interface AlignStep {
@@ -39,6 +43,21 @@ export interface AlignStep {
 export interface AlignResult {
   readonly moves: number;
   readonly nodesAdded: number;
+  /** Instances of workloads without traffic partners moved to make room (swaps). */
+  readonly swapped: number;
+}
+
+/** Most instances a swap moves out of the way for one instance. */
+const MAX_SWAP_INSTANCES = 8;
+/** Most workloads (largest instances first) a swap looks at in the target pool. */
+const MAX_SWAP_CANDIDATES = 32;
+
+/** Each workload's eligible pools as a set, per context (built on first use). */
+const eligibleSets = new WeakMap<HorizonContext, Set<number>[]>();
+function eligibleSet(ctx: HorizonContext, wi: number): Set<number> {
+  let sets = eligibleSets.get(ctx);
+  if (!sets) eligibleSets.set(ctx, (sets = []));
+  return (sets[wi] ??= new Set(ctx.eligible[wi]));
 }
 
 /** Helpers over one step's rows and nodes, shared by the local searches below. */
@@ -54,13 +73,39 @@ function stepState(ctx: HorizonContext, t: number, step: AlignStep) {
     const key = spread?.domain === 'zone' ? ctx.zoneKey : ctx.providerKey;
     return (spread !== undefined && key[from] === key[to]) || spreadAllowsOneMore(ctx, t, wi, rows[wi], to);
   };
+  // swappableIn[p]: workloads without traffic partners that have instances in
+  // pool p, largest share of one of its nodes first (built on first use,
+  // dropped when a move changes who is in p).
+  const swappableIn = new Map<number, number[]>();
+  let members: Set<number>[] | undefined;
+  const swappable = (p: number): number[] => {
+    let list = swappableIn.get(p);
+    if (!list) {
+      if (!members) {
+        members = pools.map(() => new Set<number>());
+        rows.forEach((row, v) => {
+          if (edgesOf[v].length === 0) for (const q of row.keys()) members![q].add(v);
+        });
+      }
+      const shares = [...members[p]].map((v) => [nodeShare(pools[p], workloads[v].perInstance), v] as const);
+      list = shares.sort((a, b) => b[0] - a[0] || a[1] - b[1]).map(([, v]) => v);
+      swappableIn.set(p, list);
+    }
+    return list;
+  };
   const move = (wi: number, from: number, to: number) => {
     for (const [p, sign] of [
       [from, -1],
       [to, 1],
     ] as const) {
+      const had = rows[wi].has(p);
       addUse(ctx, used[p], wi, p, sign);
       addToRow(rows[wi], p, sign);
+      if (members && edgesOf[wi].length === 0 && had !== rows[wi].has(p)) {
+        if (had) members[p].delete(wi);
+        else members[p].add(wi);
+        swappableIn.delete(p);
+      }
     }
   };
   /** Starts at this step and the next caused by w's instances in pool p (migration price applies). */
@@ -74,13 +119,59 @@ function stepState(ctx: HorizonContext, t: number, step: AlignStep) {
   const nodePrice = (q: number): number => (n[q] >= step.reserved[q] ? pools[q].costPerHour * ctx.stepHours : 0) + 2 * ctx.churnPerNode;
   const canGrow = (q: number): boolean => n[q] < ctx.avail[t][q] && quotaAllows(ctx, t, n, q) && budgetAllows(ctx, t, n, q, step.reserved);
 
-  return { n, rows, edgesOf, fits, spreadOk, move, startsAt, trafficOf, nodePrice, canGrow };
+  /**
+   * Room for one instance of wi in the full pool `to`, made by moving
+   * instances of workloads without traffic partners (the MAX_SWAP_CANDIDATES
+   * with the largest instances, largest first, at most MAX_SWAP_INSTANCES
+   * instances) from `to` to `from`, the pool wi's instance leaves:
+   * eligibility, spread, capacity and the per-node cut hold for all. Returns
+   * the change in wi's traffic plus the starts all of them add, priced, and
+   * the instances to move; undefined when no such set makes room.
+   */
+  const swapInto = (wi: number, from: number, to: number): { delta: number; out: number[] } | undefined => {
+    const startsOf = (v: number) => startsAt(v, from) + startsAt(v, to);
+    const base = trafficOf(wi);
+    const wiBefore = startsOf(wi);
+    move(wi, from, to);
+    // Not worth looking further when the move alone, with room, would not pay for one more start.
+    if (trafficOf(wi) - base + (startsOf(wi) - wiBefore) * ctx.migrationPerInstance >= -ctx.migrationPerInstance) {
+      move(wi, to, from);
+      return undefined;
+    }
+    // Starts of each workload moved out of the way, before its first move.
+    const before = new Map<number, number>();
+    const out: number[] = [];
+    const candidates = swappable(to);
+    for (let i = 0; i < Math.min(candidates.length, MAX_SWAP_CANDIDATES); i++) {
+      const v = candidates[i];
+      if (v === wi || !eligibleAt(v, from)) continue;
+      while (out.length < MAX_SWAP_INSTANCES && !fitsNow(wi, to) && (rows[v].get(to) ?? 0) > 0 && fitsPool(ctx, v, from, 1, n[from], used[from], rows[v].get(from) ?? 0) && spreadOk(v, to, from)) {
+        if (!before.has(v)) before.set(v, startsOf(v));
+        move(v, to, from);
+        out.push(v);
+      }
+      if (fitsNow(wi, to) || out.length >= MAX_SWAP_INSTANCES) break;
+    }
+    const fitted = fitsNow(wi, to);
+    let starts = startsOf(wi) - wiBefore;
+    for (const [v, b] of before) starts += startsOf(v) - b;
+    const delta = trafficOf(wi) - base + starts * ctx.migrationPerInstance;
+    for (const v of out) move(v, from, to);
+    move(wi, to, from);
+    return fitted && out.length > 0 ? { delta, out } : undefined;
+  };
+  /** Whether pool q's instances, as they are now, fit its nodes (after a tentative move into it). */
+  const fitsNow = (wi: number, q: number): boolean => fitsPool(ctx, wi, q, 0, n[q], used[q], rows[wi].get(q) ?? 0);
+  const eligibleAt = (v: number, p: number): boolean => eligibleSet(ctx, v).has(p) && ctx.avail[t][p] > 0;
+
+  return { n, rows, edgesOf, fits, spreadOk, move, startsAt, trafficOf, nodePrice, canGrow, swapInto };
 }
 
 export function alignTraffic(ctx: HorizonContext, t: number, step: AlignStep): AlignResult {
-  const { n, rows, edgesOf, fits, spreadOk, move, startsAt, trafficOf, nodePrice, canGrow } = stepState(ctx, t, step);
+  const { n, rows, edgesOf, fits, spreadOk, move, startsAt, trafficOf, nodePrice, canGrow, swapInto } = stepState(ctx, t, step);
   let moves = 0;
   let nodesAdded = 0;
+  let swapped = 0;
   const involved = [...new Set(ctx.traffic.flatMap((e) => (e.gibPerHour > 0 && e.a !== e.b ? [e.a, e.b] : [])))].sort((a, b) => a - b);
   // Each pass tries every single-instance move of every involved workload; a
   // move is kept only if it lowers traffic + migration (+ a node) strictly.
@@ -88,22 +179,29 @@ export function alignTraffic(ctx: HorizonContext, t: number, step: AlignStep): A
     let improved = false;
     for (const wi of involved) {
       if (ctx.req[t][wi] === 0) continue;
-      // Zones where some partner has instances: the only targets that can lower the crossing.
-      const partnerZones = new Set<string>();
-      for (const e of edgesOf[wi]) for (const p of rows[e.a === wi ? e.b : e.a].keys()) partnerZones.add(ctx.zoneKey[p]);
-      const targets = ctx.eligible[wi].filter((q) => partnerZones.has(ctx.zoneKey[q]) && ctx.avail[t][q] > 0);
+      // Zones and providers where some partner has instances: the only
+      // targets that can lower the crossing. A provider counts on its own: a
+      // workload whose zone spread keeps it out of its partner's zone still
+      // saves the cross-provider price in another zone of that provider.
+      const partnerDomains = new Set<string>();
+      for (const e of edgesOf[wi]) for (const p of rows[e.a === wi ? e.b : e.a].keys()) partnerDomains.add(ctx.zoneKey[p]).add(ctx.providerKey[p]);
+      const targets = ctx.eligible[wi].filter((q) => (partnerDomains.has(ctx.zoneKey[q]) || partnerDomains.has(ctx.providerKey[q])) && ctx.avail[t][q] > 0);
       let again = true;
       while (again) {
         again = false;
         const base = trafficOf(wi);
         if (base <= 1e-12) break;
-        let best: { from: number; to: number; delta: number; grow: boolean } | undefined;
+        let best: { from: number; to: number; delta: number; grow: boolean; swap?: { out: number[] } } | undefined;
         for (const from of [...rows[wi].keys()]) {
           for (const to of targets) {
             if (to === from || !spreadOk(wi, from, to)) continue;
             const room = fits(wi, to, n[to]);
             const grow = !room && fits(wi, to, n[to] + 1) && canGrow(to);
-            if (!room && !grow) continue;
+            if (!room && !grow) {
+              const swap = swapInto(wi, from, to);
+              if (swap && swap.delta < -1e-9 && (!best || swap.delta < best.delta)) best = { from, to, delta: swap.delta, grow: false, swap };
+              continue;
+            }
             const startsBefore = startsAt(wi, from) + startsAt(wi, to);
             move(wi, from, to);
             const delta = trafficOf(wi) - base + (startsAt(wi, from) + startsAt(wi, to) - startsBefore) * ctx.migrationPerInstance + (grow ? nodePrice(to) : 0);
@@ -117,6 +215,10 @@ export function alignTraffic(ctx: HorizonContext, t: number, step: AlignStep): A
             nodesAdded++;
           }
           move(wi, best.from, best.to);
+          if (best.swap) {
+            for (const v of best.swap.out) move(v, best.to, best.from);
+            swapped += best.swap.out.length;
+          }
           moves++;
           improved = again = true;
         }
@@ -124,7 +226,7 @@ export function alignTraffic(ctx: HorizonContext, t: number, step: AlignStep): A
     }
     if (!improved) break;
   }
-  return { moves, nodesAdded };
+  return { moves, nodesAdded, swapped };
 }
 
 /**

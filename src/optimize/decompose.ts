@@ -135,6 +135,8 @@ const log2 = Math.log2;
 const CPU_UNIT = 1000;
 const MEM_UNIT = 1024;
 const NET_UNIT = 1000;
+/** At most this many final traffic-alignment sweeps over the steps (repeated while a sweep moves an instance). */
+const MAX_ALIGN_SWEEPS = 5;
 
 function poolGroups(ctx: HorizonContext): { groups: PoolGroup[]; groupOf: Int32Array } {
   const byKey = new Map<string, number[]>();
@@ -782,10 +784,17 @@ async function disaggregate(
   const open = nodesOut.map((n, t) => pools.map((_, p) => !ctx.lifecycle[p] || n[p] > 0 || openAgg[t][p]));
   const reserved = chooseReserved(ctx, { nodes: nodesOut, open, reserved: reservedAgg, placement });
   if (ctx.traffic.length > 0) {
-    // Alignment once more with the reservations chosen: a node inside a new reservation is free to grow into.
-    for (let t = 0; t < T; t++) {
-      const step = { nodes: nodesOut[t], rows: placement[t], reserved, previous: t > 0 ? placement[t - 1] : undefined, next: t + 1 < T ? placement[t + 1] : undefined };
-      if (alignTraffic(ctx, t, step).moves > 0) nodesOut[t] = trimNodes(ctx, t, nodesOut[t], placement[t], openAgg[t]);
+    // Alignment once more with the reservations chosen: a node inside a new
+    // reservation is free to grow into. A move at one step changes the starts
+    // its neighbours count, so sweeps repeat until none moves anything.
+    for (let sweep = 0, moved = 1; sweep < MAX_ALIGN_SWEEPS && moved > 0; sweep++) {
+      moved = 0;
+      for (let t = 0; t < T; t++) {
+        const step = { nodes: nodesOut[t], rows: placement[t], reserved, previous: t > 0 ? placement[t - 1] : undefined, next: t + 1 < T ? placement[t + 1] : undefined };
+        const moves = alignTraffic(ctx, t, step).moves;
+        if (moves > 0) nodesOut[t] = trimNodes(ctx, t, nodesOut[t], placement[t], openAgg[t]);
+        moved += moves;
+      }
     }
   }
   return { nodes: nodesOut, open: nodesOut.map((n, t) => pools.map((_, p) => !ctx.lifecycle[p] || n[p] > 0 || openAgg[t][p])), reserved, placement };
