@@ -1,5 +1,5 @@
 /**
- * `npm run bench:optimize [-- --sizes 100,1000,10000] [--json FILE] [--seed N]`
+ * `npm run bench:optimize [-- --sizes 100,1000,10000] [--json FILE] [--seed N | --seeds 42,1,2,3] [--no-pack]`
  *
  * Solves generated 24-step instances (bench/instances.ts) with the horizon
  * allocator and prints solve seconds, cost (the plan's objective: spend plus
@@ -12,7 +12,12 @@
  * instances are higher. `packedCost` / `packedGap` are the plan with those
  * nodes against the same bound (heuristic packing: an upper estimate), and
  * `provenExtraNodeSteps` the node-steps any packing needs beyond the plan
- * (Martello–Toth L2 per resource): the part that is certain.
+ * (Martello–Toth L2 per resource): the part that is certain (`--no-pack`
+ * skips this, e.g. when sweeping seeds).
+ *
+ * `--seeds` solves the instances of several generator seeds (42 is the
+ * reference one the targets are stated for): the gap differs from instance
+ * to instance, and one seed alone would hide that.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -30,23 +35,25 @@ function arg(name: string): string | undefined {
 }
 
 const sizes = (arg('sizes') ?? '100,1000,10000').split(',').map(Number);
-const seed = Number(arg('seed') ?? 42);
+const seeds = (arg('seeds') ?? arg('seed') ?? '42').split(',').map(Number);
+const pack = !process.argv.includes('--no-pack');
 const jsonPath = arg('json') ?? 'bench/results/optimize.json';
-
+for (const n of [...sizes, ...seeds]) if (!Number.isInteger(n) || n < 0) throw new Error(`--sizes and --seeds take comma-separated non-negative integers, got ${n}`);
 
 const rows: Record<string, number | string>[] = [];
-for (const workloads of sizes) {
+for (const seed of seeds) for (const workloads of sizes) {
   const input = generateInstance({ workloads, seed });
   const result = await optimizeHorizon(input, { method: 'decomposition', aggregateMipSeconds: 3, aggregateGap: 0.002 });
   const shortfall = Object.values(result.shortfall).reduce((sum, s) => sum + s.reduce((a, b) => a + b, 0), 0);
   const packStarted = performance.now();
-  const packed = packPlan(result.context, result.plan);
-  const packedCost = evaluatePlan(result.context, packed.plan).objective;
+  const packed = pack ? packPlan(result.context, result.plan) : undefined;
+  const packedCost = packed ? evaluatePlan(result.context, packed.plan).objective : NaN;
   const packSeconds = (performance.now() - packStarted) / 1000;
   const workloadSizes = result.context.workloads.map((w) => ({ name: w.name, perInstance: w.perInstance }));
   let provenExtraNodeSteps = 0;
-  for (const a of result.allocations) for (const pool of (await checkAllocationPacking(a, result.context.pools, workloadSizes, { exact: 'never', effort: 'enough' })).pools) provenExtraNodeSteps += pool.extraNodesAtLeast;
+  if (pack) for (const a of result.allocations) for (const pool of (await checkAllocationPacking(a, result.context.pools, workloadSizes, { exact: 'never', effort: 'enough' })).pools) provenExtraNodeSteps += pool.extraNodesAtLeast;
   rows.push({
+    seed,
     workloads,
     pools: input.pools.length,
     steps: input.steps,
@@ -72,37 +79,41 @@ for (const workloads of sizes) {
     // The part of the bound from instance starts every plan makes (see docs/allocation.md).
     startBound: Number((unavoidableStarts(buildContext(input)) * (input.costs?.migrationPerInstance ?? 0)).toFixed(4)),
     nodeSteps: result.plan.nodes.reduce((sum, n) => sum + n.reduce((a, b) => a + b, 0), 0),
-    packedExtraNodeSteps: packed.addedNodeSteps,
-    // Node-steps emptied into room elsewhere, node by node, after packing (packPlan's consolidation).
-    packedRemovedNodeSteps: packed.removedNodeSteps,
-    packedMovedInstances: packed.movedInstances,
-    // Steps packPlan left as the model had them (their instances do not pack onto the nodes allowed).
-    packBlockedSteps: new Set(packed.blocked.map((b) => b.step)).size,
-    provenExtraNodeSteps,
-    packedCost: Number(packedCost.toFixed(4)),
-    packedGap: Number(((packedCost - result.lowerBound) / packedCost).toFixed(6)),
-    packSeconds: Number(packSeconds.toFixed(3)),
+    ...(packed
+      ? {
+          packedExtraNodeSteps: packed.addedNodeSteps,
+          // Node-steps emptied into room elsewhere, node by node, after packing (packPlan's consolidation).
+          packedRemovedNodeSteps: packed.removedNodeSteps,
+          packedMovedInstances: packed.movedInstances,
+          // Steps packPlan left as the model had them (their instances do not pack onto the nodes allowed).
+          packBlockedSteps: new Set(packed.blocked.map((b) => b.step)).size,
+          provenExtraNodeSteps,
+          packedCost: Number(packedCost.toFixed(4)),
+          packedGap: Number(((packedCost - result.lowerBound) / packedCost).toFixed(6)),
+          packSeconds: Number(packSeconds.toFixed(3)),
+        }
+      : {}),
     loadAverage: Number(loadavg()[0].toFixed(2)),
   });
   const r = rows[rows.length - 1];
   console.log(
-    `${String(r.workloads).padStart(6)} workloads × ${r.pools} pools × ${r.steps} steps: ${String(r.seconds).padStart(7)} s (LP ${r.aggregateSolveSeconds} s, ${r.classes} classes, ${r.aggregateVariables} columns; re-split ${r.polishSeconds} s, kept at ${r.polishedSteps} steps)  cost ${String(r.cost).padStart(10)}  lower bound ${String(r.lowerBound).padStart(10)}  gap ${(Number(r.gap) * 100).toFixed(3)}%  shortfall ${shortfall}`,
+    `seed ${r.seed}: ${String(r.workloads).padStart(6)} workloads × ${r.pools} pools × ${r.steps} steps: ${String(r.seconds).padStart(7)} s (LP ${r.aggregateSolveSeconds} s, ${r.classes} classes, ${r.aggregateVariables} columns; re-split ${r.polishSeconds} s, kept at ${r.polishedSteps} steps)  cost ${String(r.cost).padStart(10)}  lower bound ${String(r.lowerBound).padStart(10)}  gap ${(Number(r.gap) * 100).toFixed(3)}%  shortfall ${shortfall}`,
   );
 }
 
-console.log('\n| workloads | pools | steps | seconds | LP s | re-split s | classes | LP columns | cost | lower bound | gap | on-demand | reserved | churn | migration (start bound) | traffic | load avg |');
-console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+console.log('\n| seed | workloads | pools | steps | seconds | LP s | re-split s | classes | LP columns | cost | lower bound | gap | on-demand | reserved | churn | migration (start bound) | traffic | load avg |');
+console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of rows) {
   console.log(
-    `| ${r.workloads} | ${r.pools} | ${r.steps} | ${r.seconds} | ${r.aggregateSolveSeconds} | ${r.polishSeconds} | ${r.classes} | ${r.aggregateVariables} | ${r.cost} | ${r.lowerBound} | ${(Number(r.gap) * 100).toFixed(2)}% | ${r.onDemand} | ${r.reserved} | ${r.churn} | ${r.migration} (${r.startBound}) | ${r.traffic} | ${r.loadAverage} |`,
+    `| ${r.seed} | ${r.workloads} | ${r.pools} | ${r.steps} | ${r.seconds} | ${r.aggregateSolveSeconds} | ${r.polishSeconds} | ${r.classes} | ${r.aggregateVariables} | ${r.cost} | ${r.lowerBound} | ${(Number(r.gap) * 100).toFixed(2)}% | ${r.onDemand} | ${r.reserved} | ${r.churn} | ${r.migration} (${r.startBound}) | ${r.traffic} | ${r.loadAverage} |`,
   );
 }
-console.log('\nPacked node by node (packPlan: heuristic packing, an upper estimate; proven = Martello–Toth L2 per resource):\n');
-console.log('| workloads | node-steps | proven needed beyond the plan | added by packing | emptied node by node | instances moved | steps left unpacked | packed cost | packed gap | packing s |');
-console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
-for (const r of rows) {
+if (pack) console.log('\nPacked node by node (packPlan: heuristic packing, an upper estimate; proven = Martello–Toth L2 per resource):\n');
+if (pack) console.log('| seed | workloads | node-steps | proven needed beyond the plan | added by packing | emptied node by node | instances moved | steps left unpacked | packed cost | packed gap | packing s |');
+if (pack) console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+for (const r of pack ? rows : []) {
   console.log(
-    `| ${r.workloads} | ${r.nodeSteps} | ${r.provenExtraNodeSteps} | ${r.packedExtraNodeSteps} | ${r.packedRemovedNodeSteps} | ${r.packedMovedInstances} | ${r.packBlockedSteps} | ${r.packedCost} | ${(Number(r.packedGap) * 100).toFixed(2)}% | ${r.packSeconds} |`,
+    `| ${r.seed} | ${r.workloads} | ${r.nodeSteps} | ${r.provenExtraNodeSteps} | ${r.packedExtraNodeSteps} | ${r.packedRemovedNodeSteps} | ${r.packedMovedInstances} | ${r.packBlockedSteps} | ${r.packedCost} | ${(Number(r.packedGap) * 100).toFixed(2)}% | ${r.packSeconds} |`,
   );
 }
 mkdirSync(dirname(jsonPath), { recursive: true });
