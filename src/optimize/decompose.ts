@@ -41,7 +41,7 @@
  */
 import { InvalidInputError } from '../core/errors.ts';
 import { lcg } from '../forecast/random.ts';
-import { ModelBuilder } from './lp.ts';
+import { type Constraint, ModelBuilder } from './lp.ts';
 import { type HorizonContext, type HorizonPlan, addToRow, addUse, fitsPool, minimumsHold, networkOf, nodeShare, perNode, placedCount, poolUse, ranBefore, spreadAllowsOneMore, survivors } from './horizon.ts';
 import { type RowInfo, addNodeSide } from './horizonModel.ts';
 import { solveModel } from './solver.ts';
@@ -97,7 +97,10 @@ export interface Decomposed {
     readonly classes: number;
     readonly groups: number;
     readonly variables: number;
+    /** Constraints, size cuts included. */
     readonly rows: number;
+    /** Size cuts the LP's optimum violated, added lazily (the rest hold without being in the LP). */
+    readonly sizeCutsAdded: number;
     /** Seconds in the aggregated LP (and MIP when run). */
     readonly solveSeconds: number;
     /** Seconds in the per-step re-split LPs (building and solving), their simplex iterations, and the steps where the re-split was kept. */
@@ -243,6 +246,8 @@ export async function solveDecomposed(ctx: HorizonContext, options: DecomposeOpt
     return b.addConstraint(label, idx, coef, sense, rhs);
   };
   const nodes = addNodeSide(b, row, ctx);
+  // Size cuts (below) bind rarely: the LP gets them lazily, only those its optimum violates.
+  const sizeCuts: Constraint[] = [];
   // flow[t][k][gi][j]: CPU (millicores) of class k along ray j in its gi-th group.
   const flow: number[][][][] = [];
   // demandRows[t][k]: the class's CPU, memory and network demand rows (−1: none), for its marginal prices.
@@ -351,7 +356,7 @@ export async function solveDecomposed(ctx: HorizonContext, options: DecomposeOpt
           });
           if (idx.length === 0) continue;
           const big = g.pools.filter((p) => capOf(p) > size);
-          row({ kind: 'capacity', t }, `grp_size_${resource}_${gi}_${t}`, [...idx, ...big.map((p) => nodes.nodeVar[t][p])], [...coef, ...big.map((p) => -capOf(p))], '<=', 0);
+          sizeCuts.push({ name: `grp_size_${resource}_${gi}_${t}`, sense: '<=', rhs: 0, indices: [...idx, ...big.map((p) => nodes.nodeVar[t][p])], coefficients: [...coef, ...big.map((p) => -capOf(p))] });
         }
       }
       add(capMem[gi], (p) => ctx.pools[p].nodeType.capacity.memoryMiB / MEM_UNIT, 'mem');
@@ -362,7 +367,7 @@ export async function solveDecomposed(ctx: HorizonContext, options: DecomposeOpt
   if (moveWeight > 0) groupMoves(b, row, ctx, classes, groupOf, flow, moveWeight);
   const model = b.build();
   const timeLimit = options.aggregateTimeLimitSeconds ?? 600;
-  const relaxed = await solveModel(model, { via: 'arrays', relax: true, timeLimitSeconds: timeLimit, highsOptions: options.lpOptions });
+  const relaxed = await solveModel(model, { via: 'arrays', relax: true, timeLimitSeconds: timeLimit, highsOptions: options.lpOptions, lazy: sizeCuts });
   if (relaxed.status === 'infeasible') return undefined;
   if (relaxed.status !== 'optimal') throw new Error(`aggregated LP failed: ${relaxed.statusText}`);
   // The aggregated MIP (integer nodes, open/closed pools) tightens the bound and
@@ -371,7 +376,7 @@ export async function solveDecomposed(ctx: HorizonContext, options: DecomposeOpt
   // nodes from the LP's floor upwards.
   const useMip = options.aggregateMip ?? model.variables.length <= (options.aggregateMipMaxVariables ?? 15_000);
   const remaining = Math.max(0.5, Math.min(options.aggregateMipSeconds ?? 5, timeLimit - relaxed.seconds));
-  const mip = useMip ? await solveModel(model, { via: 'arrays', timeLimitSeconds: remaining, mipRelGap: options.aggregateGap ?? 0.003 }) : undefined;
+  const mip = useMip ? await solveModel({ variables: model.variables, constraints: [...model.constraints, ...sizeCuts] }, { via: 'arrays', timeLimitSeconds: remaining, mipRelGap: options.aggregateGap ?? 0.003 }) : undefined;
   if (mip?.status === 'infeasible') return undefined;
   const mipSolved = mip !== undefined && (mip.status === 'optimal' || mip.status === 'timeLimit') && mip.objective <= 1.5 * relaxed.objective + 1;
   const lowerBound = Math.max(relaxed.objective, mip && (mip.status === 'optimal' || mip.status === 'timeLimit') ? mip.lowerBound : -Infinity) + (1 - moveWeight) * unavoidableStarts(ctx) * ctx.migrationPerInstance - tieBreakMax;
@@ -415,7 +420,7 @@ export async function solveDecomposed(ctx: HorizonContext, options: DecomposeOpt
     plan,
     lowerBound,
     marginalCostPerInstance: marginalPrices(ctx, classes, demandRows, relaxed.rowDuals),
-    aggregate: { classes: classes.length, groups: groups.length, variables: model.variables.length, rows: model.constraints.length, solveSeconds: relaxed.seconds + (mip?.seconds ?? 0), polishSeconds: stats.polishSeconds, polishIterations: stats.polishIterations, polishedSteps: stats.polishedSteps, seconds: (performance.now() - started) / 1000, status: mip ? `MIP ${mip.statusText}` : `LP ${relaxed.statusText}` },
+    aggregate: { classes: classes.length, groups: groups.length, variables: model.variables.length, rows: model.constraints.length + sizeCuts.length, sizeCutsAdded: relaxed.lazyAdded ?? 0, solveSeconds: relaxed.seconds + (mip?.seconds ?? 0), polishSeconds: stats.polishSeconds, polishIterations: stats.polishIterations, polishedSteps: stats.polishedSteps, seconds: (performance.now() - started) / 1000, status: mip ? `MIP ${mip.statusText}` : `LP ${relaxed.statusText}` },
   };
 }
 

@@ -3,7 +3,7 @@
  * index. The Wasm module is loaded once per process (module-level promise).
  */
 import highsModule, { type Highs, type ModelData } from 'highs';
-import { type LinearModel, rowBounds, toLpText } from './lp.ts';
+import { type Constraint, type LinearModel, rowBounds, toLpText } from './lp.ts';
 
 /**
  * The package ships CommonJS typings but an ES module build: TypeScript sees the
@@ -41,6 +41,15 @@ export interface SolveOptions {
   readonly start?: { readonly indices: Int32Array; readonly values: Float64Array };
   /** Extra HiGHS options (e.g. \`solver: 'ipm'\`), passed through unchanged. */
   readonly highsOptions?: Readonly<Record<string, string | number | boolean>>;
+  /**
+   * LP relaxations passed as arrays only: constraints left out of the first
+   * solve. Those its optimum violates are added and the LP is solved again
+   * from its basis (dual simplex), until none is violated. That optimum
+   * satisfies every constraint and is optimal with fewer of them, so it is
+   * the optimum with all of them. `rowDuals` cover the model's constraints
+   * (a lazy constraint never added is slack: its dual is 0).
+   */
+  readonly lazy?: readonly Constraint[];
 }
 
 export interface SolveResult {
@@ -55,6 +64,23 @@ export interface SolveResult {
   /** Best proven lower bound on the objective (the objective itself for an optimal LP). */
   readonly lowerBound: number;
   readonly seconds: number;
+  /** Lazy constraints that had to be added (see `SolveOptions.lazy`), and the LP solves it took. */
+  readonly lazyAdded?: number;
+  readonly lazyRounds?: number;
+}
+
+/** Most rounds of adding violated lazy constraints before giving up and adding all the rest. */
+const MAX_LAZY_ROUNDS = 20;
+
+/** Lazy constraints violated by `x` (absolute tolerance 1e-6, relative to the right-hand side above 1). */
+function violated(lazy: readonly Constraint[], pending: readonly number[], x: ArrayLike<number>): number[] {
+  return pending.filter((i) => {
+    const c = lazy[i];
+    let activity = 0;
+    for (let j = 0; j < c.indices.length; j++) activity += c.coefficients[j] * x[c.indices[j]];
+    const tolerance = 1e-6 * Math.max(1, Math.abs(c.rhs));
+    return (c.sense !== '>=' && activity > c.rhs + tolerance) || (c.sense !== '<=' && activity < c.rhs - tolerance);
+  });
 }
 
 const STATUS_TEXT: Record<number, string> = {
@@ -136,7 +162,27 @@ export async function solveModel(model: LinearModel, options: SolveOptions = {})
       ...options.highsOptions,
     });
     if (options.start && options.start.indices.length > 0 && isMip) hm.setSolution({ indices: options.start.indices, values: options.start.values });
+    const lazy = options.lazy ?? [];
+    if (lazy.length > 0 && (isMip || via !== 'arrays')) throw new Error('lazy constraints need an LP passed as arrays');
     hm.run();
+    let lazyAdded = 0;
+    let lazyRounds = 0;
+    let pending = lazy.map((_, i) => i);
+    while (pending.length > 0 && hm.getModelStatus() === 7) {
+      const x = hm.getSolution().colValue;
+      // After MAX_LAZY_ROUNDS, everything still pending goes in at once (then the last solve has them all).
+      const add = lazyRounds < MAX_LAZY_ROUNDS ? violated(lazy, pending, x) : pending;
+      if (add.length === 0) break;
+      for (const i of add) {
+        const [lower, upper] = rowBounds(lazy[i]);
+        hm.addRow(lower, upper, { indices: Int32Array.from(lazy[i].indices), values: Float64Array.from(lazy[i].coefficients) });
+      }
+      const added = new Set(add);
+      pending = pending.filter((i) => !added.has(i));
+      lazyAdded += add.length;
+      lazyRounds++;
+      hm.run();
+    }
     const code = hm.getModelStatus();
     const statusText = STATUS_TEXT[code] ?? `HiGHS status ${code}`;
     const hasPrimal = Number(hm.info.get('primal_solution_status')) === 2;
@@ -161,10 +207,11 @@ export async function solveModel(model: LinearModel, options: SolveOptions = {})
       status,
       statusText,
       values,
-      rowDuals: isMip ? new Float64Array(0) : solution.rowDual,
+      rowDuals: isMip ? new Float64Array(0) : solution.rowDual.slice(0, model.constraints.length),
       objective,
       lowerBound,
       seconds: (performance.now() - started) / 1000,
+      ...(lazy.length > 0 ? { lazyAdded, lazyRounds } : {}),
     };
   } finally {
     hm.dispose();

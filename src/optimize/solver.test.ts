@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { lcg } from '../forecast/testData.ts';
+import { type Constraint, type LinearModel, ModelBuilder } from './lp.ts';
+import { solveModel } from './solver.ts';
+
+describe('solveModel: lazy constraints', () => {
+  // max 2x + y  s.t. x + y ≤ 4, x, y ∈ [0, 10]; lazily x ≤ 1 (binds) and y ≤ 9 (never binds).
+  const b = new ModelBuilder();
+  const x = b.addVariable('x', 0, 10, -2, false);
+  const y = b.addVariable('y', 0, 10, -1, false);
+  b.addConstraint('sum', [x, y], [1, 1], '<=', 4);
+  const model = b.build();
+  const xCap: Constraint = { name: 'x_cap', sense: '<=', rhs: 1, indices: [x], coefficients: [1] };
+  const yCap: Constraint = { name: 'y_cap', sense: '<=', rhs: 9, indices: [y], coefficients: [1] };
+
+  it('adds the violated one and re-solves: x = 1, y = 3 (without it x = 4)', async () => {
+    const plain = await solveModel(model, { via: 'arrays', relax: true });
+    expect(plain.objective).toBeCloseTo(-8, 9);
+    const out = await solveModel(model, { via: 'arrays', relax: true, lazy: [xCap, yCap] });
+    expect(out.status).toBe('optimal');
+    expect(out.values[x]).toBeCloseTo(1, 9);
+    expect(out.values[y]).toBeCloseTo(3, 9);
+    expect(out.objective).toBeCloseTo(-5, 9);
+    expect(out.lazyAdded).toBe(1);
+    expect(out.lazyRounds).toBe(1);
+    // Duals cover the model's own rows only: x + y ≤ 4 is worth y's price, 1 per unit.
+    expect(out.rowDuals).toHaveLength(1);
+    expect(Math.abs(out.rowDuals[0])).toBeCloseTo(1, 9);
+  });
+
+  it('adds nothing when the first optimum already satisfies them', async () => {
+    const out = await solveModel(model, { via: 'arrays', relax: true, lazy: [yCap] });
+    expect(out.objective).toBeCloseTo(-8, 9);
+    expect(out.lazyAdded).toBe(0);
+    expect(out.lazyRounds).toBe(0);
+  });
+
+  it('reports an infeasible LP when a lazy constraint makes it so', async () => {
+    const out = await solveModel(model, { via: 'arrays', relax: true, lazy: [{ name: 'x_floor', sense: '>=', rhs: 5, indices: [x], coefficients: [1] }] });
+    expect(out.status).toBe('infeasible');
+  });
+
+  it('refuses them for a MIP or an LP passed as text', async () => {
+    await expect(solveModel(model, { via: 'lp', relax: true, lazy: [xCap] })).rejects.toThrow(/lazy constraints need an LP passed as arrays/);
+    const mip: LinearModel = { variables: model.variables.map((v) => ({ ...v, integer: true })), constraints: model.constraints };
+    await expect(solveModel(mip, { via: 'arrays', lazy: [xCap] })).rejects.toThrow(/lazy constraints need an LP passed as arrays/);
+  });
+
+  it('gives the optimum of the model with all of them, on random LPs', async () => {
+    const rand = lcg(17);
+    let rounds = 0;
+    for (let trial = 0; trial < 12; trial++) {
+      const m = new ModelBuilder();
+      const n = 30;
+      const vars = Array.from({ length: n }, (_, i) => m.addVariable(`v${i}`, 0, 10, -(0.1 + rand()), false));
+      const row = (): Constraint => {
+        const indices = vars.filter(() => rand() < 0.3);
+        return { name: 'r', sense: '<=', rhs: 5 + 20 * rand(), indices, coefficients: indices.map(() => rand()) };
+      };
+      const base = Array.from({ length: 10 }, row);
+      const lazy = Array.from({ length: 25 }, row);
+      for (const c of base) m.addConstraint('base', c.indices, c.coefficients, c.sense, c.rhs);
+      const withBase = m.build();
+      const all: LinearModel = { variables: withBase.variables, constraints: [...withBase.constraints, ...lazy] };
+      const eager = await solveModel(all, { via: 'arrays', relax: true });
+      const lazily = await solveModel(withBase, { via: 'arrays', relax: true, lazy });
+      expect(lazily.status).toBe('optimal');
+      expect(lazily.objective, `trial ${trial}`).toBeCloseTo(eager.objective, 6);
+      rounds += lazily.lazyRounds ?? 0;
+      // Every lazy constraint holds at the answer.
+      for (const c of lazy) {
+        const activity = c.indices.reduce((sum, i, j) => sum + c.coefficients[j] * lazily.values[i], 0);
+        expect(activity).toBeLessThanOrEqual(c.rhs + 1e-6 * Math.max(1, c.rhs));
+      }
+    }
+    // The lazy constraints did bind: the LPs were re-solved after adding some.
+    expect(rounds).toBeGreaterThan(12);
+  });
+});
