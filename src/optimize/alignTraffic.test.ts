@@ -140,6 +140,30 @@ describe('alignTraffic: hand-solved cases', () => {
     expect(checkPlan(ctx, { nodes: [step.nodes], open: [[true, true]], reserved: new Int32Array(2), placement: [rows] })).toEqual([]);
   });
 
+  it('prices a new node against all the instances it holds, not the first one alone', () => {
+    // x-a (one 4-CPU node, full: A and pci filler F that may run nowhere else) and
+    // y-a (another provider) holding B's 4 instances. One B instance next to A saves
+    // ¼ × 10 GiB × $0.09 = $0.225 against a $0.30 node (+ $0.02 churn); all four
+    // save $0.90 on that one node.
+    const input: HorizonInput = {
+      steps: 1,
+      stepHours: 1,
+      pools: [hpool('x-a', 4, 16, 0.3, { provider: 'x', zone: 'a', tags: ['pci'] }), hpool('y-a', 4, 16, 0.3, { provider: 'y', zone: 'a' })],
+      workloads: [hwork('A', 1000, 1024, [1], { tags: ['pci'] }), hwork('B', 1000, 1024, [4]), hwork('F', 1000, 1024, [3], { tags: ['pci'] })],
+      traffic: [{ from: 'A', to: 'B', gibPerHour: 10 }],
+      costs: { crossZonePerGiB: 0.01, crossProviderPerGiB: 0.08, migrationPerInstance: 0.001, churnPerNode: 0.01 },
+    };
+    const ctx = buildContext(input);
+    const rows = [new Map([[0, 1]]), new Map([[1, 4]]), new Map([[0, 3]])];
+    const step = { nodes: Int32Array.from([1, 1]), rows, reserved: new Int32Array(2) };
+    expect(edgeCost(ctx, 0, rows, ctx.traffic[0])).toBeCloseTo(0.9, 12);
+    const out = alignTraffic(ctx, 0, step);
+    expect(out).toEqual({ moves: 1, nodesAdded: 1, swapped: 0 });
+    expect([...rows[1]]).toEqual([[0, 4]]);
+    expect([...step.nodes]).toEqual([2, 1]);
+    expect(edgeCost(ctx, 0, rows, ctx.traffic[0])).toBe(0);
+  });
+
   it('does not swap out a workload that may not run in the pool the moved instance leaves', () => {
     const input: HorizonInput = {
       steps: 1,

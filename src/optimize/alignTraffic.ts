@@ -191,7 +191,7 @@ export function alignTraffic(ctx: HorizonContext, t: number, step: AlignStep): A
         again = false;
         const base = trafficOf(wi);
         if (base <= 1e-12) break;
-        let best: { from: number; to: number; delta: number; grow: boolean; swap?: { out: number[] } } | undefined;
+        let best: { from: number; to: number; delta: number; grow: boolean; count?: number; swap?: { out: number[] } } | undefined;
         for (const from of [...rows[wi].keys()]) {
           for (const to of targets) {
             if (to === from || !spreadOk(wi, from, to)) continue;
@@ -203,10 +203,19 @@ export function alignTraffic(ctx: HorizonContext, t: number, step: AlignStep): A
               continue;
             }
             const startsBefore = startsAt(wi, from) + startsAt(wi, to);
-            move(wi, from, to);
-            const delta = trafficOf(wi) - base + (startsAt(wi, from) + startsAt(wi, to) - startsBefore) * ctx.migrationPerInstance + (grow ? nodePrice(to) : 0);
-            move(wi, to, from);
-            if (delta < -1e-9 && (!best || delta < best.delta)) best = { from, to, delta, grow };
+            // Into room: one instance (the search repeats). Onto a new node:
+            // as many as it holds, since one instance alone may not pay for it.
+            let count = 0;
+            let bestCount = 0;
+            let bestDelta = Infinity;
+            do {
+              move(wi, from, to);
+              count++;
+              const delta = trafficOf(wi) - base + (startsAt(wi, from) + startsAt(wi, to) - startsBefore) * ctx.migrationPerInstance + (grow ? nodePrice(to) : 0);
+              if (delta < bestDelta) (bestDelta = delta), (bestCount = count);
+            } while (grow && rows[wi].has(from) && fits(wi, to, n[to] + 1) && spreadOk(wi, from, to));
+            for (let i = 0; i < count; i++) move(wi, to, from);
+            if (bestDelta < -1e-9 && (!best || bestDelta < best.delta)) best = { from, to, delta: bestDelta, grow, count: bestCount };
           }
         }
         if (best) {
@@ -214,7 +223,7 @@ export function alignTraffic(ctx: HorizonContext, t: number, step: AlignStep): A
             n[best.to]++;
             nodesAdded++;
           }
-          move(wi, best.from, best.to);
+          for (let i = 0; i < (best.count ?? 1); i++) move(wi, best.from, best.to);
           if (best.swap) {
             for (const v of best.swap.out) move(v, best.to, best.from);
             swapped += best.swap.out.length;
