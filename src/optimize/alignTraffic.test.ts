@@ -158,7 +158,7 @@ describe('alignTraffic: hand-solved cases', () => {
     const step = { nodes: Int32Array.from([1, 1]), rows, reserved: new Int32Array(2) };
     expect(edgeCost(ctx, 0, rows, ctx.traffic[0])).toBeCloseTo(0.9, 12);
     const out = alignTraffic(ctx, 0, step);
-    expect(out).toEqual({ moves: 1, nodesAdded: 1, swapped: 0 });
+    expect(out).toEqual({ moves: 4, nodesAdded: 1, swapped: 0 });
     expect([...rows[1]]).toEqual([[0, 4]]);
     expect([...step.nodes]).toEqual([2, 1]);
     expect(edgeCost(ctx, 0, rows, ctx.traffic[0])).toBe(0);

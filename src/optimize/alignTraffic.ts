@@ -15,9 +15,11 @@
  * per-node packing and pool capacity; a node is added only where the pool's
  * quota, maintenance, the provider quota and the budget leave room. Where
  * the target pool is full and may not grow (own racks at their limit, a
- * provider quota), the move may swap: instances of one workload without
+ * provider quota), the move may swap: instances of workloads without
  * traffic partners leave the target for the pool the moved instance frees,
- * when the traffic saved exceeds every start the swap adds.
+ * when the traffic saved exceeds every start the swap adds. A move onto a
+ * new node carries as many of the workload's instances as the node holds
+ * (one alone may not pay for the node).
  *
  * Keep in place (`keepInPlace`): instances that started in a pool go back to
  * a pool where the workload ran more instances the step before, when that
@@ -39,7 +41,7 @@ export interface AlignStep {
   readonly next?: readonly ReadonlyMap<number, number>[];
 }
 
-/** Result: instances moved and nodes added. */
+/** Result: instances of workloads with traffic partners moved, nodes added, and instances swapped out of their way. */
 export interface AlignResult {
   readonly moves: number;
   readonly nodesAdded: number;
@@ -223,12 +225,13 @@ export function alignTraffic(ctx: HorizonContext, t: number, step: AlignStep): A
             n[best.to]++;
             nodesAdded++;
           }
-          for (let i = 0; i < (best.count ?? 1); i++) move(wi, best.from, best.to);
+          const count = best.count ?? 1;
+          for (let i = 0; i < count; i++) move(wi, best.from, best.to);
           if (best.swap) {
             for (const v of best.swap.out) move(v, best.to, best.from);
             swapped += best.swap.out.length;
           }
-          moves++;
+          moves += count;
           improved = again = true;
         }
       }
