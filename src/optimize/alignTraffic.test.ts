@@ -17,6 +17,25 @@ function pair(extra: { bSpread?: boolean; maxNodesA?: number; priceA?: number; m
   };
 }
 
+/**
+ * own-a (one 4-CPU node, its limit; the only pool offering pci) holds A (1 CPU,
+ * pci) and filler F (3 × 1 CPU, with `fillerTags`); B (1 CPU, A's partner)
+ * runs in cloud-a (another provider): $0.90 of traffic per step.
+ */
+function fullOwnPool(fillerTags: string[]) {
+  const input: HorizonInput = {
+    steps: 1,
+    stepHours: 1,
+    pools: [hpool('cloud-a', 4, 16, 0.2, { provider: 'cloud', zone: 'a' }), hpool('own-a', 4, 16, 0.05, { provider: 'own', zone: 'a', maxNodes: 1, tags: ['pci'] })],
+    workloads: [hwork('A', 1000, 1024, [1], { tags: ['pci'] }), hwork('B', 1000, 1024, [1]), hwork('F', 1000, 1024, [3], { tags: fillerTags })],
+    traffic: [{ from: 'A', to: 'B', gibPerHour: 10 }],
+    costs: { crossZonePerGiB: 0.01, crossProviderPerGiB: 0.08, migrationPerInstance: 0.001 },
+  };
+  const ctx = buildContext(input);
+  const rows = [new Map([[1, 1]]), new Map([[0, 1]]), new Map([[1, 3]])];
+  return { ctx, rows, step: { nodes: Int32Array.from([1, 1]), rows, reserved: new Int32Array(2) } };
+}
+
 /** A in pool pa (zone a), B in pool pb (zone b): everything crosses, $0.10 per step. */
 function apart(input: HorizonInput, nodesA: number, nodesB: number) {
   const ctx = buildContext(input);
@@ -113,20 +132,9 @@ describe('alignTraffic: hand-solved cases', () => {
   });
 
   it('swaps with a workload without traffic partners when the partner pool is full and may not grow', () => {
-    // own-a (one 4-CPU node, its limit; the only pool offering pci) holds A
-    // (1 CPU, pci) and filler F (3 × 1 CPU); B (1 CPU) runs in cloud-a (another provider). Moving one F instance to
-    // cloud-a makes room for B next to A: 2 starts ($0.002) against $0.90 of traffic.
-    const input: HorizonInput = {
-      steps: 1,
-      stepHours: 1,
-      pools: [hpool('cloud-a', 4, 16, 0.2, { provider: 'cloud', zone: 'a' }), hpool('own-a', 4, 16, 0.05, { provider: 'own', zone: 'a', maxNodes: 1, tags: ['pci'] })],
-      workloads: [hwork('A', 1000, 1024, [1], { tags: ['pci'] }), hwork('B', 1000, 1024, [1]), hwork('F', 1000, 1024, [3])],
-      traffic: [{ from: 'A', to: 'B', gibPerHour: 10 }],
-      costs: { crossZonePerGiB: 0.01, crossProviderPerGiB: 0.08, migrationPerInstance: 0.001 },
-    };
-    const ctx = buildContext(input);
-    const rows = [new Map([[1, 1]]), new Map([[0, 1]]), new Map([[1, 3]])];
-    const step = { nodes: Int32Array.from([1, 1]), rows, reserved: new Int32Array(2) };
+    // Moving one F instance to cloud-a makes room for B next to A: 2 starts
+    // ($0.002) against $0.90 of traffic.
+    const { ctx, rows, step } = fullOwnPool([]);
     expect(edgeCost(ctx, 0, rows, ctx.traffic[0])).toBeCloseTo(0.9, 12);
     const out = alignTraffic(ctx, 0, step);
     expect(out).toEqual({ moves: 1, nodesAdded: 0, swapped: 1 });
@@ -165,17 +173,8 @@ describe('alignTraffic: hand-solved cases', () => {
   });
 
   it('does not swap out a workload that may not run in the pool the moved instance leaves', () => {
-    const input: HorizonInput = {
-      steps: 1,
-      stepHours: 1,
-      pools: [hpool('cloud-a', 4, 16, 0.2, { provider: 'cloud', zone: 'a' }), hpool('own-a', 4, 16, 0.05, { provider: 'own', zone: 'a', maxNodes: 1, tags: ['pci'] })],
-      workloads: [hwork('A', 1000, 1024, [1], { tags: ['pci'] }), hwork('B', 1000, 1024, [1]), hwork('F', 1000, 1024, [3], { tags: ['pci'] })],
-      traffic: [{ from: 'A', to: 'B', gibPerHour: 10 }],
-      costs: { crossZonePerGiB: 0.01, crossProviderPerGiB: 0.08, migrationPerInstance: 0.001 },
-    };
-    const ctx = buildContext(input);
-    const rows = [new Map([[1, 1]]), new Map([[0, 1]]), new Map([[1, 3]])];
-    expect(alignTraffic(ctx, 0, { nodes: Int32Array.from([1, 1]), rows, reserved: new Int32Array(2) })).toEqual({ moves: 0, nodesAdded: 0, swapped: 0 });
+    const { ctx, rows, step } = fullOwnPool(['pci']);
+    expect(alignTraffic(ctx, 0, step)).toEqual({ moves: 0, nodesAdded: 0, swapped: 0 });
     expect([...rows[2]]).toEqual([[1, 3]]);
   });
 });
