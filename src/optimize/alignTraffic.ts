@@ -25,7 +25,7 @@
  * a pool where the workload ran more instances the step before, when that
  * pool's nodes have room (no node added).
  */
-import { type HorizonContext, addToRow, addUse, edgeCost, edgesByWorkload, fitsPool, nodeShare, poolUse, ranBefore, spreadAllowsOneMore } from './horizon.ts';
+import { type HorizonContext, edgeCost, edgesByWorkload, eligibleSets, fitsPool, moveInstances, nodeShare, poolUse, ranBefore, spreadAllowsOneMore } from './horizon.ts';
 import { budgetAllows, quotaAllows } from './stepPlacement.ts';
 
 export interface AlignStep {
@@ -53,14 +53,6 @@ export interface AlignResult {
 const MAX_SWAP_INSTANCES = 8;
 /** Most workloads (largest instances first) a swap looks at in the target pool. */
 const MAX_SWAP_CANDIDATES = 32;
-
-/** Each workload's eligible pools as a set, per context (built on first use). */
-const eligibleSets = new WeakMap<HorizonContext, Set<number>[]>();
-function eligibleSet(ctx: HorizonContext, wi: number): Set<number> {
-  let sets = eligibleSets.get(ctx);
-  if (!sets) eligibleSets.set(ctx, (sets = []));
-  return (sets[wi] ??= new Set(ctx.eligible[wi]));
-}
 
 /** Helpers over one step's rows and nodes, shared by the local searches below. */
 function stepState(ctx: HorizonContext, t: number, step: AlignStep) {
@@ -96,19 +88,15 @@ function stepState(ctx: HorizonContext, t: number, step: AlignStep) {
     return list;
   };
   const move = (wi: number, from: number, to: number) => {
-    for (const [p, sign] of [
-      [from, -1],
-      [to, 1],
-    ] as const) {
-      const had = rows[wi].has(p);
-      addUse(ctx, used[p], wi, p, sign);
-      addToRow(rows[wi], p, sign);
-      if (members && edgesOf[wi].length === 0 && had !== rows[wi].has(p)) {
-        if (had) members[p].delete(wi);
-        else members[p].add(wi);
-        swappableIn.delete(p);
-      }
-    }
+    const had = [rows[wi].has(from), rows[wi].has(to)];
+    moveInstances(ctx, rows, used, wi, from, to);
+    if (!members || edgesOf[wi].length > 0) return;
+    [from, to].forEach((p, i) => {
+      if (had[i] === rows[wi].has(p)) return;
+      if (had[i]) members![p].delete(wi);
+      else members![p].add(wi);
+      swappableIn.delete(p);
+    });
   };
   /** Starts at this step and the next caused by w's instances in pool p (migration price applies). */
   const startsAt = (wi: number, p: number): number => {
@@ -164,7 +152,8 @@ function stepState(ctx: HorizonContext, t: number, step: AlignStep) {
   };
   /** Whether pool q's instances, as they are now, fit its nodes (after a tentative move into it). */
   const fitsNow = (wi: number, q: number): boolean => fitsPool(ctx, wi, q, 0, n[q], used[q], rows[wi].get(q) ?? 0);
-  const eligibleAt = (v: number, p: number): boolean => eligibleSet(ctx, v).has(p) && ctx.avail[t][p] > 0;
+  const eligible = eligibleSets(ctx);
+  const eligibleAt = (v: number, p: number): boolean => eligible[v].has(p) && ctx.avail[t][p] > 0;
 
   return { n, rows, edgesOf, fits, spreadOk, move, startsAt, trafficOf, nodePrice, canGrow, swapInto };
 }

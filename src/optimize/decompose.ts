@@ -42,7 +42,7 @@
 import { InvalidInputError } from '../core/errors.ts';
 import { lcg } from '../forecast/random.ts';
 import { type Constraint, ModelBuilder } from './lp.ts';
-import { type HorizonContext, type HorizonPlan, addToRow, addUse, fitsPool, minimumsHold, networkOf, nodeShare, perNode, placedCount, poolUse, ranBefore, spreadAllowsOneMore, survivors } from './horizon.ts';
+import { type HorizonContext, type HorizonPlan, fitsPool, moveInstances, minimumsHold, networkOf, nodeShare, perNode, placedCount, poolUse, ranBefore, spreadAllowsOneMore, survivors } from './horizon.ts';
 import { type RowInfo, addNodeSide } from './horizonModel.ts';
 import { solveModel } from './solver.ts';
 import { alignTraffic, keepInPlace } from './alignTraffic.ts';
@@ -565,7 +565,6 @@ async function disaggregate(
   const { pools, workloads, steps: T } = ctx;
   const contention = contentionPossible(ctx);
   const placement: Map<number, number>[][] = [];
-  const eligibleSet = ctx.eligible.map((list) => new Set(list));
   // Traffic partners: the second of a pair follows the first into its zones.
   const partners: number[][] = workloads.map(() => []);
   const partnerVolume: Map<number, number>[] = workloads.map(() => new Map());
@@ -697,7 +696,7 @@ async function disaggregate(
       chunks.splice(0, chunks.length, ...first, ...then);
     }
     const previous = t > 0 ? placement[t - 1] : undefined;
-    const step = new StepPlacement(ctx, t, n, previous, reservedAgg, eligibleSet);
+    const step = new StepPlacement(ctx, t, n, previous, reservedAgg);
     const unplaced = new Map<number, number>();
     /** Eligible pools in the zones a traffic partner already uses, cheapest first. */
     const nearPartners = (wi: number): number[] => {
@@ -881,15 +880,7 @@ function consolidate(
     return [nodes * c.cpuMillicores, nodes * c.memoryMiB, c.networkMbps === undefined ? Infinity : nodes * c.networkMbps];
   };
   const fitsAt = (wi: number, q: number, nodes: number) => fitsPool(ctx, wi, q, 1, nodes, used[q], rows[wi].get(q) ?? 0);
-  const move = (wi: number, from: number, to: number, k: number) => {
-    for (const [p, sign] of [
-      [from, -1],
-      [to, 1],
-    ] as const) {
-      addUse(ctx, used[p], wi, p, sign * k);
-      addToRow(rows[wi], p, sign * k);
-    }
-  };
+  const move = (wi: number, from: number, to: number, k: number) => moveInstances(ctx, rows, used, wi, from, to, k);
   const spreadOk = (wi: number, to: number) => spreadAllowsOneMore(ctx, t, wi, rows[wi], to);
   const order = pools.map((_, p) => p).sort((a, b) => pools[b].costPerHour - pools[a].costPerHour || a - b);
   for (const p of order) {

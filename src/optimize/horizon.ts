@@ -246,6 +246,22 @@ export function addUse(ctx: HorizonContext, used: number[], wi: number, p: numbe
   used[2] += count * networkOf(ctx.pools[p], r);
 }
 
+/** Moves `count` instances of workload wi from pool `from` to pool `to` in a step's rows and per-pool use (see `poolUse`). */
+export function moveInstances(ctx: HorizonContext, rows: readonly Map<number, number>[], used: readonly number[][], wi: number, from: number, to: number, count = 1): void {
+  addUse(ctx, used[from], wi, from, -count);
+  addToRow(rows[wi], from, -count);
+  addUse(ctx, used[to], wi, to, count);
+  addToRow(rows[wi], to, count);
+}
+
+/** Each workload's eligible pools as a set (built once per context, on first use). */
+const eligibleSetsOf = new WeakMap<HorizonContext, readonly ReadonlySet<number>[]>();
+export function eligibleSets(ctx: HorizonContext): readonly ReadonlySet<number>[] {
+  let sets = eligibleSetsOf.get(ctx);
+  if (!sets) eligibleSetsOf.set(ctx, (sets = ctx.eligible.map((list) => new Set(list))));
+  return sets;
+}
+
 /**
  * Whether `count` more instances of workload wi fit `nodes` nodes of pool p,
  * which already use `used` ([CPU, memory, network]) and hold `have` of wi's

@@ -23,7 +23,7 @@
  */
 import { type ItemType, type PackedNode, type Packing, packWithin } from './binpack.ts';
 import { chooseReserved } from './decompose.ts';
-import { type HorizonContext, type HorizonPlan, addToRow, addUse, edgeCost, edgesByWorkload, fitsPool, networkOf, nodeShare, poolUse, spreadAllowsOneMore, stepViolations } from './horizon.ts';
+import { type HorizonContext, type HorizonPlan, addToRow, edgeCost, edgesByWorkload, fitsPool, moveInstances, networkOf, nodeShare, poolUse, spreadAllowsOneMore, stepViolations } from './horizon.ts';
 
 export interface PackBlocked {
   readonly step: number;
@@ -123,12 +123,7 @@ export function packPlan(ctx: HorizonContext, plan: HorizonPlan): PackedPlan {
       const used = poolUse(ctx, rows);
       const target = Int32Array.from(nodes[t]);
       const fitsRoom = (wi: number, q: number) => fitsPool(ctx, wi, q, 1, target[q], used[q], rows[wi].get(q) ?? 0);
-      const shift = (wi: number, from: number, to: number) => {
-        addToRow(rows[wi], from, -1);
-        addToRow(rows[wi], to, 1);
-        addUse(ctx, used[to], wi, to, 1);
-        addUse(ctx, used[from], wi, from, -1);
-      };
+      const shift = (wi: number, from: number, to: number) => moveInstances(ctx, rows, used, wi, from, to);
       /**
        * Moves what `spill` (nodes of pool p's packing) holds to other pools that may still grow
        * (moving into a full one only moves the problem): first those with room on the nodes they

@@ -6,7 +6,7 @@
  * the per-node packing cut, eligibility, maintenance and zone/provider spread;
  * growth also keeps pool and provider quotas and the budget.
  */
-import { type HorizonContext, addUse, fitsPool, perNode, survivors } from './horizon.ts';
+import { type HorizonContext, addUse, eligibleSets, fitsPool, perNode, survivors } from './horizon.ts';
 
 export class StepPlacement {
   /** CPU, memory and network used per pool. */
@@ -26,12 +26,11 @@ export class StepPlacement {
     private readonly previous: readonly ReadonlyMap<number, number>[] | undefined,
     /** Reserved nodes per pool (free to grow into). */
     private readonly reserved: Int32Array,
-    eligible?: readonly ReadonlySet<number>[],
   ) {
     this.used = ctx.pools.map(() => [0, 0, 0]);
     this.rows = ctx.workloads.map(() => new Map());
     this.residents = ctx.pools.map(() => new Set());
-    this.eligible = eligible ?? ctx.eligible.map((list) => new Set(list));
+    this.eligible = eligibleSets(ctx);
   }
 
   /** Whether `count` more instances of w fit pool p's current nodes. */
