@@ -1,5 +1,5 @@
 /**
- * `npm run bench:optimize [-- --sizes 100,1000,10000] [--json FILE] [--seed N | --seeds 42,1,2,3] [--no-pack]`
+ * `npm run bench:optimize [-- --sizes 100,1000,10000] [--json FILE] [--seed N | --seeds 42,1,2,3] [--no-pack] [--resplit-pools given|touched]`
  *
  * Solves generated 24-step instances (bench/instances.ts) with the horizon
  * allocator and prints solve seconds, cost (the plan's objective: spend plus
@@ -18,6 +18,9 @@
  * `--seeds` solves the instances of several generator seeds (42 is the
  * reference one the targets are stated for): the gap differs from instance
  * to instance, and one seed alone would hide that.
+ *
+ * `--resplit-pools touched` offers the per-step re-split every pool of its
+ * LP, by pricing (decompose.ts `resplitPools`): cheaper plans, slower solves.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -38,12 +41,14 @@ const sizes = (arg('sizes') ?? '100,1000,10000').split(',').map(Number);
 const seeds = (arg('seeds') ?? arg('seed') ?? '42').split(',').map(Number);
 const pack = !process.argv.includes('--no-pack');
 const jsonPath = arg('json') ?? 'bench/results/optimize.json';
+const resplitPools = arg('resplit-pools') ?? 'given';
+if (resplitPools !== 'given' && resplitPools !== 'touched') throw new Error(`--resplit-pools takes given or touched, got ${resplitPools}`);
 for (const n of [...sizes, ...seeds]) if (!Number.isInteger(n) || n < 0) throw new Error(`--sizes and --seeds take comma-separated non-negative integers, got ${n}`);
 
 const rows: Record<string, number | string>[] = [];
 for (const seed of seeds) for (const workloads of sizes) {
   const input = generateInstance({ workloads, seed });
-  const result = await optimizeHorizon(input, { method: 'decomposition', aggregateMipSeconds: 3, aggregateGap: 0.002 });
+  const result = await optimizeHorizon(input, { method: 'decomposition', aggregateMipSeconds: 3, aggregateGap: 0.002, resplitPools });
   const shortfall = Object.values(result.shortfall).reduce((sum, s) => sum + s.reduce((a, b) => a + b, 0), 0);
   const packStarted = performance.now();
   const packed = pack ? packPlan(result.context, result.plan) : undefined;
@@ -54,6 +59,7 @@ for (const seed of seeds) for (const workloads of sizes) {
   if (pack) for (const a of result.allocations) for (const pool of (await checkAllocationPacking(a, result.context.pools, workloadSizes, { exact: 'never', effort: 'enough' })).pools) provenExtraNodeSteps += pool.extraNodesAtLeast;
   rows.push({
     seed,
+    resplitPools,
     workloads,
     pools: input.pools.length,
     steps: input.steps,

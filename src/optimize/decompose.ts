@@ -81,6 +81,13 @@ export interface DecomposeOptions {
    * where cheaper (default true; not after the aggregated MIP).
    */
   readonly polish?: boolean;
+  /**
+   * Pools the re-split offers each workload: `given` (default) those the
+   * greedy placement gave it and those it ran in the step before; `touched`
+   * also every other pool in the step's LP, added by pricing (a cheaper plan
+   * for about three times the re-split's time, see docs/allocation.md).
+   */
+  readonly resplitPools?: 'given' | 'touched';
 }
 
 export interface Decomposed {
@@ -415,7 +422,7 @@ export async function solveDecomposed(ctx: HorizonContext, options: DecomposeOpt
       .sort((a, b) => a.ratio - b.ratio);
   const stats = { polishSeconds: 0, polishIterations: 0, polishedSteps: 0 };
   // After the aggregated MIP the greedy placement starts from its whole nodes, which re-splitting by a step LP and rounding again tends to lose.
-  const plan = await disaggregate(ctx, groups, classes, share, nodeCounts, openAgg, reserved, (options.polish ?? true) && !mipSolved, stats);
+  const plan = await disaggregate(ctx, groups, classes, share, nodeCounts, openAgg, reserved, (options.polish ?? true) && !mipSolved ? (options.resplitPools ?? 'given') : undefined, stats);
   return {
     plan,
     lowerBound,
@@ -559,7 +566,7 @@ async function disaggregate(
   nodeCounts: Int32Array[],
   openAgg: boolean[][],
   reservedAgg: Int32Array,
-  polish: boolean,
+  polish: 'given' | 'touched' | undefined,
   stats: { polishSeconds: number; polishIterations: number; polishedSteps: number },
 ): Promise<HorizonPlan> {
   const { pools, workloads, steps: T } = ctx;
@@ -763,7 +770,7 @@ async function disaggregate(
       if (left > 0) holdMinimums(step, wi);
     }
     const previousNodes = t > 0 ? trimNodes(ctx, t - 1, nodeCounts[t - 1], placement[t - 1], openAgg[t - 1]) : ctx.initialNodes;
-    const polished = polish ? await polishStep({ ctx, t, rows: step.rows, previous, reserved: reservedAgg, open: openAgg[t], previousNodes }) : undefined;
+    const polished = polish ? await polishStep({ ctx, t, rows: step.rows, previous, reserved: reservedAgg, open: openAgg[t], previousNodes, pricing: polish === 'touched' }) : undefined;
     if (polished) {
       stats.polishSeconds += polished.seconds;
       stats.polishIterations += polished.iterations;

@@ -77,6 +77,59 @@ describe('polishStep: the step LP re-splits instances among the pools a workload
   });
 });
 
+describe('polishStep with pricing: every pool of the LP offered, columns added as they price out', () => {
+  /** Three pools of 4-CPU nodes: index 0 cheap, 1 and 2 dear. */
+  const threePools = [hpool('a-cheap', 4, 8, 0.1), hpool('b-dear', 4, 8, 0.2), hpool('c-dear', 4, 8, 0.2)];
+
+  it('moves a workload into a cheap pool it was not given but another workload was (hand-solved)', async () => {
+    // 'x' was given a and b, 'y' b and c (2 × 1 CPU each). Without pricing y
+    // stays on dear nodes: x in a (half a node, $0.05) + y on dear nodes ($0.10)
+    // = $0.15. Pool a is in the LP (x's), so pricing offers it to y: one cheap
+    // node holds all four instances, $0.10, plus y's two starts in a at $0.001.
+    const input: HorizonInput = { steps: 1, stepHours: 1, workloads: [hwork('x', 1000, 2048, [2]), hwork('y', 1000, 2048, [2])], pools: threePools, costs: { migrationPerInstance: 0.001 } };
+    const ctx = buildContext(input);
+    const rows = rowsOf([[0, 1], [1, 1]], [[1, 1], [2, 1]]);
+    const plain = await polishStep({ ctx, t: 0, rows, reserved: new Int32Array(3), open: [true, true, true] });
+    expect(plain!.objective).toBeCloseTo(0.15 + 4 * 0.001, 9);
+    expect(plain!.priced).toBe(0);
+    const priced = await polishStep({ ctx, t: 0, rows, reserved: new Int32Array(3), open: [true, true, true], pricing: true });
+    expect(priced!.objective).toBeCloseTo(0.1 + 4 * 0.001, 9);
+    expect([...priced!.amounts[1]]).toEqual([[0, 2]]);
+    expect(priced!.nodes[0]).toBeCloseTo(1, 9);
+    // y's column for pool a, and x's for c (it prices out while c's nodes are in the basis) at most.
+    expect(priced!.priced).toBeGreaterThanOrEqual(1);
+    expect(priced!.priced).toBeLessThanOrEqual(2);
+  });
+
+  it('offers no pool a workload may not use (tags) and no pool outside the LP', async () => {
+    // y needs pci, which only c offers besides b; a-cheap does not: y stays on dear nodes. Pool d is in no workload's set: never offered.
+    const pools = [hpool('a-cheap', 4, 8, 0.1), hpool('b-dear', 4, 8, 0.2, { tags: ['pci'] }), hpool('c-dear', 4, 8, 0.2, { tags: ['pci'] }), hpool('d-cheapest', 4, 8, 0.01, { tags: ['pci'] })];
+    const ctx = buildContext({ steps: 1, stepHours: 1, workloads: [hwork('x', 1000, 2048, [2]), hwork('y', 1000, 2048, [2], { tags: ['pci'] })], pools });
+    const out = await polishStep({ ctx, t: 0, rows: rowsOf([[0, 1], [1, 1]], [[1, 1], [2, 1]]), reserved: new Int32Array(4), open: [true, true, true, true], pricing: true });
+    expect(out!.amounts[1].has(0)).toBe(false);
+    expect(out!.amounts[1].has(3)).toBe(false);
+    expect(out!.amounts[0].has(3)).toBe(false);
+    expect(out!.objective).toBeCloseTo(0.05 + 0.1, 9);
+  });
+
+  it('on a generated step never ends above the plain re-split, and its plans hold every constraint', async () => {
+    const input = generateInstance({ workloads: 300, seed: 1, steps: 12 });
+    const plain = await optimizeHorizon(input, { method: 'decomposition' });
+    const touched = await optimizeHorizon(input, { method: 'decomposition', resplitPools: 'touched' });
+    expect(checkPlan(touched.context, touched.plan)).toEqual([]);
+    expect(touched.lowerBound).toBeCloseTo(plain.lowerBound, 6);
+    // Each step's LP with pricing is the same LP with more columns: its optimum can only be lower.
+    const ctx = plain.context;
+    for (const t of [3, 9]) {
+      const step = { ctx, t, rows: plain.plan.placement[t], previous: plain.plan.placement[t - 1], reserved: plain.plan.reserved, open: ctx.pools.map(() => true), previousNodes: plain.plan.nodes[t - 1] };
+      const a = await polishStep(step);
+      const b = await polishStep({ ...step, pricing: true });
+      expect(b!.priced).toBeGreaterThan(0);
+      expect(b!.objective).toBeLessThanOrEqual(a!.objective + 1e-9);
+    }
+  });
+});
+
 describe('the re-split inside the decomposition (generated instance)', () => {
   it('gives a valid plan, cheaper here than the greedy placement alone (measured: 118.94 → 118.06)', async () => {
     const input = generateInstance({ workloads: 300, seed: 1, steps: 12 });

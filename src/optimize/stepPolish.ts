@@ -16,9 +16,15 @@
  * to re-split, and workloads with traffic partners keep the greedy placement,
  * which follows their partners' zones: both stay out of the LP, their use
  * taken off the pools' capacity.
+ *
+ * With `pricing`, each workload in the LP may also use every other pool the
+ * LP has (the pools any of them was given): the columns that price out
+ * (negative reduced cost at the LP's duals) are added and the LP is solved
+ * again from its basis, until none does, which is the LP's optimum over all
+ * those pools without building every column.
  */
 import { loadHighs } from './solver.ts';
-import { type HorizonContext, networkOf, perNode, ranBefore } from './horizon.ts';
+import { type HorizonContext, eligibleSets, networkOf, perNode, ranBefore } from './horizon.ts';
 
 export interface PolishInput {
   readonly ctx: HorizonContext;
@@ -33,6 +39,8 @@ export interface PolishInput {
   readonly open: readonly boolean[];
   /** Nodes per pool the step before (churn is priced against them; default: the running allocation's at step 0, none otherwise). */
   readonly previousNodes?: ArrayLike<number>;
+  /** Also offer each workload in the LP every other pool of the LP, by pricing (see above; default false). */
+  readonly pricing?: boolean;
 }
 
 export interface PolishResult {
@@ -45,9 +53,15 @@ export interface PolishResult {
   readonly iterations: number;
   /** Workloads in the LP. */
   readonly free: number;
+  /** Columns added by pricing (0 without `pricing`). */
+  readonly priced: number;
 }
 
 const NONE = -1;
+/** Pricing rounds at most (each adds every column that prices out; a few suffice in practice). */
+const MAX_PRICING_ROUNDS = 10;
+/** A column prices out below this reduced cost, $ per instance and step. */
+const PRICING_TOLERANCE = 1e-7;
 
 /** Returns undefined when the LP has no optimum within its time (the caller keeps the greedy placement). */
 export async function polishStep(input: PolishInput): Promise<PolishResult | undefined> {
@@ -141,22 +155,26 @@ export async function polishStep(input: PolishInput): Promise<PolishResult | und
   };
   const packOf: [number, number][][] = pools.map(() => []);
   const xCols: [number, number][][] = free.map(() => []);
-  free.forEach((wi, k) => {
-    const w = workloads[wi];
+  /** Rows of one instance of free workload k in pool p (packing cut aside): its demand, the pool's capacity, the spread rows of the other domains. */
+  const placementEntries = (k: number, p: number): [number, number][] => {
+    const w = workloads[free[k]];
     const r = w.perInstance;
     const key = w.spread?.domain === 'zone' ? ctx.zoneKey : ctx.providerKey;
+    const entries: [number, number][] = [
+      [demandRow[k], 1],
+      [capRow[p][0], r.cpuMillicores],
+      [capRow[p][1], r.memoryMiB],
+      [capRow[p][2], networkOf(pools[p], r)],
+    ];
+    for (const [d, row] of spreadRows[k]) if (d !== key[p]) entries.push([row, 1]);
+    return entries;
+  };
+  free.forEach((wi, k) => {
     for (const p of pairs[k]) {
-      const perNodeCount = perNode(pools[p], r);
+      const perNodeCount = perNode(pools[p], workloads[wi].perInstance);
       const pack = perNodeCount < ctx.req[t][wi] ? addRow(-Infinity, 0) : NONE;
       if (pack !== NONE) packOf[p].push([pack, perNodeCount]);
-      const entries: [number, number][] = [
-        [demandRow[k], 1],
-        [capRow[p][0], r.cpuMillicores],
-        [capRow[p][1], r.memoryMiB],
-        [capRow[p][2], networkOf(pools[p], r)],
-        [pack, 1],
-      ];
-      for (const [d, row] of spreadRows[k]) if (d !== key[p]) entries.push([row, 1]);
+      const entries = [...placementEntries(k, p), [pack, 1] as [number, number]];
       const ran = ranBefore(ctx, t, input.previous, wi, p);
       if (ran > 0) xCols[k].push([p, column(0, 0, ran, entries)]);
       xCols[k].push([p, column(ctx.migrationPerInstance, 0, Infinity, entries)]);
@@ -228,6 +246,67 @@ export async function polishStep(input: PolishInput): Promise<PolishResult | und
     hm.options.set({ output_flag: false, time_limit: 30 });
     hm.run();
     if (hm.getModelStatus() !== 7) return undefined;
+    let iterations = Number(hm.info.get('simplex_iteration_count'));
+    let priced = 0;
+    if (input.pricing) {
+      const eligible = eligibleSets(ctx);
+      const given = pairs.map((list) => new Set(list));
+      let numColsNow = numCols;
+      let numRowsNow = numRows;
+      for (let round = 0; round < MAX_PRICING_ROUNDS; round++) {
+        // Reduced cost of x_wp (a start in pool p) at the duals y: μ − y·(its column).
+        const y = hm.getSolution().rowDual;
+        const colStarts = [0];
+        const colRows: number[] = [];
+        const colValues: number[] = [];
+        const packRows: [number, number, number][] = [];
+        free.forEach((wi, k) => {
+          const key = workloads[wi].spread?.domain === 'zone' ? ctx.zoneKey : ctx.providerKey;
+          for (let p = 0; p < P; p++) {
+            // A pool in a domain the workload's spread rows do not cover would need rows of its own: not offered.
+            if (!touched[p] || nodeCols[p].length === 0 || given[k].has(p) || !eligible[wi].has(p) || (spreadRows[k].size > 0 && !spreadRows[k].has(key[p]))) continue;
+            const entries = placementEntries(k, p).filter(([row, v]) => row !== NONE && v !== 0);
+            let reduced = ctx.migrationPerInstance;
+            for (const [row, v] of entries) reduced -= y[row] * v;
+            if (reduced >= -PRICING_TOLERANCE) continue;
+            for (const [row, v] of entries.sort((a, b) => a[0] - b[0])) colRows.push(row), colValues.push(v);
+            colStarts.push(colRows.length);
+            const c = numColsNow + colStarts.length - 2;
+            xCols[k].push([p, c]);
+            given[k].add(p);
+            const perNodeCount = perNode(pools[p], workloads[wi].perInstance);
+            if (perNodeCount < ctx.req[t][wi]) packRows.push([c, p, perNodeCount]);
+          }
+        });
+        const added = colStarts.length - 1;
+        if (added === 0) break;
+        hm.addCols({
+          cost: new Float64Array(added).fill(ctx.migrationPerInstance),
+          lower: new Float64Array(added),
+          upper: new Float64Array(added).fill(Infinity),
+          matrix: { format: 'csc', numRows: numRowsNow, numCols: added, starts: Int32Array.from(colStarts), indices: Int32Array.from(colRows), values: Float64Array.from(colValues) },
+        });
+        numColsNow += added;
+        priced += added;
+        if (packRows.length > 0) {
+          // Packing cuts of the new columns: x_wp ≤ perNode · nodes_p.
+          const rowStarts = [0];
+          const rowCols: number[] = [];
+          const rowValues: number[] = [];
+          for (const [c, p, k] of packRows) {
+            for (const n of nodeCols[p]) rowCols.push(n), rowValues.push(-k);
+            rowCols.push(c), rowValues.push(1);
+            rowStarts.push(rowCols.length);
+          }
+          const m = packRows.length;
+          hm.addRows({ lower: new Float64Array(m).fill(-Infinity), upper: new Float64Array(m), matrix: { format: 'csr', numRows: m, numCols: numColsNow, starts: Int32Array.from(rowStarts), indices: Int32Array.from(rowCols), values: Float64Array.from(rowValues) } });
+          numRowsNow += m;
+        }
+        hm.run();
+        if (hm.getModelStatus() !== 7) return undefined;
+        iterations += Number(hm.info.get('simplex_iteration_count'));
+      }
+    }
     const x = hm.getSolution().colValue;
     free.forEach((wi, k) => {
       const m = new Map<number, number>();
@@ -239,7 +318,7 @@ export async function polishStep(input: PolishInput): Promise<PolishResult | und
       if (cs.length) nodes[i] = cs.reduce((sum, c) => sum + x[c], 0);
       else nodes[i] = fixedNodes[i];
     });
-    return { amounts, nodes, objective: hm.getObjectiveValue(), seconds: (performance.now() - started) / 1000, iterations: Number(hm.info.get('simplex_iteration_count')), free: free.length };
+    return { amounts, nodes, objective: hm.getObjectiveValue(), seconds: (performance.now() - started) / 1000, iterations, free: free.length, priced };
   } finally {
     hm.dispose();
   }
