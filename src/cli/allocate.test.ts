@@ -107,6 +107,8 @@ describe('headroom allocate', () => {
     expect(out.stderr).toContain('--method: expected auto, exact or decomposition, got "fast"');
     expect(await main(['allocate', file, '--time-limit', '-1'])).toBe(2);
     expect(out.stderr).toContain('--time-limit: expected seconds in (0, 3600]');
+    expect(await main(['allocate', file, '--resplit-pools', 'all'])).toBe(2);
+    expect(out.stderr).toContain('--resplit-pools: expected given or touched, got "all"');
     expect(() => readFileSync(json)).toThrow();
   });
 

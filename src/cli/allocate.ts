@@ -22,6 +22,7 @@ export interface AllocateFlags {
   readonly explain?: boolean | string[];
   readonly json?: string;
   readonly packNodes?: boolean;
+  readonly resplitPools?: string;
 }
 
 export interface AllocateReport {
@@ -39,7 +40,9 @@ function horizonOptions(flags: AllocateFlags): HorizonOptions {
   if (method !== 'auto' && method !== 'exact' && method !== 'decomposition') throw new InvalidInputError('--method', `expected auto, exact or decomposition, got "${method}"`);
   const timeLimitSeconds = flags.timeLimit === undefined ? undefined : Number(flags.timeLimit);
   if (timeLimitSeconds !== undefined && !(timeLimitSeconds > 0 && timeLimitSeconds <= 3600)) throw new InvalidInputError('--time-limit', `expected seconds in (0, 3600], got "${flags.timeLimit}"`);
-  return { method, ...(timeLimitSeconds !== undefined ? { timeLimitSeconds } : {}), ...(flags.packNodes ? { packNodes: true } : {}) };
+  const resplitPools = flags.resplitPools ?? 'given';
+  if (resplitPools !== 'given' && resplitPools !== 'touched') throw new InvalidInputError('--resplit-pools', `expected given or touched, got "${resplitPools}"`);
+  return { method, resplitPools, ...(timeLimitSeconds !== undefined ? { timeLimitSeconds } : {}), ...(flags.packNodes ? { packNodes: true } : {}) };
 }
 
 function summary(problem: AllocationProblem, r: HorizonResult): string {
@@ -204,6 +207,7 @@ export function allocateCommand(program: Command, writeOut: (path: string, text:
     .option('--method <method>', 'auto (exact MIP while small, decomposition at scale), exact or decomposition', 'auto')
     .option('--time-limit <seconds>', 'time limit of each exact solve (the base and every alternative)', '10')
     .option('--explain [workloads...]', 'explain every workload, or the ones named')
+    .option('--resplit-pools <pools>', "decomposition: the pools each step's re-split offers a workload, given (those the greedy placement gave it) or touched (every pool of the step's LP, by pricing: cheaper, about three times slower)", 'given')
     .option('--pack-nodes', 'raise node counts (and move instances) until every step packs node by node, and cost that')
     .option('--json <file>', 'also write the result as JSON to FILE ("-" for standard output only)')
     .action(async (file: string, flags: AllocateFlags) => {
