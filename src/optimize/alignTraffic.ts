@@ -88,9 +88,10 @@ function stepState(ctx: HorizonContext, t: number, step: AlignStep) {
     return list;
   };
   const move = (wi: number, from: number, to: number) => {
+    // The swap index only follows workloads without partners, and only once built.
+    if (!members || edgesOf[wi].length > 0) return moveInstances(ctx, rows, used, wi, from, to);
     const had = [rows[wi].has(from), rows[wi].has(to)];
     moveInstances(ctx, rows, used, wi, from, to);
-    if (!members || edgesOf[wi].length > 0) return;
     [from, to].forEach((p, i) => {
       if (had[i] === rows[wi].has(p)) return;
       if (had[i]) members![p].delete(wi);
@@ -135,7 +136,7 @@ function stepState(ctx: HorizonContext, t: number, step: AlignStep) {
     for (let i = 0; i < Math.min(candidates.length, MAX_SWAP_CANDIDATES); i++) {
       const v = candidates[i];
       if (v === wi || !eligibleAt(v, from)) continue;
-      while (out.length < MAX_SWAP_INSTANCES && !fitsNow(wi, to) && (rows[v].get(to) ?? 0) > 0 && fitsPool(ctx, v, from, 1, n[from], used[from], rows[v].get(from) ?? 0) && spreadOk(v, to, from)) {
+      while (out.length < MAX_SWAP_INSTANCES && !fitsNow(wi, to) && (rows[v].get(to) ?? 0) > 0 && fits(v, from, n[from]) && spreadOk(v, to, from)) {
         if (!before.has(v)) before.set(v, startsOf(v));
         move(v, to, from);
         out.push(v);

@@ -70,6 +70,7 @@ export async function polishStep(input: PolishInput): Promise<PolishResult | und
   const { pools, workloads } = ctx;
   const h = ctx.stepHours;
   const P = pools.length;
+  const eligible = eligibleSets(ctx);
   const chatty = new Uint8Array(workloads.length);
   for (const e of ctx.traffic) if (e.gibPerHour > 0 && e.a !== e.b) chatty[e.a] = chatty[e.b] = 1;
 
@@ -79,7 +80,7 @@ export async function polishStep(input: PolishInput): Promise<PolishResult | und
   const fixedUse = pools.map(() => [0, 0, 0]);
   workloads.forEach((w, wi) => {
     const want = new Set(input.rows[wi].keys());
-    for (const p of input.previous?.[wi].keys() ?? []) if (ctx.avail[t][p] > 0 && ctx.eligible[wi].includes(p)) want.add(p);
+    for (const p of input.previous?.[wi].keys() ?? []) if (ctx.avail[t][p] > 0 && eligible[wi].has(p)) want.add(p);
     if (ctx.req[t][wi] > 0 && want.size > 1 && !chatty[wi]) {
       free.push(wi);
       pairs.push([...want].sort((a, b) => a - b));
@@ -249,7 +250,6 @@ export async function polishStep(input: PolishInput): Promise<PolishResult | und
     let iterations = Number(hm.info.get('simplex_iteration_count'));
     let priced = 0;
     if (input.pricing) {
-      const eligible = eligibleSets(ctx);
       const given = pairs.map((list) => new Set(list));
       let numColsNow = numCols;
       let numRowsNow = numRows;
