@@ -129,7 +129,7 @@ export function generateInstance(options: InstanceOptions): HorizonInput {
       }
     }
   }
-  const maintenance: MaintenanceWindow[] = zones.map((zone, i) => ({ name: `own-${zone}-firmware`, pool: `own-general-8-${zone}`, fromStep: 2 + 2 * i, toStep: 4 + 2 * i }));
+  const maintenance: MaintenanceWindow[] = zones.map((zone, i) => ({ name: `own-${zone}-firmware`, pool: `own-general-8-${zone}`, fromStep: 2 + 2 * i, toStep: 4 + 2 * i })).filter((m) => m.toStep <= steps);
   const traffic: TrafficEdge[] = [];
   for (let i = 0; i + 1 < W; i += 50) traffic.push({ from: workloads[i].name, to: workloads[i + 1].name, gibPerHour: Math.round(rand() * 20) });
   const ownPools = pools.filter((p) => p.provider === 'own');

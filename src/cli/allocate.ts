@@ -69,6 +69,7 @@ function summary(problem: AllocationProblem, r: HorizonResult): string {
       ],
     ),
   ];
+  if (r.exactAborted) lines.push('', `The exact model did not finish (${r.exactAborted}); the plan above is the decomposition's, with its bound.`);
   return lines.join('\n');
 }
 

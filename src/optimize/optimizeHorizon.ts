@@ -13,7 +13,7 @@ import { type CostBreakdown, type HorizonContext, type HorizonInput, type Horizo
 import { type HorizonModel, buildHorizonModel, solveExact } from './horizonModel.ts';
 import { type PackBlocked, packPlan } from './packPlan.ts';
 import { improveByWindows } from './windows.ts';
-import { relativeGap } from './solver.ts';
+import { SolverAbortedError, relativeGap } from './solver.ts';
 
 export type HorizonMethod = 'exact' | 'decomposition';
 
@@ -73,6 +73,8 @@ export interface HorizonResult {
   readonly aggregate?: Decomposed['aggregate'];
   /** The aggregated LP's price of one more instance per step and workload index (decomposition only; see `Decomposed`). */
   readonly aggregateMarginalCost?: Decomposed['marginalCostPerInstance'];
+  /** Set when HiGHS aborted on the exact model (see `SolverAbortedError`) and the plan is its start: why. */
+  readonly exactAborted?: string;
   /** With `packNodes`: node-steps added so that every step packs node by node, where a limit stopped that, and the seconds it took. */
   readonly packing?: { readonly addedNodeSteps: number; readonly removedNodeSteps: number; readonly movedInstances: number; readonly blocked: readonly PackBlocked[]; readonly seconds: number };
 }
@@ -96,18 +98,27 @@ export async function optimizeHorizon(input: HorizonInput, options: HorizonOptio
     return solved;
   };
   const given = usableStart(ctx, options.start);
+  let exactAborted: string | undefined;
   if (method === 'exact') {
     // The decomposition's start takes at most a fifth of the time limit; the exact model gets the rest.
     const warm = placementSize(ctx) >= WARM_START_PLACEMENTS ? await solveDecomposed(ctx, { aggregateMipSeconds: Math.min(5, timeLimitSeconds / 5), ...options }) : undefined;
     let start = cheapest(ctx, [given, warm && checkPlan(ctx, warm.plan).length === 0 ? warm.plan : undefined]);
     const model = buildHorizonModel(ctx);
-    if (start && warm) start = (await improveByWindows(ctx, model, start, { deadline: started + WINDOWS_SHARE * timeLimitSeconds * 1000 })).plan;
-    const solved = await exact(start, Math.max(1, timeLimitSeconds - (performance.now() - started) / 1000), model);
+    let solved: Awaited<ReturnType<typeof exact>> | undefined;
+    try {
+      if (start && warm) start = (await improveByWindows(ctx, model, start, { deadline: started + WINDOWS_SHARE * timeLimitSeconds * 1000 })).plan;
+      solved = await exact(start, Math.max(1, timeLimitSeconds - (performance.now() - started) / 1000), model);
+    } catch (error) {
+      // HiGHS ran out of its heap on the exact model: the start (the
+      // decomposition's plan, or the caller's) is the answer, with its bound.
+      if (!(error instanceof SolverAbortedError) || !start) throw error;
+      exactAborted = error.message;
+    }
     // HiGHS keeps an accepted start as its incumbent; should it have rejected
     // it (numerics) and stopped at its time limit with something worse, the
     // start is still the better answer.
-    plan = cheapest(ctx, [solved.plan, start])!;
-    lowerBound = solved.solve.lowerBound;
+    plan = cheapest(ctx, [solved?.plan, start])!;
+    lowerBound = solved?.solve.lowerBound ?? 0;
     if (warm) lowerBound = Math.max(lowerBound, warm.lowerBound);
     violations = checkPlan(ctx, plan);
   } else {
@@ -169,6 +180,7 @@ export async function optimizeHorizon(input: HorizonInput, options: HorizonOptio
     aggregate,
     ...(method === 'decomposition' && aggregateMarginalCost ? { aggregateMarginalCost } : {}),
     ...(packing ? { packing } : {}),
+    ...(exactAborted ? { exactAborted } : {}),
   };
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { lcg } from '../forecast/testData.ts';
 import { type Constraint, type LinearModel, ModelBuilder } from './lp.ts';
-import { solveModel } from './solver.ts';
+import { SolverAbortedError, highsFailure, loadHighs, solveModel } from './solver.ts';
 
 describe('solveModel: lazy constraints', () => {
   // max 2x + y  s.t. x + y ≤ 4, x, y ∈ [0, 10]; lazily x ≤ 1 (binds) and y ≤ 9 (never binds).
@@ -75,5 +75,34 @@ describe('solveModel: lazy constraints', () => {
     }
     // The lazy constraints did bind: the LPs were re-solved after adding some.
     expect(rounds).toBeGreaterThan(12);
+  });
+});
+
+describe('HiGHS aborts', () => {
+  // A real abort needs the 2 GiB heap filled (minutes; reproduced by hand on
+  // the exact model at 100 workloads × 150 pools × 24 steps). Here the throw
+  // is the one Emscripten's abort raises, a WebAssembly.RuntimeError.
+  const wasmAbort = () => new (globalThis as unknown as { WebAssembly: { RuntimeError: ErrorConstructor } }).WebAssembly.RuntimeError('Aborted(). Build with -sASSERTIONS for more info.');
+
+  it('becomes a SolverAbortedError naming the model, and the next solve runs in a fresh runtime', async () => {
+    const before = await loadHighs();
+    const failure = highsFailure(wasmAbort(), 681_066, 368_740);
+    expect(failure).toBeInstanceOf(SolverAbortedError);
+    expect((failure as Error).message).toMatch(/681,066 columns × 368,740 rows.*2 GiB.*decomposition/);
+    const after = await loadHighs();
+    expect(after).not.toBe(before);
+    const b = new ModelBuilder();
+    const x = b.addVariable('x', 0, 10, -1, true);
+    b.addConstraint('cap', [x], [2], '<=', 7);
+    const solved = await solveModel(b.build());
+    expect(solved.status).toBe('optimal');
+    expect(solved.values[x]).toBe(3);
+  });
+
+  it('leaves other errors, and the runtime, as they were', async () => {
+    const before = await loadHighs();
+    const other = new TypeError('not HiGHS');
+    expect(highsFailure(other, 1, 1)).toBe(other);
+    expect(await loadHighs()).toBe(before);
   });
 });

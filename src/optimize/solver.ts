@@ -15,10 +15,43 @@ const highsLoader: Loader =
 
 let highsPromise: Promise<Highs> | undefined;
 
-/** The loaded HiGHS runtime (loaded on first use, then shared). */
+/** The loaded HiGHS runtime (loaded on first use, then shared until it aborts). */
 export function loadHighs(): Promise<Highs> {
   highsPromise ??= highsLoader();
   return highsPromise;
+}
+
+/**
+ * HiGHS aborted: its WebAssembly heap (at most 2 GiB in this build) was full,
+ * or it failed inside. The runtime it ran in is dropped and the next solve
+ * loads a fresh one, so one failed solve does not take the process with it.
+ */
+export class SolverAbortedError extends Error {
+  constructor(
+    readonly columns: number,
+    readonly rows: number,
+    cause: unknown,
+  ) {
+    super(
+      `HiGHS aborted on a model of ${columns.toLocaleString('en-US')} columns × ${rows.toLocaleString('en-US')} rows; its WebAssembly heap holds at most 2 GiB, which a model this size can fill: use the decomposition, fewer steps or fewer pools`,
+      { cause },
+    );
+    this.name = 'SolverAbortedError';
+  }
+}
+
+/** What an Emscripten abort (and any WebAssembly trap) throws; the Node typings leave the WebAssembly namespace out. */
+const WasmRuntimeError = (globalThis as unknown as { WebAssembly: { RuntimeError: ErrorConstructor } }).WebAssembly.RuntimeError;
+
+/**
+ * What a caller of the runtime rethrows: a WebAssembly abort becomes a
+ * `SolverAbortedError` and drops the runtime (see above); any other error is
+ * returned unchanged.
+ */
+export function highsFailure(error: unknown, columns: number, rows: number): unknown {
+  if (!(error instanceof WasmRuntimeError)) return error;
+  highsPromise = undefined;
+  return new SolverAbortedError(columns, rows, error.message);
 }
 
 /** Models with at most this many variables skip the feasibility-jump heuristic. */
@@ -149,8 +182,9 @@ export async function solveModel(model: LinearModel, options: SolveOptions = {})
   const started = performance.now();
   const source = via === 'lp' ? { format: 'lp' as const, data: relax ? relaxedLpText(model) : toLpText(model) } : toModelData(model, relax);
   const isMip = !relax && model.variables.some((v) => v.integer);
-  const hm = highs.createModel(source);
+  let created: ReturnType<Highs['createModel']> | undefined;
   try {
+    const hm = (created = highs.createModel(source));
     hm.options.set({
       output_flag: false,
       mip_rel_gap: options.mipRelGap ?? 1e-4,
@@ -213,8 +247,10 @@ export async function solveModel(model: LinearModel, options: SolveOptions = {})
       seconds: (performance.now() - started) / 1000,
       ...(lazy.length > 0 ? { lazyAdded, lazyRounds } : {}),
     };
+  } catch (error) {
+    throw highsFailure(error, model.variables.length, model.constraints.length);
   } finally {
-    hm.dispose();
+    created?.dispose();
   }
 }
 

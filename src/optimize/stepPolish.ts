@@ -23,7 +23,7 @@
  * again from its basis, until none does, which is the LP's optimum over all
  * those pools without building every column.
  */
-import { loadHighs } from './solver.ts';
+import { highsFailure, loadHighs } from './solver.ts';
 import { type HorizonContext, eligibleSets, networkOf, perNode, ranBefore } from './horizon.ts';
 
 export interface PolishInput {
@@ -232,18 +232,19 @@ export async function polishStep(input: PolishInput): Promise<PolishResult | und
   const highs = await loadHighs();
   const numCols = cost.length;
   const numRows = rowLo.length;
-  const hm = highs.createModel({
-    numCols,
-    numRows,
-    colCost: Float64Array.from(cost),
-    colLower: Float64Array.from(lower),
-    colUpper: Float64Array.from(upper),
-    rowLower: Float64Array.from(rowLo),
-    rowUpper: Float64Array.from(rowUp),
-    matrix: { format: 'csc', numRows, numCols, starts: Int32Array.from(starts), indices: Int32Array.from(index), values: Float64Array.from(value) },
-    integrality: new Int32Array(numCols),
-  });
+  let created: ReturnType<typeof highs.createModel> | undefined;
   try {
+    const hm = (created = highs.createModel({
+      numCols,
+      numRows,
+      colCost: Float64Array.from(cost),
+      colLower: Float64Array.from(lower),
+      colUpper: Float64Array.from(upper),
+      rowLower: Float64Array.from(rowLo),
+      rowUpper: Float64Array.from(rowUp),
+      matrix: { format: 'csc', numRows, numCols, starts: Int32Array.from(starts), indices: Int32Array.from(index), values: Float64Array.from(value) },
+      integrality: new Int32Array(numCols),
+    }));
     hm.options.set({ output_flag: false, time_limit: 30 });
     hm.run();
     if (hm.getModelStatus() !== 7) return undefined;
@@ -319,7 +320,9 @@ export async function polishStep(input: PolishInput): Promise<PolishResult | und
       else nodes[i] = fixedNodes[i];
     });
     return { amounts, nodes, objective: hm.getObjectiveValue(), seconds: (performance.now() - started) / 1000, iterations, free: free.length, priced };
+  } catch (error) {
+    throw highsFailure(error, numCols, numRows);
   } finally {
-    hm.dispose();
+    created?.dispose();
   }
 }
