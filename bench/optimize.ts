@@ -22,6 +22,11 @@
  * `--resplit-pools touched` offers the per-step re-split every pool of its
  * LP, by pricing (decompose.ts `resplitPools`): cheaper plans, slower solves.
  *
+ * `--steps N` (default 24) generates N hourly steps (168: a week);
+ * `--lp-window-steps N` sets the aggregated LP's windows (decompose.ts
+ * `lpWindowSteps`: by default one LP up to 96 steps, windows of 24 beyond;
+ * 0: one LP however long).
+ *
  * `--repeat N` solves each instance N times and reports the median time (and
  * `secondsRuns`, every run's): on a shared 2-core VM one solve's time moves
  * by ±30% from run to run. The plans must be identical (the solve is
@@ -49,13 +54,17 @@ const jsonPath = arg('json') ?? 'bench/results/optimize.json';
 const resplitPools = arg('resplit-pools') ?? 'given';
 if (resplitPools !== 'given' && resplitPools !== 'touched') throw new Error(`--resplit-pools takes given or touched, got ${resplitPools}`);
 const repeat = Number(arg('repeat') ?? 1);
+const steps = Number(arg('steps') ?? 24);
+const lpWindowSteps = arg('lp-window-steps') === undefined ? undefined : Number(arg('lp-window-steps'));
+if (!Number.isInteger(steps) || steps < 1) throw new Error(`--steps takes a positive integer, got ${arg('steps')}`);
+if (lpWindowSteps !== undefined && !(Number.isInteger(lpWindowSteps) && lpWindowSteps >= 0)) throw new Error(`--lp-window-steps takes a non-negative integer, got ${arg('lp-window-steps')}`);
 for (const n of [...sizes, ...seeds]) if (!Number.isInteger(n) || n < 0) throw new Error(`--sizes and --seeds take comma-separated non-negative integers, got ${n}`);
 if (!Number.isInteger(repeat) || repeat < 1) throw new Error(`--repeat takes a positive integer, got ${arg('repeat')}`);
 
 const rows: Record<string, number | string | number[]>[] = [];
 for (const seed of seeds) for (const workloads of sizes) {
-  const input = generateInstance({ workloads, seed });
-  const solve = () => optimizeHorizon(input, { method: 'decomposition', aggregateMipSeconds: 3, aggregateGap: 0.002, resplitPools });
+  const input = generateInstance({ workloads, seed, steps });
+  const solve = () => optimizeHorizon(input, { method: 'decomposition', aggregateMipSeconds: 3, aggregateGap: 0.002, resplitPools, ...(lpWindowSteps !== undefined ? { lpWindowSteps } : {}) });
   const runs = [await solve()];
   for (let i = 1; i < repeat; i++) {
     const again = await solve();
@@ -86,6 +95,7 @@ for (const seed of seeds) for (const workloads of sizes) {
     polishedSteps: result.aggregate?.polishedSteps ?? 0,
     classes: result.aggregate?.classes ?? 0,
     aggregateVariables: result.aggregate?.variables ?? 0,
+    lpWindows: result.aggregate?.windows ?? 0,
     cost: Number(result.cost.objective.toFixed(4)),
     spend: Number(result.cost.total.toFixed(4)),
     lowerBound: Number(result.lowerBound.toFixed(4)),
@@ -119,7 +129,7 @@ for (const seed of seeds) for (const workloads of sizes) {
   });
   const r = rows[rows.length - 1];
   console.log(
-    `seed ${r.seed}: ${String(r.workloads).padStart(6)} workloads × ${r.pools} pools × ${r.steps} steps: ${String(r.seconds).padStart(7)} s${r.secondsRuns ? ` (median of ${String(r.secondsRuns)})` : ''} (LP ${r.aggregateSolveSeconds} s, ${r.classes} classes, ${r.aggregateVariables} columns; re-split ${r.polishSeconds} s, kept at ${r.polishedSteps} steps)  cost ${String(r.cost).padStart(10)}  lower bound ${String(r.lowerBound).padStart(10)}  gap ${(Number(r.gap) * 100).toFixed(3)}%  shortfall ${shortfall}`,
+    `seed ${r.seed}: ${String(r.workloads).padStart(6)} workloads × ${r.pools} pools × ${r.steps} steps: ${String(r.seconds).padStart(7)} s${r.secondsRuns ? ` (median of ${String(r.secondsRuns)})` : ''} (LP ${r.aggregateSolveSeconds} s${Number(r.lpWindows) > 1 ? ` in ${r.lpWindows} windows` : ''}, ${r.classes} classes, ${r.aggregateVariables} columns; re-split ${r.polishSeconds} s, kept at ${r.polishedSteps} steps)  cost ${String(r.cost).padStart(10)}  lower bound ${String(r.lowerBound).padStart(10)}  gap ${(Number(r.gap) * 100).toFixed(3)}%  shortfall ${shortfall}`,
   );
 }
 

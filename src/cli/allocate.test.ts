@@ -109,7 +109,23 @@ describe('headroom allocate', () => {
     expect(out.stderr).toContain('--time-limit: expected seconds in (0, 3600]');
     expect(await main(['allocate', file, '--resplit-pools', 'all'])).toBe(2);
     expect(out.stderr).toContain('--resplit-pools: expected given or touched, got "all"');
+    expect(await main(['allocate', file, '--lp-window-steps', '1.5'])).toBe(2);
+    expect(out.stderr).toContain('--lp-window-steps: expected a whole number of steps ≥ 0, got "1.5"');
     expect(() => readFileSync(json)).toThrow();
+  });
+
+  it('--lp-window-steps solves the decomposition\'s LP in windows and says so; the plan is the same here', async () => {
+    const file = write('hand-windows.yaml', HAND.slice(0, HAND.indexOf('alternatives:')));
+    expect(await main(['allocate', file, '--method', 'decomposition', '--json', '-'])).toBe(0);
+    const one = JSON.parse(out.stdout);
+    out.stdout = '';
+    expect(await main(['allocate', file, '--method', 'decomposition', '--lp-window-steps', '1'])).toBe(0);
+    expect(out.stdout).toContain('aggregated LP bound in 2 windows');
+    out.stdout = '';
+    expect(await main(['allocate', file, '--method', 'decomposition', '--lp-window-steps', '1', '--json', '-'])).toBe(0);
+    const windowed = JSON.parse(out.stdout);
+    expect(windowed.cost.objective).toBeCloseTo(one.cost.objective, 9);
+    expect(windowed.lowerBound).toBeLessThanOrEqual(one.lowerBound + 1e-9);
   });
 
   it('an impossible file names the conflicting constraints in its own terms (exit 2)', async () => {

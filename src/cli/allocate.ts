@@ -23,6 +23,7 @@ export interface AllocateFlags {
   readonly json?: string;
   readonly packNodes?: boolean;
   readonly resplitPools?: string;
+  readonly lpWindowSteps?: string;
 }
 
 export interface AllocateReport {
@@ -42,13 +43,16 @@ function horizonOptions(flags: AllocateFlags): HorizonOptions {
   if (timeLimitSeconds !== undefined && !(timeLimitSeconds > 0 && timeLimitSeconds <= 3600)) throw new InvalidInputError('--time-limit', `expected seconds in (0, 3600], got "${flags.timeLimit}"`);
   const resplitPools = flags.resplitPools ?? 'given';
   if (resplitPools !== 'given' && resplitPools !== 'touched') throw new InvalidInputError('--resplit-pools', `expected given or touched, got "${resplitPools}"`);
-  return { method, resplitPools, ...(timeLimitSeconds !== undefined ? { timeLimitSeconds } : {}), ...(flags.packNodes ? { packNodes: true } : {}) };
+  const lpWindowSteps = flags.lpWindowSteps === undefined ? undefined : Number(flags.lpWindowSteps);
+  if (lpWindowSteps !== undefined && !(Number.isInteger(lpWindowSteps) && lpWindowSteps >= 0)) throw new InvalidInputError('--lp-window-steps', `expected a whole number of steps ≥ 0, got "${flags.lpWindowSteps}"`);
+  return { method, resplitPools, ...(timeLimitSeconds !== undefined ? { timeLimitSeconds } : {}), ...(flags.packNodes ? { packNodes: true } : {}), ...(lpWindowSteps !== undefined ? { lpWindowSteps } : {}) };
 }
 
 function summary(problem: AllocationProblem, r: HorizonResult): string {
   const { input } = problem;
   const c = r.cost;
-  const how = r.method === 'exact' ? 'exact MIP' : `decomposition (${r.aggregate?.classes ?? 0} workload classes, aggregated LP bound)`;
+  const windows = r.aggregate && r.aggregate.windows > 1 ? ` in ${r.aggregate.windows} windows` : '';
+  const how = r.method === 'exact' ? 'exact MIP' : `decomposition (${r.aggregate?.classes ?? 0} workload classes, aggregated LP bound${windows})`;
   const lines = [
     `Allocation "${problem.name}": ${input.workloads.length} workloads, ${input.pools.length} pools, ${input.steps} steps of ${input.stepHours} h; ${how}, ${r.seconds.toFixed(2)} s`,
     '',
@@ -209,6 +213,7 @@ export function allocateCommand(program: Command, writeOut: (path: string, text:
     .option('--time-limit <seconds>', 'time limit of each exact solve (the base and every alternative)', '10')
     .option('--explain [workloads...]', 'explain every workload, or the ones named')
     .option('--resplit-pools <pools>', "decomposition: the pools each step's re-split offers a workload, given (those the greedy placement gave it) or touched (every pool of the step's LP, by pricing: cheaper, about three times slower)", 'given')
+    .option('--lp-window-steps <steps>', 'decomposition: solve the aggregated LP in windows of at most this many steps (default: one LP up to 96 steps, windows of 24 beyond; 0: one LP)')
     .option('--pack-nodes', 'raise node counts (and move instances) until every step packs node by node, and cost that')
     .option('--json <file>', 'also write the result as JSON to FILE ("-" for standard output only)')
     .action(async (file: string, flags: AllocateFlags) => {

@@ -9,7 +9,7 @@ import { hpool, hwork } from './testFixtures.ts';
 import { resolve } from 'node:path';
 import { loadAllocationFile } from '../config/allocationFile.ts';
 import { checkPlan } from './horizon.ts';
-import { solveDecomposed } from './decompose.ts';
+import { lpWindows, solveDecomposed } from './decompose.ts';
 import { applyAlternative } from './whatif.ts';
 
 /** Random small multi-step instances: 2 providers × 2 zones, 2 node shapes, tags, reservations, churn, spread. */
@@ -287,5 +287,62 @@ describe('group-move bound (moveWeight)', () => {
     const moves = await optimizeHorizon(input, { method: 'decomposition', moveWeight: 1 });
     expect(moves.lowerBound).toBeLessThanOrEqual(exact.cost.total + 1e-9);
     expect(moves.lowerBound - startOnly.lowerBound).toBeCloseTo(1, 6);
+  });
+});
+
+describe('decomposition: aggregated LP in windows on long horizons', () => {
+  it('cuts the steps into even windows', () => {
+    expect(lpWindows(168, 24)).toEqual(Array.from({ length: 7 }, (_, i) => [24 * i, 24 * (i + 1)]));
+    expect(lpWindows(100, 24)).toEqual([
+      [0, 20],
+      [20, 40],
+      [40, 60],
+      [60, 80],
+      [80, 100],
+    ]);
+    expect(lpWindows(24, 24)).toEqual([[0, 24]]);
+    expect(lpWindows(10, 0)).toEqual([[0, 10]]);
+  });
+
+  it('a window pays nothing for change into its first step: the bound falls by exactly the churn there', async () => {
+    // 1 CPU / 4 GiB instances, demand 8, 8, 4, 4 on 4-CPU nodes at $0.20: the
+    // LP runs 2, 2, 1, 1 nodes ($1.20), adds 2 (churn 0.10) and drops 1 at
+    // step 2 (0.05). In two windows of two steps that drop opens the second.
+    const input: HorizonInput = { steps: 4, stepHours: 1, workloads: [hwork('web', 1000, 4096, [8, 8, 4, 4])], pools: [hpool('small', 4, 16, 0.2)], costs: { churnPerNode: 0.05 } };
+    const ctx = buildContext(input);
+    const one = (await solveDecomposed(ctx, { lpWindowSteps: 0 }))!;
+    const two = (await solveDecomposed(ctx, { lpWindowSteps: 2 }))!;
+    expect(one.aggregate.windows).toBe(1);
+    expect(two.aggregate.windows).toBe(2);
+    expect(one.lowerBound).toBeCloseTo(1.35, 6);
+    expect(one.lowerBound - two.lowerBound).toBeCloseTo(0.05, 9);
+    // The plan is the horizon's, whatever the windows: 2, 2, 1, 1 nodes and every change paid.
+    expect(two.plan.nodes.map((n) => n[0])).toEqual([2, 2, 1, 1]);
+    expect(checkPlan(ctx, two.plan)).toEqual([]);
+  });
+
+  it('on random instances the windows bound the exact optimum and the one-LP bound from below, and the plan holds', async () => {
+    for (let seed = 1; seed <= 4; seed++) {
+      await yieldToRunner();
+      const input = randomInstance(seed, 3, 6);
+      const ctx = buildContext(input);
+      const exact = await optimizeHorizon(input, { method: 'exact', mipRelGap: 1e-3 });
+      // Against the one LP's bound (these tiny models would also get the aggregated MIP's, which windows skip).
+      const one = (await solveDecomposed(ctx, { lpWindowSteps: 0, aggregateMip: false }))!;
+      const windowed = (await solveDecomposed(ctx, { lpWindowSteps: 2 }))!;
+      expect(windowed.aggregate.windows).toBe(3);
+      expect(windowed.lowerBound, `seed ${seed}`).toBeLessThanOrEqual(one.lowerBound + 1e-9);
+      expect(windowed.lowerBound, `seed ${seed}`).toBeLessThanOrEqual(exact.cost.objective * (1 + 1e-6) + 1e-6);
+      expect(windowed.lowerBound, `seed ${seed}`).toBeGreaterThan(0.8 * one.lowerBound);
+      expect(checkPlan(ctx, windowed.plan), `seed ${seed}`).toEqual([]);
+      // One marginal price per step, from the step's own window.
+      expect(windowed.marginalCostPerInstance).toHaveLength(6);
+    }
+  });
+
+  it('is the default only on horizons longer than 96 steps', async () => {
+    const input = (steps: number): HorizonInput => ({ steps, stepHours: 1, workloads: [hwork('web', 1000, 4096, Array.from({ length: steps }, (_, t) => 4 + (t % 24 < 12 ? 4 : 0)))], pools: [hpool('small', 4, 16, 0.2)] });
+    expect((await solveDecomposed(buildContext(input(96))))!.aggregate.windows).toBe(1);
+    expect((await solveDecomposed(buildContext(input(168))))!.aggregate.windows).toBe(7);
   });
 });

@@ -21,7 +21,9 @@
  *    the aggregated MIP's dual bound (and its LP bound) is a valid lower bound.
  *    Small seeded tie-break prices on class flows (the same every step) make
  *    the degenerate LP keep a class in the same groups across steps; the bound
- *    subtracts the most they can add.
+ *    subtracts the most they can add. Past 96 steps the LP is solved in
+ *    windows (`windowContext`), each a relaxation of its part of the horizon,
+ *    the bound their sum.
  * 3. Disaggregate. Per step, members are split over the groups in ratio order
  *    matching the class's CPU per group, then placed into the group's pools
  *    (highest effective priority, then largest instances first; back where
@@ -41,10 +43,10 @@
  */
 import { InvalidInputError } from '../core/errors.ts';
 import { lcg } from '../forecast/random.ts';
-import { type Constraint, ModelBuilder } from './lp.ts';
+import { type Constraint, type LinearModel, ModelBuilder } from './lp.ts';
 import { type HorizonContext, type HorizonPlan, fitsPool, moveInstances, minimumsHold, networkOf, nodeShare, perNode, placedCount, poolUse, ranBefore, spreadAllowsOneMore, survivors } from './horizon.ts';
-import { type RowInfo, addNodeSide } from './horizonModel.ts';
-import { solveModel } from './solver.ts';
+import { type NodeSide, type RowInfo, addNodeSide } from './horizonModel.ts';
+import { type SolveResult, solveModel } from './solver.ts';
 import { alignTraffic, keepInPlace } from './alignTraffic.ts';
 import { type PolishResult, polishStep } from './stepPolish.ts';
 import { StepPlacement, budgetAllows, quotaAllows } from './stepPlacement.ts';
@@ -88,6 +90,14 @@ export interface DecomposeOptions {
    * for about three times the re-split's time, see docs/allocation.md).
    */
   readonly resplitPools?: 'given' | 'touched';
+  /**
+   * One aggregated LP per window of at most this many steps (0: one LP
+   * however long; default: one LP up to 96 steps, windows of 24 beyond). The
+   * LP's time grows faster than its steps (1,000 benchmark workloads: 24
+   * steps 3.6 s, 72 steps 21 s, 168 steps 96 s); the windows' bound is the
+   * sum of theirs (see `windowContext`).
+   */
+  readonly lpWindowSteps?: number;
 }
 
 export interface Decomposed {
@@ -103,6 +113,8 @@ export interface Decomposed {
   readonly aggregate: {
     readonly classes: number;
     readonly groups: number;
+    /** Windows of the aggregated LP (see `lpWindowSteps`); variables, rows and cuts are summed over them. */
+    readonly windows: number;
     readonly variables: number;
     /** Constraints, size cuts included. */
     readonly rows: number;
@@ -230,29 +242,108 @@ function workloadClasses(ctx: HorizonContext, groupOf: Int32Array, binsPerOctave
   });
 }
 
-export async function solveDecomposed(ctx: HorizonContext, options: DecomposeOptions = {}): Promise<Decomposed | undefined> {
-  const started = performance.now();
-  const { groups, groupOf } = poolGroups(ctx);
-  const classes = workloadClasses(ctx, groupOf, options.binsPerOctave ?? 2);
+interface AggregateModel {
+  readonly model: LinearModel;
+  readonly nodes: NodeSide;
+  /** flow[t][k][gi][j]: the column of class k's CPU along ray j in its gi-th group at step t. */
+  readonly flow: readonly (readonly (readonly (readonly number[])[])[])[];
+  /** demandRows[t][k]: the class's CPU, memory and network demand rows (−1: none), for its marginal prices. */
+  readonly demandRows: readonly (readonly [number, number, number])[][];
+  /** Size cuts, added to the LP lazily. */
+  readonly sizeCuts: readonly Constraint[];
+  /** The most the tie-break prices can add to the objective (the bound subtracts it). */
+  readonly tieBreakMax: number;
+}
+
+interface SolvedWindow extends AggregateModel {
+  /** The window's first step in the horizon. */
+  readonly from: number;
+  readonly relaxed: SolveResult;
+}
+
+/** Steps per window of the aggregated LP on long horizons (DecomposeOptions.lpWindowSteps). */
+const DEFAULT_LP_WINDOW_STEPS = 24;
+/** Horizons up to this many steps get one aggregated LP by default. */
+const WINDOWED_AFTER_STEPS = 96;
+
+/** The horizon's steps cut into windows of at most `size` steps, as even as can be ([from, to) each); one window when size ≤ 0. */
+export function lpWindows(steps: number, size: number): [number, number][] {
+  const count = size > 0 ? Math.ceil(steps / size) : 1;
+  return Array.from({ length: count }, (_, i): [number, number] => [Math.round((i * steps) / count), Math.round(((i + 1) * steps) / count)]);
+}
+
+/**
+ * Steps [from, to) as a horizon of their own, for one window of the
+ * aggregated LP. Every plan of the whole horizon gives each window a point of
+ * its model with no larger cost when the window (a) has its own reservations,
+ * paid for its steps only (the plan's, for every window), and (b) pays
+ * nothing for change into its first step (`freeStart`: node churn, pool
+ * creation and teardown, group moves there are free; the plan's are ≥ 0). So
+ * the sum of the windows' optima is a lower bound of the aggregated model of
+ * the whole horizon, and so of the problem (with the start bound, which is
+ * the whole horizon's and added once).
+ */
+function windowContext(ctx: HorizonContext, from: number, to: number): HorizonContext {
+  const cut = <X>(perStep: readonly X[]): X[] => perStep.slice(from, to);
+  return {
+    ...ctx,
+    steps: to - from,
+    avail: cut(ctx.avail),
+    req: cut(ctx.req),
+    guaranteed: cut(ctx.guaranteed),
+    spreadTarget: cut(ctx.spreadTarget),
+    priority: cut(ctx.priority),
+    priorityRule: cut(ctx.priorityRule),
+    penalty: cut(ctx.penalty),
+    budget: ctx.budget && cut(ctx.budget),
+  };
+}
+
+/** The lower median. */
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor((sorted.length - 1) / 2)];
+}
+
+/**
+ * One reservation for the horizon from windows that each chose their own:
+ * per pool group, the median over the windows of the CPU they reserved,
+ * in whole nodes of the group's pool with the most node-CPU over the
+ * horizon (pools of a group cost alike per vCPU, and windows solved apart
+ * settle that tie differently). The LP's node counts grow to it: reserved
+ * nodes are paid for anyway, so the placement may fill them.
+ */
+function windowReservations(ctx: HorizonContext, groups: readonly PoolGroup[], reservedOf: readonly Int32Array[], nodeCounts: readonly Int32Array[]): Int32Array {
+  const reserved = new Int32Array(ctx.pools.length);
+  const cpuOf = (p: number) => ctx.pools[p].nodeType.capacity.cpuMillicores;
+  for (const g of groups) {
+    const cpu = median(reservedOf.map((r) => g.pools.reduce((sum, p) => sum + r[p] * cpuOf(p), 0)));
+    if (cpu <= 0) continue;
+    const offering = g.pools.filter((p) => ctx.pools[p].reservedCostPerHour !== undefined);
+    const used = (p: number) => nodeCounts.reduce((sum, n) => sum + n[p], 0) * cpuOf(p);
+    const pool = offering.reduce((best, p) => (used(p) > used(best) ? p : best), offering[0]);
+    if (pool === undefined) continue;
+    reserved[pool] = Math.min(ctx.maxNodes[pool], Math.round(cpu / cpuOf(pool)));
+  }
+  nodeCounts.forEach((n, t) => n.forEach((x, p) => (n[p] = Math.max(x, Math.min(ctx.avail[t][p], reserved[p])))));
+  return reserved;
+}
+
+/** The aggregated model of a horizon (or of one window of it: `freeStart`, see `windowContext`). */
+function buildAggregate(
+  ctx: HorizonContext,
+  classes: readonly WorkloadClass[],
+  groups: readonly PoolGroup[],
+  groupOf: Int32Array,
+  preference: readonly (readonly number[])[],
+  moveWeight: number,
+  freeStart = false,
+): AggregateModel {
   const T = ctx.steps;
-  // Weight of the group-move bound against the start bound (see `groupMoves`).
-  const moveWeight = ctx.migrationPerInstance > 0 ? Math.min(1, Math.max(0, options.moveWeight ?? 0)) : 0;
-  // Tie-break: a small, seeded price per vCPU of class k in group g, the same
-  // at every step. The LP's flows are degenerate (many class-to-group splits
-  // cost the same); with these prices it picks the same split at every step
-  // where demand allows, so the disaggregation keeps instances where they
-  // are. The bound subtracts the most these prices can add (below).
-  const tieBreak = options.tieBreak ?? 1e-5;
-  const rand = lcg(1);
-  const preference = classes.map(() => groups.map(() => tieBreak * (0.5 + 0.5 * rand())));
   let tieBreakMax = 0;
   const b = new ModelBuilder();
-  const rows: RowInfo[] = [];
-  const row = (info: RowInfo, label: string, idx: number[], coef: number[], sense: '<=' | '>=' | '=', rhs: number) => {
-    rows.push(info);
-    return b.addConstraint(label, idx, coef, sense, rhs);
-  };
-  const nodes = addNodeSide(b, row, ctx);
+  const row = (_info: RowInfo, label: string, idx: number[], coef: number[], sense: '<=' | '>=' | '=', rhs: number) => b.addConstraint(label, idx, coef, sense, rhs);
+  const nodes = addNodeSide(b, row, ctx, { freeStart });
   // Size cuts (below) bind rarely: the LP gets them lazily, only those its optimum violates.
   const sizeCuts: Constraint[] = [];
   // flow[t][k][gi][j]: CPU (millicores) of class k along ray j in its gi-th group.
@@ -371,30 +462,69 @@ export async function solveDecomposed(ctx: HorizonContext, options: DecomposeOpt
     });
     flow.push(flowT);
   }
-  if (moveWeight > 0) groupMoves(b, row, ctx, classes, groupOf, flow, moveWeight);
+  if (moveWeight > 0) groupMoves(b, row, ctx, classes, groupOf, flow, moveWeight, freeStart);
   const model = b.build();
+  return { model, nodes, flow, demandRows, sizeCuts, tieBreakMax };
+}
+
+export async function solveDecomposed(ctx: HorizonContext, options: DecomposeOptions = {}): Promise<Decomposed | undefined> {
+  const started = performance.now();
+  const { groups, groupOf } = poolGroups(ctx);
+  const classes = workloadClasses(ctx, groupOf, options.binsPerOctave ?? 2);
+  const T = ctx.steps;
+  // Weight of the group-move bound against the start bound (see `groupMoves`).
+  const moveWeight = ctx.migrationPerInstance > 0 ? Math.min(1, Math.max(0, options.moveWeight ?? 0)) : 0;
+  // Tie-break: a small, seeded price per vCPU of class k in group g, the same
+  // at every step. The LP's flows are degenerate (many class-to-group splits
+  // cost the same); with these prices it picks the same split at every step
+  // where demand allows, so the disaggregation keeps instances where they
+  // are. The bound subtracts the most these prices can add (below).
+  const tieBreak = options.tieBreak ?? 1e-5;
+  const rand = lcg(1);
+  const preference = classes.map(() => groups.map(() => tieBreak * (0.5 + 0.5 * rand())));
+  // Long horizons: one LP per window of steps, each a relaxation of its part (see `windowContext`).
+  const windows = lpWindows(T, options.lpWindowSteps ?? (T > WINDOWED_AFTER_STEPS ? DEFAULT_LP_WINDOW_STEPS : 0));
   const timeLimit = options.aggregateTimeLimitSeconds ?? 600;
-  const relaxed = await solveModel(model, { via: 'arrays', relax: true, timeLimitSeconds: timeLimit, highsOptions: options.lpOptions, lazy: sizeCuts });
-  if (relaxed.status === 'infeasible') return undefined;
-  if (relaxed.status !== 'optimal') throw new Error(`aggregated LP failed: ${relaxed.statusText}`);
+  const parts: SolvedWindow[] = [];
+  for (const [from, to] of windows) {
+    const aggregate = buildAggregate(windows.length === 1 ? ctx : windowContext(ctx, from, to), classes, groups, groupOf, preference, moveWeight, from > 0);
+    const seconds = Math.max(1, timeLimit - (performance.now() - started) / 1000);
+    const relaxed = await solveModel(aggregate.model, { via: 'arrays', relax: true, timeLimitSeconds: seconds, highsOptions: options.lpOptions, lazy: aggregate.sizeCuts });
+    if (relaxed.status === 'infeasible') return undefined;
+    if (relaxed.status !== 'optimal') throw new Error(`aggregated LP failed: ${relaxed.statusText}`);
+    parts.push({ ...aggregate, from, relaxed });
+  }
   // The aggregated MIP (integer nodes, open/closed pools) tightens the bound and
   // gives integral node counts, but only pays off while it is small; larger
-  // models go from the LP straight to disaggregation, which builds integral
-  // nodes from the LP's floor upwards.
-  const useMip = options.aggregateMip ?? model.variables.length <= (options.aggregateMipMaxVariables ?? 15_000);
-  const remaining = Math.max(0.5, Math.min(options.aggregateMipSeconds ?? 5, timeLimit - relaxed.seconds));
-  const mip = useMip ? await solveModel({ variables: model.variables, constraints: [...model.constraints, ...sizeCuts] }, { via: 'arrays', timeLimitSeconds: remaining, mipRelGap: options.aggregateGap ?? 0.003 }) : undefined;
+  // models (and windowed ones) go from the LP straight to disaggregation,
+  // which builds integral nodes from the LP's floor upwards.
+  const whole = parts.length === 1 ? parts[0] : undefined;
+  const useMip = whole !== undefined && (options.aggregateMip ?? whole.model.variables.length <= (options.aggregateMipMaxVariables ?? 15_000));
+  const remaining = Math.max(0.5, Math.min(options.aggregateMipSeconds ?? 5, timeLimit - (performance.now() - started) / 1000));
+  const mip = whole && useMip ? await solveModel({ variables: whole.model.variables, constraints: [...whole.model.constraints, ...whole.sizeCuts] }, { via: 'arrays', timeLimitSeconds: remaining, mipRelGap: options.aggregateGap ?? 0.003 }) : undefined;
   if (mip?.status === 'infeasible') return undefined;
-  const mipSolved = mip !== undefined && (mip.status === 'optimal' || mip.status === 'timeLimit') && mip.objective <= 1.5 * relaxed.objective + 1;
-  const lowerBound = Math.max(relaxed.objective, mip && (mip.status === 'optimal' || mip.status === 'timeLimit') ? mip.lowerBound : -Infinity) + (1 - moveWeight) * unavoidableStarts(ctx) * ctx.migrationPerInstance - tieBreakMax;
-  const values = mipSolved ? mip.values : relaxed.values;
+  const mipFinished = mip !== undefined && (mip.status === 'optimal' || mip.status === 'timeLimit');
+  const mipSolved = mipFinished && whole !== undefined && mip.objective <= 1.5 * whole.relaxed.objective + 1;
+  // Windows: the sum of their optima (each less its tie-break's most).
+  const lpBound = parts.reduce((sum, w) => sum + w.relaxed.objective - w.tieBreakMax, 0);
+  const mipBound = mipFinished && whole ? mip.lowerBound - whole.tieBreakMax : -Infinity;
+  const lowerBound = Math.max(lpBound, mipBound) + (1 - moveWeight) * unavoidableStarts(ctx) * ctx.migrationPerInstance;
+  const valuesOf = (w: SolvedWindow) => (mipSolved && mip ? mip.values : w.relaxed.values);
+  /** Step t's window, its step within the window, and the values it was solved to. */
+  const windowOf = Int32Array.from({ length: T }, (_, t) => parts.reduce((found, w, i) => (w.from <= t ? i : found), 0));
+  const at = (t: number) => {
+    const w = parts[windowOf[t]];
+    return { w, local: t - w.from, values: valuesOf(w) };
+  };
+  const reservedOf = parts.map((w) => Int32Array.from(w.nodes.reservedVar, (v) => (v < 0 ? 0 : Math.max(0, Math.round(valuesOf(w)[v])))));
   // From the MIP: its integral counts. From the LP: round up where the
   // provider quota and budget allow (largest fractions first), down elsewhere;
   // disaggregation then adds nodes where placements still need them.
-  const reserved = Int32Array.from(nodes.reservedVar, (v) => (v < 0 ? 0 : Math.max(0, Math.round(values[v]))));
   const nodeCounts = Array.from({ length: T }, (_, t) => {
-    const lp = Float64Array.from(nodes.nodeVar[t], (v) => values[v]);
+    const { w, local, values } = at(t);
+    const lp = Float64Array.from(w.nodes.nodeVar[local], (v) => values[v]);
     const n = Int32Array.from(lp, (x, p) => Math.min(ctx.avail[t][p], Math.max(0, mipSolved ? Math.round(x) : Math.floor(x + 1e-6))));
+    const reserved = reservedOf[windowOf[t]];
     if (!mipSolved && (options.rounding ?? 'group') === 'group') {
       // Per group: cover the CPU and memory the LP's fractional node parts
       // give the group with whole nodes instead of rounding every fractional
@@ -406,13 +536,18 @@ export async function solveDecomposed(ctx: HorizonContext, options: DecomposeOpt
     }
     return n;
   });
-  const openAgg = Array.from({ length: T }, (_, t) => ctx.pools.map((_, p) => (nodes.openVar[t][p] < 0 ? true : values[nodes.openVar[t][p]] > 0.5)));
-  const share = (t: number, k: number): { group: number; cpu: number; ratio: number }[] =>
-    classes[k].groups
+  const openAgg = Array.from({ length: T }, (_, t) => {
+    const { w, local, values } = at(t);
+    return ctx.pools.map((_, p) => (w.nodes.openVar[local][p] < 0 ? true : values[w.nodes.openVar[local][p]] > 0.5));
+  });
+  const reserved = parts.length === 1 ? reservedOf[0] : windowReservations(ctx, groups, reservedOf, nodeCounts);
+  const share = (t: number, k: number): { group: number; cpu: number; ratio: number }[] => {
+    const { w, local, values } = at(t);
+    return classes[k].groups
       .map((g, gi) => {
         let cpu = 0;
         let mem = 0;
-        flow[t][k][gi]?.forEach((f, j) => {
+        w.flow[local][k][gi]?.forEach((f, j) => {
           cpu += values[f];
           mem += values[f] * classes[k].rays[j][0];
         });
@@ -420,14 +555,30 @@ export async function solveDecomposed(ctx: HorizonContext, options: DecomposeOpt
       })
       .filter((x) => x.cpu > 1e-6)
       .sort((a, b) => a.ratio - b.ratio);
+  };
   const stats = { polishSeconds: 0, polishIterations: 0, polishedSteps: 0 };
   // After the aggregated MIP the greedy placement starts from its whole nodes, which re-splitting by a step LP and rounding again tends to lose.
   const plan = await disaggregate(ctx, groups, classes, share, nodeCounts, openAgg, reserved, (options.polish ?? true) && !mipSolved ? (options.resplitPools ?? 'given') : undefined, stats);
+  const sum = (f: (w: SolvedWindow) => number) => parts.reduce((total, w) => total + f(w), 0);
+  const lpStatus = `LP ${parts[0].relaxed.statusText}${parts.length > 1 ? ` (${parts.length} windows)` : ''}`;
   return {
     plan,
     lowerBound,
-    marginalCostPerInstance: marginalPrices(ctx, classes, demandRows, relaxed.rowDuals),
-    aggregate: { classes: classes.length, groups: groups.length, variables: model.variables.length, rows: model.constraints.length + sizeCuts.length, sizeCutsAdded: relaxed.lazyAdded ?? 0, solveSeconds: relaxed.seconds + (mip?.seconds ?? 0), polishSeconds: stats.polishSeconds, polishIterations: stats.polishIterations, polishedSteps: stats.polishedSteps, seconds: (performance.now() - started) / 1000, status: mip ? `MIP ${mip.statusText}` : `LP ${relaxed.statusText}` },
+    marginalCostPerInstance: parts.flatMap((w) => marginalPrices(ctx, classes, w.demandRows, w.relaxed.rowDuals)),
+    aggregate: {
+      classes: classes.length,
+      groups: groups.length,
+      windows: parts.length,
+      variables: sum((w) => w.model.variables.length),
+      rows: sum((w) => w.model.constraints.length + w.sizeCuts.length),
+      sizeCutsAdded: sum((w) => w.relaxed.lazyAdded ?? 0),
+      solveSeconds: sum((w) => w.relaxed.seconds) + (mip?.seconds ?? 0),
+      polishSeconds: stats.polishSeconds,
+      polishIterations: stats.polishIterations,
+      polishedSteps: stats.polishedSteps,
+      seconds: (performance.now() - started) / 1000,
+      status: mip ? `MIP ${mip.statusText}` : lpStatus,
+    },
   };
 }
 
@@ -509,6 +660,7 @@ function groupMoves(
   groupOf: Int32Array,
   flow: readonly (readonly (readonly (readonly number[])[])[])[],
   weight: number,
+  freeStart: boolean,
 ): void {
   classes.forEach((k, ki) => {
     // CPU running now per group (vCPU), from the current placement.
@@ -525,7 +677,8 @@ function groupMoves(
     k.groups.forEach((g, gi) => {
       for (let t = 0; t < ctx.steps; t++) {
         const now = flow[t][ki][gi] ?? [];
-        if (now.length === 0) continue;
+        // A window's first step: moves into it are free (see `windowContext`).
+        if (now.length === 0 || (t === 0 && freeStart)) continue;
         const before = t > 0 ? flow[t - 1][ki][gi] ?? [] : [];
         const d = b.addVariable(`move_${ki}_${g}_${t}`, 0, Infinity, price, false);
         // d − F_t + F_{t−1} ≥ −(CPU running now, at t = 0)

@@ -44,6 +44,12 @@ export interface BuildOptions {
   readonly fixOpen?: readonly (readonly boolean[])[];
   /** Fix reserved nodes per pool. */
   readonly fixReserved?: Int32Array;
+  /**
+   * The horizon continues one before it (a window of the decomposition's LP):
+   * change into its first step (node churn, pool creation and teardown) is
+   * not charged, as nothing is known of the step before.
+   */
+  readonly freeStart?: boolean;
 }
 
 const NONE = -1;
@@ -95,19 +101,19 @@ export function addNodeSide(b: ModelBuilder, row: RowFn, ctx: HorizonContext, op
         if (floor > 0) row({ kind: 'lifecycle', t, pool: i }, `open_lo_${p.name}_${t}`, [nv[i], uv[i]], [1, -floor], '>=', 0);
         const prevU = t === 0 ? NONE : openVar[t - 1][i];
         const wasOpen = ctx.initialOpen[i] ? 1 : 0;
-        if (p.createCost) {
+        if (p.createCost && !(t === 0 && options.freeStart)) {
           const c = b.addVariable(`create_${p.name}_${t}`, 0, 1, p.createCost, false);
           // c ≥ u_t − u_{t−1}
           if (prevU === NONE) row({ kind: 'lifecycle', t, pool: i }, `cr_${p.name}_${t}`, [c, uv[i]], [1, -1], '>=', -wasOpen);
           else row({ kind: 'lifecycle', t, pool: i }, `cr_${p.name}_${t}`, [c, uv[i], prevU], [1, -1, 1], '>=', 0);
         }
-        if (p.teardownCost) {
+        if (p.teardownCost && !(t === 0 && options.freeStart)) {
           const d = b.addVariable(`teardown_${p.name}_${t}`, 0, 1, p.teardownCost, false);
           if (prevU === NONE) row({ kind: 'lifecycle', t, pool: i }, `td_${p.name}_${t}`, [d, uv[i]], [1, 1], '>=', wasOpen);
           else row({ kind: 'lifecycle', t, pool: i }, `td_${p.name}_${t}`, [d, uv[i], prevU], [1, 1, -1], '>=', 0);
         }
       }
-      if (ctx.churnPerNode > 0) {
+      if (ctx.churnPerNode > 0 && !(t === 0 && options.freeStart)) {
         // n_t − n_{t−1} = up − down, each node added or removed paying the churn price.
         const up = b.addVariable(`up_${p.name}_${t}`, 0, Infinity, ctx.churnPerNode, false);
         const down = b.addVariable(`down_${p.name}_${t}`, 0, Infinity, ctx.churnPerNode, false);
