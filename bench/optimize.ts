@@ -35,7 +35,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname } from 'node:path';
-import { unavoidableStarts } from '../src/optimize/decompose.ts';
+import { unavoidableStarts } from '../src/optimize/aggregateModel.ts';
 import { checkAllocationPacking } from '../src/optimize/binpack.ts';
 import { buildContext, evaluatePlan } from '../src/optimize/horizon.ts';
 import { optimizeHorizon } from '../src/optimize/optimizeHorizon.ts';

@@ -1,15 +1,14 @@
+import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadAllocationFile } from '../config/allocationFile.ts';
 import { InfeasibleError } from '../core/errors.ts';
 import { lcg } from '../forecast/testData.ts';
+import { lpWindows, unavoidableStarts } from './aggregateModel.ts';
+import { solveDecomposed } from './decompose.ts';
 import type { HorizonInput, HorizonPool, HorizonWorkload } from './horizon.ts';
-import { unavoidableStarts } from './decompose.ts';
-import { buildContext } from './horizon.ts';
+import { buildContext, checkPlan } from './horizon.ts';
 import { optimizeHorizon } from './optimizeHorizon.ts';
 import { hpool, hwork } from './testFixtures.ts';
-import { resolve } from 'node:path';
-import { loadAllocationFile } from '../config/allocationFile.ts';
-import { checkPlan } from './horizon.ts';
-import { lpWindows, solveDecomposed } from './decompose.ts';
 import { applyAlternative } from './whatif.ts';
 
 /** Random small multi-step instances: 2 providers × 2 zones, 2 node shapes, tags, reservations, churn, spread. */
