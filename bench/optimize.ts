@@ -25,7 +25,8 @@
  * `--steps N` (default 24) generates N hourly steps (168: a week);
  * `--lp-window-steps N` sets the aggregated LP's windows (decompose.ts
  * `lpWindowSteps`: by default one LP up to 96 steps, windows of 24 beyond;
- * 0: one LP however long).
+ * 0: one LP however long); `--lp-workers N` how many windows are solved at
+ * once in worker threads (default one per core; 1: one after another).
  *
  * `--repeat N` solves each instance N times and reports the median time (and
  * `secondsRuns`, every run's): on a shared 2-core VM one solve's time moves
@@ -56,6 +57,8 @@ if (resplitPools !== 'given' && resplitPools !== 'touched') throw new Error(`--r
 const repeat = Number(arg('repeat') ?? 1);
 const steps = Number(arg('steps') ?? 24);
 const lpWindowSteps = arg('lp-window-steps') === undefined ? undefined : Number(arg('lp-window-steps'));
+const lpWorkers = arg('lp-workers') === undefined ? undefined : Number(arg('lp-workers'));
+if (lpWorkers !== undefined && !(Number.isInteger(lpWorkers) && lpWorkers >= 1)) throw new Error(`--lp-workers takes a whole number ≥ 1, got ${arg('lp-workers')}`);
 if (!Number.isInteger(steps) || steps < 1) throw new Error(`--steps takes a positive integer, got ${arg('steps')}`);
 if (lpWindowSteps !== undefined && !(Number.isInteger(lpWindowSteps) && lpWindowSteps >= 0)) throw new Error(`--lp-window-steps takes a non-negative integer, got ${arg('lp-window-steps')}`);
 for (const n of [...sizes, ...seeds]) if (!Number.isInteger(n) || n < 0) throw new Error(`--sizes and --seeds take comma-separated non-negative integers, got ${n}`);
@@ -64,7 +67,7 @@ if (!Number.isInteger(repeat) || repeat < 1) throw new Error(`--repeat takes a p
 const rows: Record<string, number | string | number[]>[] = [];
 for (const seed of seeds) for (const workloads of sizes) {
   const input = generateInstance({ workloads, seed, steps });
-  const solve = () => optimizeHorizon(input, { method: 'decomposition', aggregateMipSeconds: 3, aggregateGap: 0.002, resplitPools, ...(lpWindowSteps !== undefined ? { lpWindowSteps } : {}) });
+  const solve = () => optimizeHorizon(input, { method: 'decomposition', aggregateMipSeconds: 3, aggregateGap: 0.002, resplitPools, ...(lpWindowSteps !== undefined ? { lpWindowSteps } : {}), ...(lpWorkers !== undefined ? { lpWorkers } : {}) });
   const runs = [await solve()];
   for (let i = 1; i < repeat; i++) {
     const again = await solve();

@@ -5,11 +5,10 @@
  * first idle worker, in submission order. A task that throws rejects its promise
  * with the worker's message; a worker that dies rejects its task and is replaced.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
 import { InvalidInputError } from '../core/errors.ts';
+import { siblingModule, startWorker } from '../core/workers.ts';
 import type { WorkerRequest, WorkerResponse, TaskResult, Task } from './worker.ts';
 
 export interface ForecastPoolOptions {
@@ -27,24 +26,7 @@ export interface ForecastPool {
   close(): Promise<void>;
 }
 
-const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url);
-
-/** tsx's ESM register API (vitest's import.meta lacks resolve; tsx ships the ESM build beside the CJS one). */
-function tsxApiUrl(): string {
-  if (typeof import.meta.resolve === 'function') return import.meta.resolve('tsx/esm/api');
-  return pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
-}
-
-/**
- * A worker of the TypeScript source tree registers tsx's loader in its own thread
- * first (on Node 20 the hooks of the tsx CLI or of vitest do not reach workers, nor
- * does `--import` in a worker's execArgv); a compiled tree loads worker.js directly.
- */
-function startWorker(): Worker {
-  if (!WORKER_URL.pathname.endsWith('.ts')) return new Worker(WORKER_URL);
-  const bootstrap = `import(${JSON.stringify(tsxApiUrl())}).then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL.href)}); });`;
-  return new Worker(bootstrap, { eval: true });
-}
+const WORKER_URL = siblingModule('worker', import.meta.url);
 
 interface Pending {
   readonly id: number;
@@ -68,7 +50,7 @@ export function createForecastPool(options: ForecastPoolOptions = {}): ForecastP
   let closed = false;
 
   const spawn = (slot?: Slot): Slot => {
-    const worker = startWorker();
+    const worker = startWorker(WORKER_URL);
     const s: Slot = slot ?? { worker, own: [] };
     s.worker = worker;
     worker.on('message', (message: WorkerResponse) => {

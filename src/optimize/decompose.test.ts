@@ -339,6 +339,17 @@ describe('decomposition: aggregated LP in windows on long horizons', () => {
     }
   });
 
+  it('solved at once in worker threads, the windows give the plan and bound they give one after another', async () => {
+    for (const seed of [1, 2]) {
+      const ctx = buildContext(randomInstance(seed, 3, 6));
+      const serial = (await solveDecomposed(ctx, { lpWindowSteps: 2, lpWorkers: 1 }))!;
+      const parallel = (await solveDecomposed(ctx, { lpWindowSteps: 2, lpWorkers: 2 }))!;
+      expect(parallel.lowerBound, `seed ${seed}`).toBe(serial.lowerBound);
+      expect(parallel.plan, `seed ${seed}`).toEqual(serial.plan);
+      expect(parallel.marginalCostPerInstance, `seed ${seed}`).toEqual(serial.marginalCostPerInstance);
+    }
+  });
+
   it('is the default only on horizons longer than 96 steps', async () => {
     const input = (steps: number): HorizonInput => ({ steps, stepHours: 1, workloads: [hwork('web', 1000, 4096, Array.from({ length: steps }, (_, t) => 4 + (t % 24 < 12 ? 4 : 0)))], pools: [hpool('small', 4, 16, 0.2)] });
     expect((await solveDecomposed(buildContext(input(96))))!.aggregate.windows).toBe(1);

@@ -27,6 +27,7 @@
  *    instances moved back where they ran (alignTraffic.ts), reservations
  *    re-chosen per pool; the caller recomputes the plan's true cost with `evaluatePlan`.
  */
+import { availableParallelism } from 'node:os';
 import { lcg } from '../forecast/random.ts';
 import {
   type AggregateModel,
@@ -46,6 +47,7 @@ import {
   workloadClasses,
 } from './aggregateModel.ts';
 import { type HorizonContext, type HorizonPlan, fitsPool, moveInstances, minimumsHold, networkOf, nodeShare, perNode, placedCount, poolUse, ranBefore, spreadAllowsOneMore, survivors } from './horizon.ts';
+import { solveModels } from './parallelSolve.ts';
 import { type SolveResult, solveModel } from './solver.ts';
 import { alignTraffic, keepInPlace } from './alignTraffic.ts';
 import { type PolishResult, polishStep } from './stepPolish.ts';
@@ -98,6 +100,12 @@ export interface DecomposeOptions {
    * sum of theirs (see `windowContext`).
    */
   readonly lpWindowSteps?: number;
+  /**
+   * Worker threads for the windows' LPs, solved at once (default: one per
+   * window up to the machine's available parallelism; 1 = one after another
+   * in this thread, as one LP always is).
+   */
+  readonly lpWorkers?: number;
 }
 
 export interface Decomposed {
@@ -120,7 +128,7 @@ export interface Decomposed {
     readonly rows: number;
     /** Size cuts the LP's optimum violated, added lazily (the rest hold without being in the LP). */
     readonly sizeCutsAdded: number;
-    /** Seconds in the aggregated LP (and MIP when run). */
+    /** Seconds in the aggregated LP (and MIP when run); windows solved at once count once (wall-clock time). */
     readonly solveSeconds: number;
     /** Seconds in the per-step re-split LPs (building and solving), their simplex iterations, and the steps where the re-split was kept. */
     readonly polishSeconds: number;
@@ -159,14 +167,21 @@ export async function solveDecomposed(ctx: HorizonContext, options: DecomposeOpt
   // Long horizons: one LP per window of steps, each a relaxation of its part (see `windowContext`).
   const windows = lpWindows(T, options.lpWindowSteps ?? (T > WINDOWED_AFTER_STEPS ? DEFAULT_LP_WINDOW_STEPS : 0));
   const timeLimit = options.aggregateTimeLimitSeconds ?? 600;
+  const aggregates = windows.map(([from, to]) => buildAggregate(windows.length === 1 ? ctx : windowContext(ctx, from, to), classes, groups, groupOf, preference, moveWeight, from > 0));
+  // The windows' LPs are independent: solved at once on every core.
+  const lpStarted = performance.now();
+  const seconds = Math.max(1, timeLimit - (lpStarted - started) / 1000);
+  const lpWorkers = options.lpWorkers ?? Math.min(windows.length, availableParallelism());
+  const solved = await solveModels(
+    aggregates.map((a) => ({ model: a.model, options: { via: 'arrays', relax: true, timeLimitSeconds: seconds, highsOptions: options.lpOptions, lazy: a.sizeCuts } })),
+    lpWorkers,
+  );
+  const lpSeconds = (performance.now() - lpStarted) / 1000;
   const parts: SolvedWindow[] = [];
-  for (const [from, to] of windows) {
-    const aggregate = buildAggregate(windows.length === 1 ? ctx : windowContext(ctx, from, to), classes, groups, groupOf, preference, moveWeight, from > 0);
-    const seconds = Math.max(1, timeLimit - (performance.now() - started) / 1000);
-    const relaxed = await solveModel(aggregate.model, { via: 'arrays', relax: true, timeLimitSeconds: seconds, highsOptions: options.lpOptions, lazy: aggregate.sizeCuts });
+  for (const [i, relaxed] of solved.entries()) {
     if (relaxed.status === 'infeasible') return undefined;
     if (relaxed.status !== 'optimal') throw new Error(`aggregated LP failed: ${relaxed.statusText}`);
-    parts.push({ ...aggregate, from, relaxed });
+    parts.push({ ...aggregates[i], from: windows[i][0], relaxed });
   }
   // The aggregated MIP (integer nodes, open/closed pools) tightens the bound and
   // gives integral node counts, but only pays off while it is small; larger
@@ -246,7 +261,7 @@ export async function solveDecomposed(ctx: HorizonContext, options: DecomposeOpt
       variables: sum((w) => w.model.variables.length),
       rows: sum((w) => w.model.constraints.length + w.sizeCuts.length),
       sizeCutsAdded: sum((w) => w.relaxed.lazyAdded ?? 0),
-      solveSeconds: sum((w) => w.relaxed.seconds) + (mip?.seconds ?? 0),
+      solveSeconds: lpSeconds + (mip?.seconds ?? 0),
       polishSeconds: stats.polishSeconds,
       polishIterations: stats.polishIterations,
       polishedSteps: stats.polishedSteps,
