@@ -7,9 +7,8 @@ import type { Allocation } from '../core/plan.ts';
 import type { Series } from '../core/series.ts';
 import type { Driver, ObservedState } from '../drivers/driver.ts';
 import { executeActions, type RetryPolicy } from '../drivers/executor.ts';
-import { forecasterByName, seasonalNaive } from '../forecast/index.ts';
+import { seasonalNaive } from '../forecast/index.ts';
 import { toGrid } from '../ingest/resample.ts';
-import { allocate } from '../optimize/allocate.ts';
 import { nodeShare } from '../optimize/horizon.ts';
 import { exclusionsAt, healthyPools } from '../plan/health.ts';
 import { reconcileActions } from '../plan/reconcile.ts';
@@ -17,6 +16,7 @@ import type { ServiceMetrics } from '../api/metrics.ts';
 import type { LoopRunner } from '../api/server.ts';
 import type { ServiceWorkload } from '../config/serviceSchema.ts';
 import type { LoopCycle, LoopMode, Store } from '../store/store.ts';
+import { type LoopCompute, inThreadCompute } from './compute.ts';
 import { loadServiceConfig, toWorkload, type ServiceConfig } from './config.ts';
 import type { DriverFactory } from './drivers.ts';
 
@@ -30,6 +30,8 @@ export interface LoopOptions {
   readonly sleep?: (seconds: number) => Promise<void>;
   readonly retry?: RetryPolicy;
   readonly logger?: Logger;
+  /** Where forecasts are fitted and the allocation solved (default: this thread; `headroom serve`: a worker thread, see compute.ts). */
+  readonly compute?: LoopCompute;
 }
 
 /** Why a workload gets the instances it gets, in the user's terms. */
@@ -95,7 +97,11 @@ export class ControlLoop implements LoopRunner {
   private tail: Promise<unknown> = Promise.resolve();
   private driver: { key: string; driver: Driver } | undefined;
 
-  constructor(private readonly options: LoopOptions) {}
+  private readonly compute: LoopCompute;
+
+  constructor(private readonly options: LoopOptions) {
+    this.compute = options.compute ?? inThreadCompute();
+  }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.tail.then(fn, fn);
@@ -185,7 +191,7 @@ export class ControlLoop implements LoopRunner {
       const decisions = await stage('size', () => forecasts.map((f) => this.size(f, observed, lookahead)));
       // 3. Allocate: the least-cost node mix and placement (MIP).
       const target = await stage('allocate', () =>
-        allocate({
+        this.compute.allocate({
           workloads: cfg.workloads.map((w, i) => ({
             name: w.name,
             perInstance: { cpuMillicores: w.cpuMillicores, memoryMiB: w.memoryMiB },
@@ -247,7 +253,7 @@ export class ControlLoop implements LoopRunner {
       let forecast: QuantileForecast | undefined;
       let note: string | undefined;
       try {
-        forecast = forecasterByName(cfg.predictive.model, { horizonSteps, stepSeconds: step }).fit({ history: series }).predict(horizonSteps, levels);
+        forecast = await this.compute.forecast({ model: cfg.predictive.model, history: series, horizonSteps, levels });
       } catch (e) {
         note = `${cfg.predictive.model} failed (${e instanceof Error ? e.message : String(e)}); used seasonal-naive`;
         try {

@@ -10,6 +10,7 @@ import { pullOnce } from '../ingest/pull.ts';
 import { RequestQueue } from '../queue/service.ts';
 import { openStore } from '../store/open.ts';
 import type { Store } from '../store/store.ts';
+import { type LoopCompute, workerCompute } from './compute.ts';
 import { loadServiceConfig } from './config.ts';
 import { driverFactory } from './drivers.ts';
 import { ControlLoop } from './loop.ts';
@@ -34,6 +35,8 @@ export interface ServeOptions {
   readonly queueIntervalSeconds?: number;
   readonly onBootstrapToken?: (secret: string) => void;
   readonly now?: () => number;
+  /** Where the loop fits forecasts and solves (default: one worker thread, so the API stays responsive). */
+  readonly compute?: LoopCompute;
 }
 
 export interface RunningService {
@@ -88,7 +91,9 @@ export async function startService(options: ServeOptions = {}): Promise<RunningS
   const store = await openStore({ dataDir: options.dataDir, databaseUrl: options.databaseUrl });
   const metrics = new ServiceMetrics();
   const factory = driverFactory(options.driver ?? 'simulator');
-  const loop = new ControlLoop({ store, metrics, driverFactory: factory, now, logger });
+  // Forecast fitting and MIP solving in a worker thread: the API answers while a cycle computes.
+  const compute = options.compute ?? workerCompute();
+  const loop = new ControlLoop({ store, metrics, driverFactory: factory, now, logger, compute });
   const queue = new RequestQueue({ store, now, registry: metrics.registry, logger });
   // Each cycle is followed by a queue decision against the plan it made (a failed decision is logged; the cycle stands).
   const decideAfter = async () => {
@@ -112,13 +117,14 @@ export async function startService(options: ServeOptions = {}): Promise<RunningS
     await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 8080 });
   } catch (e) {
     await app.close().catch(() => undefined);
+    await compute.close().catch(() => undefined);
     await store.close().catch(() => undefined);
     throw e;
   }
   ready = true;
   const address = app.server.address();
   const url = typeof address === 'object' && address ? `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}` : String(address);
-  logger.info({ url, store: store.dialect, driver: options.driver ?? 'simulator', prometheus: options.prometheusUrl ?? null }, 'headroom serving');
+  logger.info({ url, store: store.dialect, driver: options.driver ?? 'simulator', prometheus: options.prometheusUrl ?? null, compute: compute.where }, 'headroom serving');
 
   const timers = [] as { stop(): Promise<void> }[];
   if (options.schedule ?? true) {
@@ -152,6 +158,7 @@ export async function startService(options: ServeOptions = {}): Promise<RunningS
         await app.close();
         // Let an in-flight cycle finish before the store goes.
         await loop.drain();
+        await compute.close();
         await store.close();
         logger.info('headroom stopped');
       })();

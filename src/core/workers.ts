@@ -28,3 +28,87 @@ export function startWorker(url: URL): Worker {
 export function siblingModule(name: string, importMetaUrl: string): URL {
   return new URL(importMetaUrl.endsWith('.ts') ? `./${name}.ts` : `./${name}.js`, importMetaUrl);
 }
+
+/** What a task worker answers: the result, or the error's name and message (errors do not cross threads whole). */
+type TaskResponse = { readonly id: number; readonly ok: true; readonly result: unknown } | { readonly id: number; readonly ok: false; readonly name: string; readonly message: string };
+
+/** In a worker thread: answer each `{ id, task }` with `handler(task)` (awaited), one at a time in arrival order. */
+export function serveTasks(port: { on(event: 'message', listener: (request: { id: number; task: unknown }) => void): unknown; postMessage(value: unknown): void }, handler: (task: never) => unknown): void {
+  let chain = Promise.resolve();
+  port.on('message', (request) => {
+    chain = chain.then(async () => {
+      let response: TaskResponse;
+      try {
+        response = { id: request.id, ok: true, result: await handler(request.task as never) };
+      } catch (error) {
+        response = { id: request.id, ok: false, name: error instanceof Error ? error.name : 'Error', message: error instanceof Error ? error.message : String(error) };
+      }
+      port.postMessage(response);
+    });
+  });
+}
+
+/** An error a task threw in a worker thread, with the name it had there (`InfeasibleError`, `InvalidInputError`, …). */
+export class WorkerTaskError extends Error {
+  constructor(name: string, message: string) {
+    super(message);
+    this.name = name;
+  }
+}
+
+/**
+ * One long-lived worker thread running tasks in submission order (see
+ * `serveTasks`). A worker that dies fails its pending tasks and is started
+ * again for the next one; an idle worker does not keep the process alive.
+ */
+export class TaskWorker<Task, Result> {
+  private worker: Worker | undefined;
+  private readonly pending = new Map<number, { resolve(value: Result): void; reject(error: Error): void }>();
+  private nextId = 1;
+  private closed = false;
+
+  constructor(private readonly url: URL) {}
+
+  run(task: Task): Promise<Result> {
+    if (this.closed) return Promise.reject(new Error('the worker is closed'));
+    const worker = this.start();
+    const id = this.nextId++;
+    return new Promise<Result>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      worker.ref();
+      worker.postMessage({ id, task });
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.failAll(new Error('the worker is closed'));
+    await this.worker?.terminate();
+    this.worker = undefined;
+  }
+
+  private start(): Worker {
+    if (this.worker) return this.worker;
+    const worker = startWorker(this.url);
+    worker.on('message', (response: TaskResponse) => {
+      const job = this.pending.get(response.id);
+      this.pending.delete(response.id);
+      if (this.pending.size === 0) worker.unref();
+      if (!job) return;
+      if (response.ok) job.resolve(response.result as Result);
+      else job.reject(new WorkerTaskError(response.name, response.message));
+    });
+    worker.on('error', (error) => this.failAll(error));
+    worker.on('exit', (code) => {
+      if (this.worker === worker) this.worker = undefined;
+      this.failAll(new Error(`the worker thread exited (code ${code})`));
+    });
+    this.worker = worker;
+    return worker;
+  }
+
+  private failAll(error: Error): void {
+    for (const job of this.pending.values()) job.reject(error);
+    this.pending.clear();
+  }
+}

@@ -1,31 +1,27 @@
 /**
  * A worker thread that solves models with its own HiGHS runtime (see
- * parallelSolve.ts): one request at a time, plain data in and out.
+ * parallelSolve.ts), one at a time.
  */
 import { parentPort } from 'node:worker_threads';
+import { serveTasks } from '../core/workers.ts';
 import type { LinearModel } from './lp.ts';
 import { type SolveOptions, type SolveResult, SolverAbortedError, solveModel } from './solver.ts';
 
-export interface SolveRequest {
-  readonly id: number;
+export interface SolveTask {
   readonly model: LinearModel;
   readonly options: SolveOptions;
 }
 
-export type SolveResponse =
-  | { readonly id: number; readonly ok: true; readonly result: SolveResult }
-  | { readonly id: number; readonly ok: false; readonly message: string; readonly aborted?: { readonly columns: number; readonly rows: number; readonly cause: string } };
+/** A HiGHS abort comes back as data, so the caller can raise the same `SolverAbortedError`. */
+export type SolveOutcome = { readonly result: SolveResult } | { readonly aborted: { readonly columns: number; readonly rows: number; readonly cause: string } };
 
-parentPort?.on('message', async (request: SolveRequest) => {
-  let response: SolveResponse;
+export async function solveTask(task: SolveTask): Promise<SolveOutcome> {
   try {
-    response = { id: request.id, ok: true, result: await solveModel(request.model, request.options) };
+    return { result: await solveModel(task.model, task.options) };
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    response =
-      error instanceof SolverAbortedError
-        ? { id: request.id, ok: false, message, aborted: { columns: error.columns, rows: error.rows, cause: String(error.cause) } }
-        : { id: request.id, ok: false, message };
+    if (error instanceof SolverAbortedError) return { aborted: { columns: error.columns, rows: error.rows, cause: String(error.cause) } };
+    throw error;
   }
-  parentPort!.postMessage(response);
-});
+}
+
+if (parentPort) serveTasks(parentPort, solveTask);
