@@ -30,7 +30,13 @@ export function siblingModule(name: string, importMetaUrl: string): URL {
 }
 
 /** What a task worker answers: the result, or the error's name and message (errors do not cross threads whole). */
-type TaskResponse = { readonly id: number; readonly ok: true; readonly result: unknown } | { readonly id: number; readonly ok: false; readonly name: string; readonly message: string };
+export type TaskResponse = { readonly id: number; readonly ok: true; readonly result: unknown } | { readonly id: number; readonly ok: false; readonly name: string; readonly message: string };
+
+/** What a task worker is sent. */
+export interface TaskRequest<Task> {
+  readonly id: number;
+  readonly task: Task;
+}
 
 /** In a worker thread: answer each `{ id, task }` with `handler(task)` (awaited), one at a time in arrival order. */
 export function serveTasks(port: { on(event: 'message', listener: (request: { id: number; task: unknown }) => void): unknown; postMessage(value: unknown): void }, handler: (task: never) => unknown): void {

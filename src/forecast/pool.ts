@@ -8,8 +8,8 @@
 import type { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { InvalidInputError } from '../core/errors.ts';
-import { siblingModule, startWorker } from '../core/workers.ts';
-import type { WorkerRequest, WorkerResponse, TaskResult, Task } from './worker.ts';
+import { type TaskRequest, type TaskResponse, WorkerTaskError, siblingModule, startWorker } from '../core/workers.ts';
+import type { TaskResult, Task } from './worker.ts';
 
 export interface ForecastPoolOptions {
   /** Worker threads; default the machine's available parallelism. */
@@ -53,12 +53,12 @@ export function createForecastPool(options: ForecastPoolOptions = {}): ForecastP
     const worker = startWorker(WORKER_URL);
     const s: Slot = slot ?? { worker, own: [] };
     s.worker = worker;
-    worker.on('message', (message: WorkerResponse) => {
+    worker.on('message', (message: TaskResponse) => {
       const job = s.busy;
       s.busy = undefined;
       if (job && job.id === message.id) {
         if (message.ok) job.resolve(message.result);
-        else job.reject(new Error(message.error));
+        else job.reject(new WorkerTaskError(message.name, message.message));
       }
       dispatch();
     });
@@ -87,7 +87,7 @@ export function createForecastPool(options: ForecastPoolOptions = {}): ForecastP
       const job = slot.own.shift() ?? queue.shift();
       if (!job) continue;
       slot.busy = job;
-      const request: WorkerRequest = { id: job.id, task: job.task };
+      const request: TaskRequest<Task> = { id: job.id, task: job.task };
       slot.worker.postMessage(request);
     }
     refresh();

@@ -4,6 +4,7 @@
  * global models handed over by 'set-global' stay in the worker for later tasks.
  */
 import { parentPort } from 'node:worker_threads';
+import { serveTasks } from '../core/workers.ts';
 import type { Series } from '../core/series.ts';
 import { forecastSeries, type EngineConfig, type SeriesForecast } from './engine.ts';
 import { trainGlobalMlp, type GlobalMlpModel, type GlobalMlpOptions } from './globalMlp.ts';
@@ -29,13 +30,6 @@ export type TaskResult<T extends Task> = T extends { kind: 'train-global' }
       ? SeriesForecast & { readonly seconds: number }
       : never;
 
-export interface WorkerRequest {
-  readonly id: number;
-  readonly task: Task;
-}
-
-export type WorkerResponse = { readonly id: number; readonly ok: true; readonly result: unknown } | { readonly id: number; readonly ok: false; readonly error: string };
-
 let globalModels: readonly GlobalMlpModel[] = [];
 
 /** Run one task in this thread (exported for tests that skip the thread). */
@@ -54,12 +48,4 @@ export function runTask(task: Task): unknown {
   }
 }
 
-parentPort?.on('message', (request: WorkerRequest) => {
-  let response: WorkerResponse;
-  try {
-    response = { id: request.id, ok: true, result: runTask(request.task) };
-  } catch (error) {
-    response = { id: request.id, ok: false, error: error instanceof Error ? error.message : String(error) };
-  }
-  parentPort!.postMessage(response);
-});
+if (parentPort) serveTasks(parentPort, runTask);
