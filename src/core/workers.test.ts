@@ -27,6 +27,12 @@ describe('TaskWorker: one worker thread, tasks in order', () => {
     expect((await worker.run({ kind: 'echo', value: 1 })).value).toBe(1);
   });
 
+  it('a result that cannot cross threads fails its task, not the worker', async () => {
+    worker = new TaskWorker(url);
+    await expect(worker.run({ kind: 'uncloneable' })).rejects.toThrow('could not be sent back');
+    expect((await worker.run({ kind: 'echo', value: 3 })).value).toBe(3);
+  });
+
   it('a worker that exits fails its pending tasks, and the next task starts a new one', async () => {
     worker = new TaskWorker(url);
     const first = (await worker.run({ kind: 'echo', value: 0 })).threadId;

@@ -49,7 +49,12 @@ export function serveTasks(port: { on(event: 'message', listener: (request: { id
       } catch (error) {
         response = { id: request.id, ok: false, name: error instanceof Error ? error.name : 'Error', message: error instanceof Error ? error.message : String(error) };
       }
-      port.postMessage(response);
+      try {
+        port.postMessage(response);
+      } catch (error) {
+        // A result that cannot be cloned (a function, a class with private state) fails its task, not the worker.
+        port.postMessage({ id: request.id, ok: false, name: 'DataCloneError', message: `the task's result could not be sent back: ${error instanceof Error ? error.message : String(error)}` } satisfies TaskResponse);
+      }
     });
   });
 }
