@@ -32,7 +32,7 @@ function fleetHour(): AllocateInput {
 }
 
 describe('the control loop’s computation in a worker thread', () => {
-  const worker = workerCompute();
+  const worker = workerCompute(1);
   const here = inThreadCompute();
   afterAll(() => worker.close());
 
@@ -43,6 +43,23 @@ describe('the control loop’s computation in a worker thread', () => {
     const [a, b] = [await here.forecast(task), await worker.forecast(task)];
     expect(b).toEqual(a);
     expect(b.mean).toHaveLength(24);
+  });
+
+  it('fits forecasts sent at once side by side on two threads, each equal to this thread’s', async () => {
+    const two = workerCompute(2);
+    try {
+      const elb: Series = readNabSeries('data/nab/elb_request_count_8c0756.csv');
+      const tasks = [0, 300, 600, 900].map((from) => ({ model: 'auto', history: { ...elb, startSeconds: elb.startSeconds + from * elb.stepSeconds, values: elb.values.slice(from, from + 1200) }, horizonSteps: 12, levels: [0.5, 0.95] }));
+      const remote = await Promise.all(tasks.map((t) => two.forecast(t)));
+      const local = [];
+      for (const t of tasks) local.push(await here.forecast(t));
+      expect(two.threads).toBe(2);
+      expect(remote).toEqual(local);
+      // Four different histories, four different forecasts, each in its own slot.
+      expect(new Set(remote.map((f) => f.mean[0])).size).toBe(4);
+    } finally {
+      await two.close();
+    }
   });
 
   it('solves the same allocation as this thread, and the API’s event loop keeps turning while it does', async () => {

@@ -1,10 +1,12 @@
 /**
  * The control loop's computation (fitting forecasts, solving the allocation),
- * in this thread or in a worker thread. `headroom serve` uses the worker, so
+ * in this thread or in worker threads. `headroom serve` uses the worker, so
  * a cycle's seconds of model fitting and MIP solving do not stall the API's
  * event loop (health checks, metrics scrapes, requests); tests and one-off
  * cycles run in this thread. Both run the same functions on the same data.
  */
+import { availableParallelism } from 'node:os';
+import { InvalidInputError } from '../core/errors.ts';
 import type { QuantileForecast } from '../core/forecast.ts';
 import type { Series } from '../core/series.ts';
 import { TaskWorker, siblingModule } from '../core/workers.ts';
@@ -24,6 +26,8 @@ export type ComputeTask = { readonly kind: 'forecast'; readonly task: ForecastTa
 export interface LoopCompute {
   /** Where the work runs, for logs and tests. */
   readonly where: 'this thread' | 'worker thread';
+  /** Tasks that can run at once. */
+  readonly threads: number;
   forecast(task: ForecastTask): Promise<QuantileForecast>;
   allocate(input: AllocateInput): Promise<AllocationResult>;
   close(): Promise<void>;
@@ -39,19 +43,31 @@ export function runComputeTask(t: ComputeTask): QuantileForecast | Promise<Alloc
 export function inThreadCompute(): LoopCompute {
   return {
     where: 'this thread',
+    threads: 1,
     forecast: async (task) => runComputeTask({ kind: 'forecast', task }) as QuantileForecast,
     allocate: (input) => runComputeTask({ kind: 'allocate', input }) as Promise<AllocationResult>,
     close: async () => undefined,
   };
 }
 
-/** One worker thread, started on first use, tasks in order; errors keep their name and message. */
-export function workerCompute(): LoopCompute {
-  const worker = new TaskWorker<ComputeTask, unknown>(siblingModule('computeWorker', import.meta.url));
+/**
+ * `threads` worker threads (default one per core), each started on first use;
+ * a task goes to the thread with the fewest unanswered tasks, so the loop's
+ * forecasts, sent all at once, are fitted side by side. Errors keep their
+ * name and message.
+ */
+export function workerCompute(threads = availableParallelism()): LoopCompute {
+  if (!Number.isInteger(threads) || threads < 1) throw new InvalidInputError('threads', `expected a whole number ≥ 1, got ${threads}`);
+  const url = siblingModule('computeWorker', import.meta.url);
+  const workers = Array.from({ length: threads }, () => new TaskWorker<ComputeTask, unknown>(url));
+  const run = (task: ComputeTask) => workers.reduce((a, b) => (b.inFlight < a.inFlight ? b : a)).run(task);
   return {
     where: 'worker thread',
-    forecast: (task) => worker.run({ kind: 'forecast', task }) as Promise<QuantileForecast>,
-    allocate: (input) => worker.run({ kind: 'allocate', input }) as Promise<AllocationResult>,
-    close: () => worker.close(),
+    threads,
+    forecast: (task) => run({ kind: 'forecast', task }) as Promise<QuantileForecast>,
+    allocate: (input) => run({ kind: 'allocate', input }) as Promise<AllocationResult>,
+    close: async () => {
+      await Promise.all(workers.map((w) => w.close()));
+    },
   };
 }

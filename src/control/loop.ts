@@ -238,11 +238,12 @@ export class ControlLoop implements LoopRunner {
 
   private async forecastAll(cfg: ServiceConfig, cycleId: number, end: number, step: number, horizonSteps: number) {
     const { store, now } = this.options;
-    const out: { workload: ServiceWorkload; core: Workload; series?: Series; forecast?: QuantileForecast; id?: number; historySamples: number; note?: string }[] = [];
+    // Every workload's history first, then every fit at once (the compute spreads them over its threads), then the store in workload order.
+    const histories = [];
     for (const w of cfg.workloads) {
       const samples = await store.readSamples(w.name, end - cfg.loop.historySeconds, end);
       if (samples.length < 2) {
-        out.push({ workload: w, core: toWorkload(w), historySamples: samples.length, note: `${samples.length} samples in the history window; no forecast (holding the current instances)` });
+        histories.push({ workload: w, historySamples: samples.length });
         continue;
       }
       const gridStart = Math.floor(samples[0].timeSeconds / step) * step;
@@ -250,31 +251,44 @@ export class ControlLoop implements LoopRunner {
       const core = toWorkload(w, series);
       // The sizing quantile, and half its risk for the SLO price in the plan's explanation.
       const levels = [...new Set([0.05, 0.5, core.sizingQuantile, halfTheRisk(core.sizingQuantile), 0.95])].sort((a, b) => a - b);
-      let forecast: QuantileForecast | undefined;
-      let note: string | undefined;
-      try {
-        forecast = await this.compute.forecast({ model: cfg.predictive.model, history: series, horizonSteps, levels });
-      } catch (e) {
-        note = `${cfg.predictive.model} failed (${e instanceof Error ? e.message : String(e)}); used seasonal-naive`;
-        try {
-          forecast = seasonalNaive().fit({ history: series }).predict(horizonSteps, levels);
-        } catch (e2) {
-          note = `no forecast: ${e2 instanceof Error ? e2.message : String(e2)}`;
-        }
+      histories.push({ workload: w, historySamples: samples.length, series, core, levels });
+    }
+    const fits = await Promise.all(histories.map((h) => (h.series && h.levels ? this.fit(cfg.predictive.model, h.series, horizonSteps, h.levels) : undefined)));
+    const out: { workload: ServiceWorkload; core: Workload; series?: Series; forecast?: QuantileForecast; id?: number; historySamples: number; note?: string }[] = [];
+    for (const [i, h] of histories.entries()) {
+      const w = h.workload;
+      if (!h.series || !h.core) {
+        out.push({ workload: w, core: toWorkload(w), historySamples: h.historySamples, note: `${h.historySamples} samples in the history window; no forecast (holding the current instances)` });
+        continue;
       }
+      const { forecast, note } = fits[i]!;
       if (!forecast) {
-        out.push({ workload: w, core, series, historySamples: samples.length, note });
+        out.push({ workload: w, core: h.core, series: h.series, historySamples: h.historySamples, note });
         continue;
       }
       const previous = await store.latestForecast(w.name);
       if (previous) {
-        const mape = forecastMape(previous.forecast, series);
+        const mape = forecastMape(previous.forecast, h.series);
         if (mape !== undefined) this.options.metrics.forecastError.set({ workload: w.name }, mape);
       }
       const id = await store.insertForecast(w.name, forecast, now(), cycleId);
-      out.push({ workload: w, core, series, forecast, id, historySamples: samples.length, note });
+      out.push({ workload: w, core: h.core, series: h.series, forecast, id, historySamples: h.historySamples, note });
     }
     return out;
+  }
+
+  /** The policy's model on one history; seasonal naive when it fails (a short history), and why. */
+  private async fit(model: string, series: Series, horizonSteps: number, levels: readonly number[]): Promise<{ forecast?: QuantileForecast; note?: string }> {
+    try {
+      return { forecast: await this.compute.forecast({ model, history: series, horizonSteps, levels }) };
+    } catch (e) {
+      const note = `${model} failed (${e instanceof Error ? e.message : String(e)}); used seasonal-naive`;
+      try {
+        return { forecast: seasonalNaive().fit({ history: series }).predict(horizonSteps, levels), note };
+      } catch (e2) {
+        return { note: `no forecast: ${e2 instanceof Error ? e2.message : String(e2)}` };
+      }
+    }
   }
 
   private size(f: { workload: ServiceWorkload; core: Workload; series?: Series; forecast?: QuantileForecast; historySamples: number; id?: number }, observed: ObservedState, lookahead: number): WorkloadDecision {

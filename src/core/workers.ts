@@ -80,6 +80,11 @@ export class TaskWorker<Task, Result> {
 
   constructor(private readonly url: URL) {}
 
+  /** Tasks sent and not yet answered. */
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
   run(task: Task): Promise<Result> {
     if (this.closed) return Promise.reject(new Error('the worker is closed'));
     const worker = this.start();
