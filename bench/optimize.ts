@@ -54,20 +54,24 @@ const pack = !process.argv.includes('--no-pack');
 const jsonPath = arg('json') ?? 'bench/results/optimize.json';
 const resplitPools = arg('resplit-pools') ?? 'given';
 if (resplitPools !== 'given' && resplitPools !== 'touched') throw new Error(`--resplit-pools takes given or touched, got ${resplitPools}`);
-const repeat = Number(arg('repeat') ?? 1);
-const steps = Number(arg('steps') ?? 24);
-const lpWindowSteps = arg('lp-window-steps') === undefined ? undefined : Number(arg('lp-window-steps'));
-const lpWorkers = arg('lp-workers') === undefined ? undefined : Number(arg('lp-workers'));
-if (lpWorkers !== undefined && !(Number.isInteger(lpWorkers) && lpWorkers >= 1)) throw new Error(`--lp-workers takes a whole number ≥ 1, got ${arg('lp-workers')}`);
-if (!Number.isInteger(steps) || steps < 1) throw new Error(`--steps takes a positive integer, got ${arg('steps')}`);
-if (lpWindowSteps !== undefined && !(Number.isInteger(lpWindowSteps) && lpWindowSteps >= 0)) throw new Error(`--lp-window-steps takes a non-negative integer, got ${arg('lp-window-steps')}`);
+/** `--name N`: a whole number ≥ min, or undefined when absent. */
+function intArg(name: string, min: number): number | undefined {
+  const text = arg(name);
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} takes a whole number ≥ ${min}, got ${text}`);
+  return n;
+}
+const repeat = intArg('repeat', 1) ?? 1;
+const steps = intArg('steps', 1) ?? 24;
+const lpWindowSteps = intArg('lp-window-steps', 0);
+const lpWorkers = intArg('lp-workers', 1);
 for (const n of [...sizes, ...seeds]) if (!Number.isInteger(n) || n < 0) throw new Error(`--sizes and --seeds take comma-separated non-negative integers, got ${n}`);
-if (!Number.isInteger(repeat) || repeat < 1) throw new Error(`--repeat takes a positive integer, got ${arg('repeat')}`);
 
 const rows: Record<string, number | string | number[]>[] = [];
 for (const seed of seeds) for (const workloads of sizes) {
   const input = generateInstance({ workloads, seed, steps });
-  const solve = () => optimizeHorizon(input, { method: 'decomposition', aggregateMipSeconds: 3, aggregateGap: 0.002, resplitPools, ...(lpWindowSteps !== undefined ? { lpWindowSteps } : {}), ...(lpWorkers !== undefined ? { lpWorkers } : {}) });
+  const solve = () => optimizeHorizon(input, { method: 'decomposition', aggregateMipSeconds: 3, aggregateGap: 0.002, resplitPools, lpWindowSteps, lpWorkers });
   const runs = [await solve()];
   for (let i = 1; i < repeat; i++) {
     const again = await solve();

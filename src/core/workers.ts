@@ -39,7 +39,7 @@ export interface TaskRequest<Task> {
 }
 
 /** In a worker thread: answer each `{ id, task }` with `handler(task)` (awaited), one at a time in arrival order. */
-export function serveTasks(port: { on(event: 'message', listener: (request: { id: number; task: unknown }) => void): unknown; postMessage(value: unknown): void }, handler: (task: never) => unknown): void {
+export function serveTasks(port: { on(event: 'message', listener: (request: TaskRequest<unknown>) => void): unknown; postMessage(value: unknown): void }, handler: (task: never) => unknown): void {
   let chain = Promise.resolve();
   port.on('message', (request) => {
     chain = chain.then(async () => {
@@ -92,7 +92,7 @@ export class TaskWorker<Task, Result> {
     return new Promise<Result>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       worker.ref();
-      worker.postMessage({ id, task });
+      worker.postMessage({ id, task } satisfies TaskRequest<Task>);
     });
   }
 

@@ -80,6 +80,8 @@ export function addNodeSide(b: ModelBuilder, row: RowFn, ctx: HorizonContext, op
   const openVar: Int32Array[] = [];
   const onDemandVar: Int32Array[] = [];
   for (let t = 0; t < T; t++) {
+    // Change into the first step of a window (`freeStart`) is free.
+    const chargeChange = !(t === 0 && options.freeStart);
     const nv = new Int32Array(P);
     const uv = new Int32Array(P).fill(NONE);
     const ov = new Int32Array(P).fill(NONE);
@@ -101,19 +103,19 @@ export function addNodeSide(b: ModelBuilder, row: RowFn, ctx: HorizonContext, op
         if (floor > 0) row({ kind: 'lifecycle', t, pool: i }, `open_lo_${p.name}_${t}`, [nv[i], uv[i]], [1, -floor], '>=', 0);
         const prevU = t === 0 ? NONE : openVar[t - 1][i];
         const wasOpen = ctx.initialOpen[i] ? 1 : 0;
-        if (p.createCost && !(t === 0 && options.freeStart)) {
+        if (p.createCost && chargeChange) {
           const c = b.addVariable(`create_${p.name}_${t}`, 0, 1, p.createCost, false);
           // c ≥ u_t − u_{t−1}
           if (prevU === NONE) row({ kind: 'lifecycle', t, pool: i }, `cr_${p.name}_${t}`, [c, uv[i]], [1, -1], '>=', -wasOpen);
           else row({ kind: 'lifecycle', t, pool: i }, `cr_${p.name}_${t}`, [c, uv[i], prevU], [1, -1, 1], '>=', 0);
         }
-        if (p.teardownCost && !(t === 0 && options.freeStart)) {
+        if (p.teardownCost && chargeChange) {
           const d = b.addVariable(`teardown_${p.name}_${t}`, 0, 1, p.teardownCost, false);
           if (prevU === NONE) row({ kind: 'lifecycle', t, pool: i }, `td_${p.name}_${t}`, [d, uv[i]], [1, 1], '>=', wasOpen);
           else row({ kind: 'lifecycle', t, pool: i }, `td_${p.name}_${t}`, [d, uv[i], prevU], [1, 1, -1], '>=', 0);
         }
       }
-      if (ctx.churnPerNode > 0 && !(t === 0 && options.freeStart)) {
+      if (ctx.churnPerNode > 0 && chargeChange) {
         // n_t − n_{t−1} = up − down, each node added or removed paying the churn price.
         const up = b.addVariable(`up_${p.name}_${t}`, 0, Infinity, ctx.churnPerNode, false);
         const down = b.addVariable(`down_${p.name}_${t}`, 0, Infinity, ctx.churnPerNode, false);
