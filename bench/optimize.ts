@@ -97,6 +97,8 @@ for (const seed of seeds) for (const workloads of sizes) {
     seconds: Number(result.seconds.toFixed(3)),
     ...(repeat > 1 ? { secondsRuns: runs.map((r) => Number(r.seconds.toFixed(3))) } : {}),
     aggregateSolveSeconds: Number((result.aggregate?.solveSeconds ?? 0).toFixed(3)),
+    // The LP's work in simplex iterations: the same from run to run and machine to machine, unlike its seconds.
+    lpIterations: result.aggregate?.lpIterations ?? 0,
     // The per-step re-split LPs (stepPolish.ts): seconds, and the steps where the re-split was kept.
     polishSeconds: Number((result.aggregate?.polishSeconds ?? 0).toFixed(3)),
     polishedSteps: result.aggregate?.polishedSteps ?? 0,
@@ -136,15 +138,15 @@ for (const seed of seeds) for (const workloads of sizes) {
   });
   const r = rows[rows.length - 1];
   console.log(
-    `seed ${r.seed}: ${String(r.workloads).padStart(6)} workloads × ${r.pools} pools × ${r.steps} steps: ${String(r.seconds).padStart(7)} s${r.secondsRuns ? ` (median of ${String(r.secondsRuns)})` : ''} (LP ${r.aggregateSolveSeconds} s${Number(r.lpWindows) > 1 ? ` in ${r.lpWindows} windows` : ''}, ${r.classes} classes, ${r.aggregateVariables} columns; re-split ${r.polishSeconds} s, kept at ${r.polishedSteps} steps)  cost ${String(r.cost).padStart(10)}  lower bound ${String(r.lowerBound).padStart(10)}  gap ${(Number(r.gap) * 100).toFixed(3)}%  shortfall ${shortfall}`,
+    `seed ${r.seed}: ${String(r.workloads).padStart(6)} workloads × ${r.pools} pools × ${r.steps} steps: ${String(r.seconds).padStart(7)} s${r.secondsRuns ? ` (median of ${String(r.secondsRuns)})` : ''} (LP ${r.aggregateSolveSeconds} s, ${r.lpIterations} iterations${Number(r.lpWindows) > 1 ? `, ${r.lpWindows} windows` : ''}, ${r.classes} classes, ${r.aggregateVariables} columns; re-split ${r.polishSeconds} s, kept at ${r.polishedSteps} steps)  cost ${String(r.cost).padStart(10)}  lower bound ${String(r.lowerBound).padStart(10)}  gap ${(Number(r.gap) * 100).toFixed(3)}%  shortfall ${shortfall}`,
   );
 }
 
-console.log('\n| seed | workloads | pools | steps | seconds | LP s | re-split s | classes | LP columns | cost | lower bound | gap | on-demand | reserved | churn | migration (start bound) | traffic | load avg |');
-console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+console.log('\n| seed | workloads | pools | steps | seconds | LP s | LP iterations | re-split s | classes | LP columns | cost | lower bound | gap | on-demand | reserved | churn | migration (start bound) | traffic | load avg |');
+console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of rows) {
   console.log(
-    `| ${r.seed} | ${r.workloads} | ${r.pools} | ${r.steps} | ${r.seconds}${Array.isArray(r.secondsRuns) ? ` (${Math.min(...r.secondsRuns)}–${Math.max(...r.secondsRuns)})` : ''} | ${r.aggregateSolveSeconds} | ${r.polishSeconds} | ${r.classes} | ${r.aggregateVariables} | ${r.cost} | ${r.lowerBound} | ${(Number(r.gap) * 100).toFixed(2)}% | ${r.onDemand} | ${r.reserved} | ${r.churn} | ${r.migration} (${r.startBound}) | ${r.traffic} | ${r.loadAverage} |`,
+    `| ${r.seed} | ${r.workloads} | ${r.pools} | ${r.steps} | ${r.seconds}${Array.isArray(r.secondsRuns) ? ` (${Math.min(...r.secondsRuns)}–${Math.max(...r.secondsRuns)})` : ''} | ${r.aggregateSolveSeconds} | ${r.lpIterations} | ${r.polishSeconds} | ${r.classes} | ${r.aggregateVariables} | ${r.cost} | ${r.lowerBound} | ${(Number(r.gap) * 100).toFixed(2)}% | ${r.onDemand} | ${r.reserved} | ${r.churn} | ${r.migration} (${r.startBound}) | ${r.traffic} | ${r.loadAverage} |`,
   );
 }
 if (pack) console.log('\nPacked node by node (packPlan: heuristic packing, an upper estimate; proven = Martello–Toth L2 per resource):\n');

@@ -130,6 +130,12 @@ export interface Decomposed {
     readonly sizeCutsAdded: number;
     /** Seconds in the aggregated LP (and MIP when run); windows solved at once count once (wall-clock time). */
     readonly solveSeconds: number;
+    /**
+     * Dual simplex iterations of the aggregated LP (every window and lazy
+     * round): the LP's work, which unlike its seconds does not move with the
+     * machine's speed.
+     */
+    readonly lpIterations: number;
     /** Seconds in the per-step re-split LPs (building and solving), their simplex iterations, and the steps where the re-split was kept. */
     readonly polishSeconds: number;
     readonly polishIterations: number;
@@ -262,6 +268,7 @@ export async function solveDecomposed(ctx: HorizonContext, options: DecomposeOpt
       rows: sum((w) => w.model.constraints.length + w.sizeCuts.length),
       sizeCutsAdded: sum((w) => w.relaxed.lazyAdded ?? 0),
       solveSeconds: lpSeconds + (mip?.seconds ?? 0),
+      lpIterations: sum((w) => w.relaxed.iterations ?? 0),
       polishSeconds: stats.polishSeconds,
       polishIterations: stats.polishIterations,
       polishedSteps: stats.polishedSteps,

@@ -23,6 +23,12 @@ describe('solveModel: lazy constraints', () => {
     expect(out.objective).toBeCloseTo(-5, 9);
     expect(out.lazyAdded).toBe(1);
     expect(out.lazyRounds).toBe(1);
+    // Iterations count both solves: the first (as the plain LP's) and the
+    // re-solve after x ≤ 1 came in (presolve off: it would solve this LP with none).
+    const noPresolve = { presolve: 'off' };
+    const plainIterations = (await solveModel(model, { via: 'arrays', relax: true, highsOptions: noPresolve })).iterations ?? 0;
+    expect(plainIterations).toBeGreaterThan(0);
+    expect((await solveModel(model, { via: 'arrays', relax: true, lazy: [xCap, yCap], highsOptions: noPresolve })).iterations).toBeGreaterThan(plainIterations);
     // Duals cover the model's own rows only: x + y ≤ 4 is worth y's price, 1 per unit.
     expect(out.rowDuals).toHaveLength(1);
     expect(Math.abs(out.rowDuals[0])).toBeCloseTo(1, 9);
@@ -33,6 +39,13 @@ describe('solveModel: lazy constraints', () => {
     expect(out.objective).toBeCloseTo(-8, 9);
     expect(out.lazyAdded).toBe(0);
     expect(out.lazyRounds).toBe(0);
+  });
+
+  it('reports no simplex iterations for a MIP (branch and bound counts differently)', async () => {
+    const mip: LinearModel = { ...model, variables: model.variables.map((v) => ({ ...v, integer: true })) };
+    const out = await solveModel(mip, { via: 'arrays' });
+    expect(out.objective).toBeCloseTo(-8, 9);
+    expect(out.iterations).toBeUndefined();
   });
 
   it('reports an infeasible LP when a lazy constraint makes it so', async () => {

@@ -100,6 +100,8 @@ export interface SolveResult {
   /** Lazy constraints that had to be added (see `SolveOptions.lazy`), and the LP solves it took. */
   readonly lazyAdded?: number;
   readonly lazyRounds?: number;
+  /** Simplex iterations over every solve of an LP (its lazy rounds included); absent for MIPs. */
+  readonly iterations?: number;
 }
 
 /** Most rounds of adding violated lazy constraints before giving up and adding all the rest. */
@@ -199,6 +201,8 @@ export async function solveModel(model: LinearModel, options: SolveOptions = {})
     const lazy = options.lazy ?? [];
     if (lazy.length > 0 && (isMip || via !== 'arrays')) throw new Error('lazy constraints need an LP passed as arrays');
     hm.run();
+    const simplexIterations = () => Number(hm.info.get('simplex_iteration_count'));
+    let iterations = simplexIterations();
     let lazyAdded = 0;
     let lazyRounds = 0;
     let pending = lazy.map((_, i) => i);
@@ -216,6 +220,7 @@ export async function solveModel(model: LinearModel, options: SolveOptions = {})
       lazyAdded += add.length;
       lazyRounds++;
       hm.run();
+      iterations += simplexIterations();
     }
     const code = hm.getModelStatus();
     const statusText = STATUS_TEXT[code] ?? `HiGHS status ${code}`;
@@ -246,6 +251,7 @@ export async function solveModel(model: LinearModel, options: SolveOptions = {})
       lowerBound,
       seconds: (performance.now() - started) / 1000,
       ...(lazy.length > 0 ? { lazyAdded, lazyRounds } : {}),
+      ...(isMip ? {} : { iterations }),
     };
   } catch (error) {
     throw highsFailure(error, model.variables.length, model.constraints.length);
