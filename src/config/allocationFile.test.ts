@@ -91,6 +91,18 @@ describe('allocation file', () => {
     expect(errorOf('    priority: 10', '    priority: 10\n    prority: 3')).toMatch(/line 14: workloads\[0\]: unknown key "prority"/);
   });
 
+  it('lists the first ten problems and counts the rest', () => {
+    // Twelve workloads, each with an unknown key: 12 problems.
+    const extra = Array.from({ length: 12 }, (_, i) => `  - { name: w${i}, cpuMillicores: 1, memoryMiB: 1, instances: 1, colour: red }`).join('\n');
+    const message = errorOf('workloads:\n', `workloads:\n${extra}\n`);
+    expect(message.match(/unknown key "colour"/g)).toHaveLength(10);
+    expect(message).toContain('workloads[9]: unknown key "colour"');
+    expect(message).not.toContain('workloads[10]');
+    expect(message).toMatch(/… and 2 more problems$/);
+    // Ten or fewer: all listed, nothing counted.
+    expect(errorOf('    priority: 10', '    priority: 10\n    prority: 3')).not.toContain('more problem');
+  });
+
   it('rejects per-step instances of the wrong length', () => {
     expect(errorOf('[2, 6, 4]', '[2, 6]')).toMatch(/line 11: workloads\[0\]\.instances: needs one value per step \(3\), got 2/);
   });

@@ -6,7 +6,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { LineCounter, isNode, parseDocument } from 'yaml';
 import type { ZodIssue, ZodType, ZodTypeDef } from 'zod';
-import { InvalidInputError } from '../core/errors.ts';
+import { InvalidInputError, firstProblems } from '../core/errors.ts';
 
 export const MAX_INPUT_FILE_BYTES = 16 * 1024 * 1024;
 
@@ -64,15 +64,16 @@ function describeIssue(issue: ZodIssue): string {
 
 /**
  * Validates `raw` against a zod schema; the error names `where`, and per
- * problem (at most 10) the line when known and the field's path.
+ * problem (the first 10, then how many more) the line when known and the
+ * field's path.
  */
 export function validateAgainst<T>(schema: ZodType<T, ZodTypeDef, unknown>, raw: unknown, where: string, what: string, lineOf?: YamlFile['lineOf']): T {
   const parsed = schema.safeParse(raw);
   if (parsed.success) return parsed.data;
-  const issues = parsed.error.issues.slice(0, 10).map((issue) => {
+  const issues = parsed.error.issues.map((issue) => {
     // An unknown key is named on its own line, not its object's.
     const line = lineOf?.(issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]] : issue.path);
     return `${line ? `line ${line}: ` : ''}${formatPath(issue.path)}: ${describeIssue(issue)}`;
   });
-  throw new InvalidInputError(where, `invalid ${what}:\n  ${issues.join('\n  ')}`);
+  throw new InvalidInputError(where, `invalid ${what}:\n  ${firstProblems(issues).join('\n  ')}`);
 }

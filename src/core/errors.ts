@@ -6,6 +6,16 @@ export class UserError extends Error {
   override readonly name: string = 'UserError';
 }
 
+/**
+ * The first `max` of a list of problems, and a last line counting the rest
+ * ("… and 3 more problems"), for messages that must stay readable.
+ */
+export function firstProblems(problems: readonly string[], max = 10): string[] {
+  if (problems.length <= max) return [...problems];
+  const rest = problems.length - max;
+  return [...problems.slice(0, max), `… and ${rest} more problem${rest === 1 ? '' : 's'}`];
+}
+
 /** Input that fails validation; `where` names the file, line or field. */
 export class InvalidInputError extends UserError {
   override readonly name = 'InvalidInputError';

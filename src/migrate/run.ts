@@ -5,7 +5,7 @@
  * text the CLI prints.
  */
 import { MemoryActionLog, type ActionLog } from '../core/actionLog.ts';
-import { InfeasibleError, InvalidInputError } from '../core/errors.ts';
+import { InfeasibleError, InvalidInputError, firstProblems } from '../core/errors.ts';
 import type { Forecaster } from '../core/forecast.ts';
 import type { Scenario } from '../core/model.ts';
 import type { Action } from '../core/plan.ts';
@@ -61,11 +61,11 @@ export async function runMaintenance(scenario: Scenario, options: MaintenanceOpt
   }
   // Decide, check, then act: a plan that breaks a limit never reaches a driver.
   const violations = checkPlan(chosen.plan, scenario.workloads, scenario.pools, input.settings.change.kind === 'priceChange' ? [] : input.settings.change.pools);
-  if (violations.length) throw new InfeasibleError('the chosen migration plan breaks its limits', violations.slice(0, 10).map((v) => `phase ${v.phase}, ${v.action}: ${v.problem}`));
+  if (violations.length) throw new InfeasibleError('the chosen migration plan breaks its limits', firstProblems(violations.map((v) => `phase ${v.phase}, ${v.action}: ${v.problem}`)));
   const returnPlan = chosen.returnPlan;
   if (returnPlan) {
     const back = checkPlan(returnPlan, scenario.workloads, scenario.pools, input.settings.targetPools);
-    if (back.length) throw new InfeasibleError('the planned move back breaks its limits', back.slice(0, 10).map((v) => `phase ${v.phase}, ${v.action}: ${v.problem}`));
+    if (back.length) throw new InfeasibleError('the planned move back breaks its limits', firstProblems(back.map((v) => `phase ${v.phase}, ${v.action}: ${v.problem}`)));
   }
   const run = await executeMigration({
     ...(returnPlan ? { returnPlan } : {}),

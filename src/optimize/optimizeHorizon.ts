@@ -5,7 +5,7 @@
  * valid lower bound and the gap. Infeasible input raises an `InfeasibleError`
  * naming the conflicting constraints in user terms.
  */
-import { InfeasibleError } from '../core/errors.ts';
+import { InfeasibleError, firstProblems } from '../core/errors.ts';
 import type { Allocation } from '../core/plan.ts';
 import { type DecomposeOptions, type Decomposed, solveDecomposed } from './decompose.ts';
 import { diagnoseHorizon, quickChecks } from './diagnose.ts';
@@ -145,7 +145,7 @@ export async function optimizeHorizon(input: HorizonInput, options: HorizonOptio
       violations = checkPlan(ctx, plan);
     }
   }
-  if (violations.length) throw new Error(`internal: ${method} plan breaks constraints:\n  ${violations.slice(0, 10).join('\n  ')}`);
+  if (violations.length) throw new Error(`internal: ${method} plan breaks constraints:\n  ${firstProblems(violations).join('\n  ')}`);
   let packing: HorizonResult['packing'];
   if (options.packNodes) {
     const packStarted = performance.now();
