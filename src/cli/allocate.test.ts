@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { captureOutput } from '../../test/helpers.ts';
 import { main } from './main.ts';
+import { extraByPool } from './allocate.ts';
 
 const out = captureOutput();
 const dir = mkdtempSync(join(tmpdir(), 'headroom-allocate-'));
@@ -135,6 +136,14 @@ describe('headroom allocate', () => {
     expect(out.stdout).toBe('');
   });
 
+  it('lists the pools short of nodes most short first, five at most, and counts the rest', () => {
+    const pools = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].map((pool, i) => ({ pool, extraNodes: i % 4 }));
+    // b, f: 1; c, g: 2; d, h: 3; a and e need none.
+    expect(extraByPool(pools)).toBe('d +3, h +3, c +2, g +2, b +1 and 1 more pool');
+    expect(extraByPool(pools, 2)).toBe('d +3, h +3 and 4 more pools');
+    expect(extraByPool(pools, 6)).toBe('d +3, h +3, c +2, g +2, b +1, f +1');
+  });
+
   it('says when the plan does not pack node by node, and --pack-nodes pays for the nodes that do', async () => {
     // Three 2.5-vCPU instances on 4-vCPU nodes: 2 nodes in aggregate, 3 node by node.
     const three = `name: three
@@ -148,7 +157,7 @@ costs: { churnPerNode: 0, migrationPerInstance: 0 }
     expect(await main(['allocate', file])).toBe(0);
     expect(out.stdout).toMatch(/total spend\s+0\.20\n/);
     expect(out.stdout).toContain('Packing node by node needs more nodes than the plan counts at 1 step(s)');
-    expect(out.stdout).toContain('step 0: 1 more node(s) (p)');
+    expect(out.stdout).toContain('step 0: 1 more node, 0.10/h (p +1)');
     out.stdout = '';
     expect(await main(['allocate', file, '--pack-nodes'])).toBe(0);
     expect(out.stdout).toMatch(/total spend\s+0\.30\n/);

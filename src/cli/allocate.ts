@@ -111,6 +111,14 @@ function shortfallText(r: HorizonResult): string {
   return `Short of capacity (lower priorities throttled first, guaranteed minimums kept):\n\n${table(['workload', 'priority', 'missing instance-steps', 'when', 'guaranteed'], rows, [3])}`;
 }
 
+/** Pools most short of nodes first, with how many each needs ("p +3, q +1"); past five, how many more pools. */
+export function extraByPool(pools: readonly { readonly pool: string; readonly extraNodes: number }[], shown = 5): string {
+  const short = pools.filter((p) => p.extraNodes > 0).sort((a, b) => b.extraNodes - a.extraNodes || a.pool.localeCompare(b.pool));
+  const listed = short.slice(0, shown).map((p) => `${p.pool} +${p.extraNodes}`);
+  const rest = short.length - listed.length;
+  return rest > 0 ? `${listed.join(', ')} and ${rest} more pool${rest === 1 ? '' : 's'}` : listed.join(', ');
+}
+
 /** Every step's instances packed node by node (vector bin packing), and its busiest step in detail. */
 async function packingOf(r: HorizonResult): Promise<{ text: string; readonly json: Record<string, unknown> }> {
   const ctx = r.context;
@@ -119,7 +127,7 @@ async function packingOf(r: HorizonResult): Promise<{ text: string; readonly jso
   for (let t = 1; t < r.allocations.length; t++) if (instancesIn(r.allocations[t]) > instancesIn(r.allocations[busiest])) busiest = t;
   const reports: AllocationPackingReport[] = [];
   for (const [t, a] of r.allocations.entries()) reports.push(await checkAllocationPacking(a, ctx.pools, workloads, { exact: 'never', effort: t === busiest ? 'best' : 'enough' }));
-  const short = reports.flatMap((rep, t) => (rep.extraNodes > 0 ? [`step ${t}: ${rep.extraNodes} more node(s) (${rep.pools.filter((p) => p.extraNodes > 0).map((p) => p.pool).join(', ')})`] : []));
+  const short = reports.flatMap((rep, t) => (rep.extraNodes > 0 ? [`step ${t}: ${rep.extraNodes} more node${rep.extraNodes === 1 ? '' : 's'}, ${rep.extraCostPerHour.toFixed(2)}/h (${extraByPool(rep.pools)})`] : []));
   const cores = (m: number) => (m / 1000).toFixed(1);
   const gib = (m: number) => (m / 1024).toFixed(1);
   const pct = (used: number, cap: number) => (cap > 0 ? `${Math.round((100 * used) / cap)}%` : '-');
@@ -128,7 +136,7 @@ async function packingOf(r: HorizonResult): Promise<{ text: string; readonly jso
     return [p.pool, String(p.nodes), String(p.instances), String(p.nodesNeeded), pct(f.used.cpuMillicores, f.capacity.cpuMillicores), pct(f.used.memoryMiB, f.capacity.memoryMiB), cores(f.stranded.cpuMillicores), gib(f.stranded.memoryMiB)];
   });
   const verdict = short.length
-    ? `Packing node by node needs more nodes than the plan counts at ${short.length} step(s) (the model counts capacity per pool and per workload, not per node):\n  ${short.join('\n  ')}`
+    ? `Packing node by node needs more nodes than the plan counts at ${short.length} step(s) (the model counts capacity per pool and per workload, not per node; --pack-nodes adds them and costs them):\n  ${short.join('\n  ')}`
     : 'Every step packs onto its nodes node by node (vector bin packing: balance, first-fit, best-fit and dot-product heuristics).';
   const text = `Packing at the busiest step (${busiest})\n\n${table(['pool', 'nodes', 'instances', 'nodes packing needs', 'CPU used', 'memory used', 'stranded cores', 'stranded GiB'], rows)}\n\n${verdict}`;
   return {
