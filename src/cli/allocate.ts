@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { type AllocationProblem, loadAllocationFile } from '../config/allocationFile.ts';
 import { InvalidInputError } from '../core/errors.ts';
 import type { Allocation } from '../core/plan.ts';
-import { type AllocationPackingReport, checkAllocationPacking } from '../optimize/binpack.ts';
+import { checkPackingSteps } from '../optimize/packingSteps.ts';
 import { type WorkloadExplanation, explainHorizon } from '../optimize/explain.ts';
 import { type HorizonOptions, type HorizonResult, optimizeHorizon } from '../optimize/optimizeHorizon.ts';
 import { type WhatIfReport, whatIf } from '../optimize/whatif.ts';
@@ -125,8 +125,7 @@ async function packingOf(r: HorizonResult): Promise<{ text: string; readonly jso
   const workloads = ctx.workloads.map((w) => ({ name: w.name, perInstance: w.perInstance }));
   let busiest = 0;
   for (let t = 1; t < r.allocations.length; t++) if (instancesIn(r.allocations[t]) > instancesIn(r.allocations[busiest])) busiest = t;
-  const reports: AllocationPackingReport[] = [];
-  for (const [t, a] of r.allocations.entries()) reports.push(await checkAllocationPacking(a, ctx.pools, workloads, { exact: 'never', effort: t === busiest ? 'best' : 'enough' }));
+  const reports = await checkPackingSteps(r.allocations, ctx.pools, workloads, (t) => ({ exact: 'never', effort: t === busiest ? 'best' : 'enough' }));
   const short = reports.flatMap((rep, t) => (rep.extraNodes > 0 ? [`step ${t}: ${rep.extraNodes} more node${rep.extraNodes === 1 ? '' : 's'}, ${rep.extraCostPerHour.toFixed(2)}/h (${extraByPool(rep.pools)})`] : []));
   const cores = (m: number) => (m / 1000).toFixed(1);
   const gib = (m: number) => (m / 1024).toFixed(1);

@@ -742,13 +742,20 @@ export async function checkAllocationPacking(
     for (const pool of Object.keys(byPool)) if (!poolByName.has(pool)) throw new InvalidInputError('checkAllocationPacking', `allocation places workload '${workload}' in unknown pool '${pool}'`);
   }
   const maxItems = options.exactMaxItems ?? 50;
+  // Each pool's instances by workload name, in one pass (not a scan of every workload per pool).
+  const typesOf = new Map<string, ItemType[]>();
+  for (const w of Object.keys(allocation.instances).sort()) {
+    for (const [pool, count] of Object.entries(allocation.instances[w])) {
+      if (!(count > 0)) continue;
+      let list = typesOf.get(pool);
+      if (!list) typesOf.set(pool, (list = []));
+      list.push({ name: w, size: perInstance.get(w) as Resources, count });
+    }
+  }
   const reports: PoolPackingReport[] = [];
   for (const pool of [...pools].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     const nodes = allocation.nodesByPool[pool.name] ?? 0;
-    const types: ItemType[] = Object.keys(allocation.instances)
-      .sort()
-      .map((w) => ({ name: w, size: perInstance.get(w) as Resources, count: allocation.instances[w][pool.name] ?? 0 }))
-      .filter((t) => t.count > 0);
+    const types = typesOf.get(pool.name) ?? [];
     const instances = types.reduce((s, t) => s + t.count, 0);
     if (instances === 0 && nodes === 0) continue;
     const where = `pool '${pool.name}'`;
