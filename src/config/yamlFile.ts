@@ -96,10 +96,11 @@ function describeIssue(issue: ZodIssue): string {
 export function validateAgainst<T>(schema: ZodType<T, ZodTypeDef, unknown>, raw: unknown, where: string, what: string, lineOf?: YamlFile['lineOf']): T {
   const parsed = schema.safeParse(raw);
   if (parsed.success) return parsed.data;
-  const issues = parsed.error.issues.map((issue) => {
+  // Lines are looked up for the problems shown only.
+  const issues = firstProblems(parsed.error.issues, 10, (issue) => {
     // An unknown key is named on its own line, not its object's.
     const line = lineOf?.(issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]] : issue.path);
     return `${line ? `line ${line}: ` : ''}${formatPath(issue.path)}: ${describeIssue(issue)}`;
   });
-  throw new InvalidInputError(where, `invalid ${what}:\n  ${firstProblems(issues).join('\n  ')}`);
+  throw new InvalidInputError(where, `invalid ${what}:\n  ${issues.join('\n  ')}`);
 }

@@ -14,6 +14,12 @@ describe('firstProblems', () => {
     expect(firstProblems(problems(25), 3)).toEqual(['problem 0', 'problem 1', 'problem 2', '… and 22 more problems']);
   });
 
+  it('describes only the problems it shows', () => {
+    const described: number[] = [];
+    expect(firstProblems([1, 2, 3, 4], 2, (n) => (described.push(n), `#${n}`))).toEqual(['#1', '#2', '… and 2 more problems']);
+    expect(described).toEqual([1, 2]);
+  });
+
   it('reads as part of an infeasibility message', () => {
     expect(new InfeasibleError('no plan', firstProblems(problems(12))).message).toMatch(/- problem 9\n {2}- … and 2 more problems$/);
   });

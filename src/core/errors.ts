@@ -7,13 +7,14 @@ export class UserError extends Error {
 }
 
 /**
- * The first `max` of a list of problems, and a last line counting the rest
- * ("… and 3 more problems"), for messages that must stay readable.
+ * The first `max` of a list of problems, each described by `describe` (only
+ * those shown are), and a last line counting the rest ("… and 3 more
+ * problems"), for messages that must stay readable.
  */
-export function firstProblems(problems: readonly string[], max = 10): string[] {
-  if (problems.length <= max) return [...problems];
-  const rest = problems.length - max;
-  return [...problems.slice(0, max), `… and ${rest} more problem${rest === 1 ? '' : 's'}`];
+export function firstProblems<T>(problems: readonly T[], max = 10, describe: (problem: T) => string = String): string[] {
+  const shown = problems.slice(0, max).map(describe);
+  const rest = problems.length - shown.length;
+  return rest > 0 ? [...shown, `… and ${rest} more problem${rest === 1 ? '' : 's'}`] : shown;
 }
 
 /** Input that fails validation; `where` names the file, line or field. */
