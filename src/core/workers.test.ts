@@ -1,7 +1,7 @@
 import { threadId } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TestTask } from './testWorker.ts';
-import { TaskWorker, WorkerTaskError, siblingModule } from './workers.ts';
+import { TaskWorker, WorkerTaskError, runTasks, siblingModule } from './workers.ts';
 
 const url = siblingModule('testWorker', import.meta.url);
 
@@ -46,5 +46,27 @@ describe('TaskWorker: one worker thread, tasks in order', () => {
     worker = new TaskWorker(url);
     await worker.close();
     await expect(worker.run({ kind: 'echo', value: 1 })).rejects.toThrow('closed');
+  });
+});
+
+describe('runTasks: tasks over short-lived workers', () => {
+  const echo = (value: number): TestTask => ({ kind: 'echo', value });
+  const unwrap = (answer: unknown) => (answer as { value: number; threadId: number }).value;
+
+  it('answers in the tasks\' order on two threads, and in this thread with one', async () => {
+    const tasks = [1, 2, 3, 4, 5].map(echo);
+    expect(await runTasks(url, tasks, { threads: 2, inThread: async () => -1, unwrap, order: [4, 3, 2, 1, 0] })).toEqual([1, 2, 3, 4, 5]);
+    const ran: number[] = [];
+    const inThread = async (task: TestTask) => (ran.push(task.kind === 'echo' ? (task.value as number) : 0), -(task.kind === 'echo' ? (task.value as number) : 0));
+    expect(await runTasks(url, tasks, { threads: 1, inThread, unwrap, order: [4, 3, 2, 1, 0] })).toEqual([-1, -2, -3, -4, -5]);
+    expect(ran).toEqual([5, 4, 3, 2, 1]);
+  });
+
+  it('fails the call with a task\'s error, or with what unwrap throws', async () => {
+    await expect(runTasks(url, [echo(1), { kind: 'throw' } as TestTask], { threads: 2, inThread: async () => 0, unwrap })).rejects.toThrow('is wrong');
+    const refuse = () => {
+      throw new Error('refused');
+    };
+    await expect(runTasks(url, [echo(1), echo(2)], { threads: 2, inThread: async () => 0, unwrap: refuse })).rejects.toThrow('refused');
   });
 });

@@ -59,6 +59,39 @@ export function serveTasks(port: { on(event: 'message', listener: (request: Task
   });
 }
 
+/**
+ * Runs every task on at most `threads` short-lived workers of `url` (each
+ * takes the next task when it is done with one, in `order` when given) and
+ * answers in the tasks' order; `unwrap` turns a worker's answer into the
+ * result, and may throw to fail the call at once. With one thread (or one
+ * task) the tasks run in this thread through `inThread`, one after another.
+ * The workers are closed either way.
+ */
+export async function runTasks<Task, Answer, Result>(
+  url: URL,
+  tasks: readonly Task[],
+  options: { readonly threads: number; readonly inThread: (task: Task) => Promise<Result>; readonly unwrap: (answer: Answer) => Result; readonly order?: readonly number[] },
+): Promise<Result[]> {
+  const order = options.order ?? tasks.map((_, i) => i);
+  const results = new Array<Result>(tasks.length);
+  const threads = Math.min(tasks.length, Math.max(1, Math.floor(options.threads)));
+  if (threads <= 1) {
+    for (const i of order) results[i] = await options.inThread(tasks[i]);
+    return results;
+  }
+  const pool = Array.from({ length: threads }, () => new TaskWorker<Task, Answer>(url));
+  let next = 0;
+  const drain = async (worker: TaskWorker<Task, Answer>) => {
+    for (let k = next++; k < order.length; k = next++) results[order[k]] = options.unwrap(await worker.run(tasks[order[k]]));
+  };
+  try {
+    await Promise.all(pool.map(drain));
+  } finally {
+    await Promise.all(pool.map((w) => w.close()));
+  }
+  return results;
+}
+
 /** An error a task threw in a worker thread, with the name it had there (`InfeasibleError`, `InvalidInputError`, …). */
 export class WorkerTaskError extends Error {
   constructor(name: string, message: string) {

@@ -7,7 +7,7 @@
 import { availableParallelism } from 'node:os';
 import type { Pool, Resources } from '../core/model.ts';
 import type { Allocation } from '../core/plan.ts';
-import { TaskWorker, siblingModule } from '../core/workers.ts';
+import { runTasks, siblingModule } from '../core/workers.ts';
 import { type AllocationPackingReport, type PackingCheckOptions, checkAllocationPacking } from './binpack.ts';
 
 export interface PackingTask {
@@ -27,30 +27,15 @@ export function runPackingTask(task: PackingTask): Promise<AllocationPackingRepo
  * (effort `best`) first, each thread taking the next step when it is done.
  * The reports are those of `checkAllocationPacking` in this thread.
  */
-export async function checkPackingSteps(
+export function checkPackingSteps(
   allocations: readonly Pick<Allocation, 'nodesByPool' | 'instances'>[],
   pools: readonly Pool[],
   workloads: readonly { readonly name: string; readonly perInstance: Resources }[],
   options: (t: number) => PackingCheckOptions,
   threads = Math.min(availableParallelism(), allocations.length),
 ): Promise<AllocationPackingReport[]> {
-  if (threads <= 1) {
-    const reports: AllocationPackingReport[] = [];
-    for (const [t, allocation] of allocations.entries()) reports.push(await checkAllocationPacking(allocation, pools, workloads, options(t)));
-    return reports;
-  }
-  const workers = Array.from({ length: threads }, () => new TaskWorker<PackingTask, AllocationPackingReport>(siblingModule('packingWorker', import.meta.url)));
-  try {
-    const queue = allocations.map((_, t) => t).sort((a, b) => Number(options(b).effort !== 'enough') - Number(options(a).effort !== 'enough') || a - b);
-    const reports: AllocationPackingReport[] = [];
-    // Each thread takes the next step when it is done with one.
-    await Promise.all(
-      workers.map(async (worker) => {
-        for (let t = queue.shift(); t !== undefined; t = queue.shift()) reports[t] = await worker.run({ allocation: allocations[t], pools, workloads, options: options(t) });
-      }),
-    );
-    return reports;
-  } finally {
-    await Promise.all(workers.map((w) => w.close()));
-  }
+  // The dearest steps (effort `best`) first: the others fill in around them.
+  const order = allocations.map((_, t) => t).sort((a, b) => Number(options(b).effort !== 'enough') - Number(options(a).effort !== 'enough') || a - b);
+  const tasks = allocations.map((allocation, t): PackingTask => ({ allocation, pools, workloads, options: options(t) }));
+  return runTasks<PackingTask, AllocationPackingReport, AllocationPackingReport>(siblingModule('packingWorker', import.meta.url), tasks, { threads, inThread: runPackingTask, unwrap: (report) => report, order });
 }
