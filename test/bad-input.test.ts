@@ -4,10 +4,10 @@
  * and no stack trace.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { main } from '../src/cli/main.ts';
+import { tempDir } from './helpers.ts';
 
 const demoYaml = readFileSync(resolve(import.meta.dirname, '../examples/demo.yaml'), 'utf8');
 const dataDir = resolve(import.meta.dirname, '../data/nab');
@@ -15,7 +15,7 @@ const dataDir = resolve(import.meta.dirname, '../data/nab');
 let dir: string;
 let stderr: string;
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'headroom-bad-'));
+  dir = tempDir('bad');
   stderr = '';
   vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
     stderr += String(chunk);

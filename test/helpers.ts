@@ -1,4 +1,7 @@
 /** Helpers shared by tests. */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, vi } from 'vitest';
 
 /** The error `fn` throws (fails the test if it throws none). */
@@ -32,4 +35,20 @@ export function captureOutput(): { stdout: string; stderr: string } {
   });
   afterEach(() => vi.restoreAllMocks());
   return out;
+}
+
+/** A fresh directory under the system's temporary directory, named `headroom-<label>-…`. */
+export function tempDir(label: string): string {
+  return mkdtempSync(join(tmpdir(), `headroom-${label}-`));
+}
+
+/** Writes each text to a new numbered file (`f0.<extension>`, `f1.…`) in a fresh temporary directory and returns its path. */
+export function tempFileWriter(label: string, extension = 'yaml'): (text: string) => string {
+  const dir = tempDir(label);
+  let files = 0;
+  return (text) => {
+    const path = join(dir, `f${files++}.${extension}`);
+    writeFileSync(path, text);
+    return path;
+  };
 }

@@ -7,13 +7,13 @@
  * the forecasts (only nodes that pay for themselves) and billed at committed prices.
  */
 import { describe, expect, it, vi } from 'vitest';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { main } from '../src/cli/main.ts';
+import { tempDir } from './helpers.ts';
 
 const scenario = resolve(import.meta.dirname, '../examples/partners.yaml');
-const dir = mkdtempSync(join(tmpdir(), 'headroom-partners-'));
+const dir = tempDir('partners');
 
 interface JsonInvoice {
   provider: string;

@@ -4,14 +4,14 @@
  * its table carries the replay's numbers.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { loadScenarioFile } from '../src/config/load.ts';
 import { renderReport } from '../src/sim/report.ts';
 import { runScenario } from '../src/sim/run.ts';
+import { tempDir } from './helpers.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -28,7 +28,7 @@ describe('HTML report in Chromium', () => {
     const demo = loadScenarioFile(resolve(import.meta.dirname, '../examples/demo.yaml'));
     const scenario = { ...demo, simulation: { ...demo.simulation, durationSeconds: 86_400 } };
     const result = await runScenario(scenario, { policies: ['reactive', 'predictive', 'oracle'] });
-    const file = join(mkdtempSync(join(tmpdir(), 'headroom-report-')), 'report.html');
+    const file = join(tempDir('report'), 'report.html');
     writeFileSync(file, renderReport(result));
 
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });

@@ -6,18 +6,18 @@
  * exactly the missing ones, and granted capacity never exceeds what the
  * pools hold.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, spawnServer, type ServerProcess } from './support/serveProcess.ts';
+import { tempDir } from './helpers.ts';
 
 const TOKEN = 'hr_test_requests_crash_token_0123456789abcdefghij';
 let dir: string;
 const running: ServerProcess[] = [];
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'headroom-reqcrash-'));
+  dir = tempDir('reqcrash');
 });
 afterAll(() => {
   for (const s of running) if (s.child.exitCode === null) s.child.kill('SIGKILL');

@@ -4,13 +4,13 @@
  * during a loop cycle, restart on the same data directory, then count samples
  * and check the action log.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../src/cli/main.ts';
 import { api, spawnServer, type ServerProcess } from './support/serveProcess.ts';
 import { startPostgres } from './support/servers.ts';
+import { tempDir } from './helpers.ts';
 
 const TOKEN = 'hr_test_bootstrap_token_0123456789abcdefghijklmnop';
 const env = { HEADROOM_BOOTSTRAP_TOKEN: TOKEN };
@@ -18,7 +18,7 @@ let dir: string;
 const running: ServerProcess[] = [];
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'headroom-serve-'));
+  dir = tempDir('serve');
 });
 afterAll(() => {
   for (const s of running) if (s.child.exitCode === null) s.child.kill('SIGKILL');

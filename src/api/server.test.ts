@@ -1,6 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -11,6 +9,7 @@ import { createLogger } from './logger.ts';
 import { ServiceMetrics } from './metrics.ts';
 import { buildApi, checkSamplesBody, samplesBody } from './server.ts';
 import { InvalidInputError } from '../core/errors.ts';
+import { tempDir } from '../../test/helpers.ts';
 
 const pool = { name: 'general', cpuMillicores: 4000, memoryMiB: 16384, costPerHour: 0.192 };
 const workload = { name: 'api', serviceTimeSeconds: 0.05, cpuMillicores: 500, memoryMiB: 512, slo: { maxUtilization: 0.7 } };
@@ -24,7 +23,7 @@ let operator: string;
 let viewer: string;
 
 async function setup(bodyLimitBytes?: number) {
-  dir = mkdtempSync(join(tmpdir(), 'headroom-api-'));
+  dir = tempDir('api');
   store = await openStore({ dataDir: dir });
   logText = '';
   const stream = new Writable({ write(chunk, _enc, cb) { logText += chunk.toString(); cb(); } });

@@ -3,16 +3,15 @@
  * JSON and what-if checked against numbers worked out below), usage mistakes,
  * and the bundled example's plan checked against its own constraints.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { captureOutput } from '../../test/helpers.ts';
+import { captureOutput, tempDir } from '../../test/helpers.ts';
 import { main } from './main.ts';
 import { extraByPool } from './allocate.ts';
 
 const out = captureOutput();
-const dir = mkdtempSync(join(tmpdir(), 'headroom-allocate-'));
+const dir = tempDir('allocate');
 
 /**
  * Two pools of 4-vCPU nodes: `cheap` ($0.20/h, zone a) and `secure` ($0.40/h,

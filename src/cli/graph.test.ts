@@ -3,12 +3,11 @@
  * front-door requests/s (text and JSON), a scenario, and bad input.
  */
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { main } from './main.ts';
-import { captureOutput } from '../../test/helpers.ts';
+import { captureOutput, tempDir } from '../../test/helpers.ts';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
 const MANIFESTS = resolve(ROOT, 'data/online-boutique/kubernetes-manifests.yaml');
@@ -53,7 +52,7 @@ describe('headroom graph', () => {
   });
 
   it('--json FILE writes the file; --ratios unit says where its ratios come from', async () => {
-    const out = join(mkdtempSync(join(tmpdir(), 'headroom-graph-cli-')), 'g.json');
+    const out = join(tempDir('graph-cli'), 'g.json');
     expect(await main(['graph', MANIFESTS, '--ratios', 'unit', '--json', out])).toBe(0);
     const j = JSON.parse(readFileSync(out, 'utf8')) as GraphJson;
     expect(j.ratios).toBe('unit');

@@ -4,16 +4,16 @@
  * a small valid scenario replays and writes its JSON results.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { main } from './main.ts';
+import { tempDir } from '../../test/helpers.ts';
 
 let dir: string;
 let stderr: string;
 let stdout: string;
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'headroom-cli-'));
+  dir = tempDir('cli');
   stderr = '';
   stdout = '';
   vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {

@@ -6,13 +6,12 @@
  * `--inject-failure phase=2` it rolls back, the rollback undoes the applied
  * actions in reverse order, and finalPlacement equals initialPlacement.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { main } from './main.ts';
-import { captureOutput } from '../../test/helpers.ts';
+import { captureOutput, tempDir } from '../../test/helpers.ts';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
 const SCENARIO = resolve(ROOT, 'examples/maintenance.yaml');
@@ -40,7 +39,7 @@ interface LogEntry {
 }
 
 async function simulate(...extra: string[]): Promise<any> {
-  const json = join(mkdtempSync(join(tmpdir(), 'headroom-maint-')), 'out.json');
+  const json = join(tempDir('maint'), 'out.json');
   const code = await main(['simulate', SCENARIO, '--policies', 'static', '--quiet', '--json', json, ...extra]);
   expect(code, output.stderr).toBe(0);
   return JSON.parse(readFileSync(json, 'utf8'));

@@ -3,13 +3,11 @@
  * input (values worked out by hand), each kind of bad input made from it by
  * one edit and named with its line and field, and the bundled example.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../core/errors.ts';
 import { buildContext } from '../optimize/horizon.ts';
-import { thrown } from '../../test/helpers.ts';
+import { thrown, tempFileWriter } from '../../test/helpers.ts';
 import { loadAllocationFile } from './allocationFile.ts';
 import { MAX_INPUT_FILE_BYTES } from './yamlFile.ts';
 
@@ -43,13 +41,7 @@ alternatives:
     outage: { provider: gcp, fromStep: 0, toStep: 1 }
 `;
 
-const dir = mkdtempSync(join(tmpdir(), 'headroom-allocfile-'));
-let files = 0;
-function write(text: string): string {
-  const path = join(dir, `f${files++}.yaml`);
-  writeFileSync(path, text);
-  return path;
-}
+const write = tempFileWriter('allocfile');
 /** The message of loading VALID with one edit. */
 function errorOf(from: string | RegExp, to: string): string {
   const text = VALID.replace(from, to);

@@ -1,11 +1,10 @@
 /** The scenario's optional `events:` list: validation, yearly expansion, per-workload scoping. */
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../core/errors.ts';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildScenario, loadScenarioFile, validateScenario } from './load.ts';
-import { thrown } from '../../test/helpers.ts';
+import { thrown, tempDir } from '../../test/helpers.ts';
 
 /** A one-workload scenario on inline hourly demand starting 2014-12-20, 10 days. */
 function scenario(events: unknown): unknown {
@@ -81,7 +80,7 @@ events:
     multiplier: 2.5
     workloads: [shop]
 `;
-    const dir = mkdtempSync(join(tmpdir(), 'headroom-events-'));
+    const dir = tempDir('events');
     writeFileSync(join(dir, 'scenario.yaml'), yaml);
     const s = loadScenarioFile(join(dir, 'scenario.yaml'));
     expect(s.events).toEqual([

@@ -4,13 +4,12 @@
  * one edit each, for the rules and their errors.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkScenario } from '../capacity/scenarioChecks.ts';
 import { InvalidInputError } from '../core/errors.ts';
-import { thrown } from '../../test/helpers.ts';
+import { thrown, tempDir } from '../../test/helpers.ts';
 import { loadScenarioFile } from './load.ts';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
@@ -112,7 +111,7 @@ const GRAPH = `graph:
 
 let dir: string;
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'headroom-graph-'));
+  dir = tempDir('graph');
 });
 const load = (yaml: string) => {
   const path = join(dir, 'scenario.yaml');

@@ -4,14 +4,13 @@
  * it by one edit, and the bundled demo.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { checkScenario } from '../capacity/scenarioChecks.ts';
 import { InfeasibleError, InvalidInputError, isUserError } from '../core/errors.ts';
 import type { Scenario } from '../core/model.ts';
 import { buildScenario, loadScenarioFile, validateScenario } from './load.ts';
-import { thrown } from '../../test/helpers.ts';
+import { thrown, tempDir } from '../../test/helpers.ts';
 
 /**
  * Two workloads, two pools:
@@ -72,7 +71,7 @@ const WEB_CSV = ['timestamp,value', ...Array.from({ length: 25 }, (_, i) => `202
 
 let dir: string;
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'headroom-load-'));
+  dir = tempDir('load');
   writeFileSync(join(dir, 'web.csv'), WEB_CSV);
 });
 

@@ -4,22 +4,15 @@
  * the same values from both on every bundled file and on scalars where YAML
  * 1.1 and 1.2 differ, and the errors of bad files.
  */
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { InvalidInputError } from '../core/errors.ts';
-import { thrown } from '../../test/helpers.ts';
+import { thrown, tempFileWriter } from '../../test/helpers.ts';
 import { readYamlFile } from './yamlFile.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'headroom-yaml-'));
-let files = 0;
-function write(text: string): string {
-  const path = join(dir, `f${files++}.yaml`);
-  writeFileSync(path, text);
-  return path;
-}
+const write = tempFileWriter('yaml');
 
 describe('readYamlFile', () => {
   it('reads every bundled example as `yaml` does', () => {

@@ -1,6 +1,5 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { readFileSync, rmSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ServiceMetrics } from '../api/metrics.ts';
 import { parseSamplesCsv } from '../ingest/csv.ts';
@@ -10,6 +9,7 @@ import type { Action } from '../core/plan.ts';
 import type { Driver } from '../drivers/driver.ts';
 import { durableSimulator, type DriverFactory } from './drivers.ts';
 import { ControlLoop, type SloPrice, forecastMape } from './loop.ts';
+import { tempDir } from '../../test/helpers.ts';
 
 const DAY = 86400;
 const STEP = 300;
@@ -32,7 +32,7 @@ function loop(factory: DriverFactory = durableSimulator) {
 }
 
 beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'headroom-loop-'));
+  dir = tempDir('loop');
   store = await openStore({ dataDir: dir });
 });
 afterEach(async () => {

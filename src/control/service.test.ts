@@ -1,9 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../api/logger.ts';
 import { startService, type RunningService } from './service.ts';
+import { tempDir } from '../../test/helpers.ts';
 
 /**
  * The request queue inside `headroom serve` (in process, on a free port): a
@@ -29,7 +28,7 @@ async function call(method: string, path: string, body?: unknown) {
 
 describe('request queue in the service', () => {
   it('decides after every loop cycle, against the capacity the plan leaves', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'headroom-svc-'));
+    dir = tempDir('svc');
     const clock = { now: 1_700_000_000 };
     service = await startService({ dataDir: dir, port: 0, schedule: false, bootstrapToken: TOKEN, logger: createLogger({ level: 'silent' }), now: () => clock.now, queueIntervalSeconds: 3600 });
     await call('POST', '/v1/apply', { tenants: [{ name: 't' }] });
@@ -53,7 +52,7 @@ describe('request queue in the service', () => {
   });
 
   it('expires a request on the queue timer once its deadline passes', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'headroom-svc-'));
+    dir = tempDir('svc');
     const clock = { now: 1_700_000_000 };
     service = await startService({ dataDir: dir, port: 0, schedule: false, bootstrapToken: TOKEN, logger: createLogger({ level: 'silent' }), now: () => clock.now, queueIntervalSeconds: 0.05 });
     await call('POST', '/v1/apply', { tenants: [{ name: 't' }] });

@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../core/errors.ts';
@@ -8,6 +7,7 @@ import { createDriver } from './factory.ts';
 import { KubernetesDriver } from './kubernetes.ts';
 import { SimulatorDriver } from './simulator.ts';
 import { WebhookDriver } from './webhook.ts';
+import { tempDir } from '../../test/helpers.ts';
 
 const pool: Pool = {
   name: 'a',
@@ -22,7 +22,7 @@ const pool: Pool = {
 };
 
 function kubeconfig(): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'headroom-factory-')), 'config');
+  const path = join(tempDir('factory'), 'config');
   writeFileSync(
     path,
     'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:6443"}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n',

@@ -10,8 +10,7 @@
  * token, as a real cluster needs. The objects are the real Online Boutique
  * manifests (data/online-boutique).
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryActionLog } from '../core/actionLog.ts';
@@ -21,6 +20,7 @@ import { describeDriverContract } from '../../test/driverContract.ts';
 import { executePhases } from './executor.ts';
 import { FakeKubeApi } from './fakeKubeApi.ts';
 import { APPLIED_ANNOTATION, INTENT_ANNOTATION, KubernetesDriver, type KubernetesConfig } from './kubernetes.ts';
+import { tempDir } from '../../test/helpers.ts';
 
 const MANIFESTS = readFileSync(new URL('../../data/online-boutique/kubernetes-manifests.yaml', import.meta.url), 'utf8');
 const TOKEN = 'fake-sa-token-7f3a';
@@ -47,7 +47,7 @@ let api: FakeKubeApi;
 let kubeconfigPath: string;
 
 function writeKubeconfig(server: string, token: string, caData: string | undefined = CA_DATA): string {
-  const dir = mkdtempSync(join(tmpdir(), 'headroom-kube-'));
+  const dir = tempDir('kube');
   const path = join(dir, 'config');
   writeFileSync(
     path,
@@ -442,7 +442,7 @@ describe('Kubernetes driver config', () => {
     try {
       delete process.env.KUBECONFIG;
       delete process.env.KUBERNETES_SERVICE_HOST;
-      process.env.HOME = mkdtempSync(join(tmpdir(), 'headroom-home-'));
+      process.env.HOME = tempDir('home');
       expect(() => new KubernetesDriver({ workloads: [ok as never] })).toThrow(
         'kubernetes driver config.kubeconfig: no kubeconfig found: give its path, set KUBECONFIG, create ~/.kube/config, or run headroom in the cluster',
       );

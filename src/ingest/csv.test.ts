@@ -4,13 +4,12 @@
  * regular grid. Expected numbers are worked out by hand in the comments.
  */
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InvalidInputError, isUserError } from '../core/errors.ts';
 import { parseSamplesCsv, parseTimestamp, readSamplesCsv, type Sample } from './csv.ts';
 import { medianStepSeconds, toGrid } from './resample.ts';
-import { thrown } from '../../test/helpers.ts';
+import { thrown, tempDir } from '../../test/helpers.ts';
 
 /** 2014-09-01 00:00:00 UTC: 16314 days after the epoch (44·365 + 11 leap days + 243 days of 2014) × 86400. */
 const SEP_1_2014 = 1_409_529_600;
@@ -111,7 +110,7 @@ describe('parseSamplesCsv: bad files, each named by file, line and column', () =
 });
 
 describe('readSamplesCsv', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'headroom-csv-'));
+  const dir = tempDir('csv');
 
   it('names a missing file', () => {
     const path = join(dir, 'absent.csv');

@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serviceWorkloadSchema } from '../config/serviceSchema.ts';
@@ -10,6 +9,7 @@ import { MetricsSourceError, PrometheusSource } from './prometheus.ts';
 import { pullOnce } from './pull.ts';
 import { startService } from '../control/service.ts';
 import { createLogger } from '../api/logger.ts';
+import { tempDir } from '../../test/helpers.ts';
 
 /**
  * Against a real Prometheus (Debian package `prometheus`), started for this
@@ -32,7 +32,7 @@ beforeAll(async () => {
   for (const s of taxi) lines.push(`nyc_taxi_passengers{workload="taxi"} ${s.value} ${s.timeSeconds}`);
   for (const s of taxi.slice(0, 10)) lines.push(`nyc_taxi_passengers{workload="copy"} ${s.value} ${s.timeSeconds}`);
   prom = await startPrometheus(lines.join('\n') + '\n# EOF\n');
-  dir = mkdtempSync(join(tmpdir(), 'headroom-pull-'));
+  dir = tempDir('pull');
 });
 afterAll(async () => {
   await prom?.stop();

@@ -5,8 +5,6 @@
  * order to the initial placement exactly; and a crash between two actions,
  * with the action log in SQLite, resumes without sending any action twice.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MemoryActionLog, type ActionLog, type ActionLogUpdate } from '../core/actionLog.ts';
@@ -20,6 +18,7 @@ import { executeMigration, initialSimulator, type ExecuteMigrationInput } from '
 import { placementEquals } from './placement.ts';
 import { buildMigrationPlan, buildReturnPlan, graphLevels } from './plan.ts';
 import { pool, settings, workload } from './testFixtures.ts';
+import { tempDir } from '../../test/helpers.ts';
 
 const STEP = 300;
 /** 100 req/s for a day at every service: each instance serves 100 req/s at full load, 70 under the SLO, so 2 instances are needed. */
@@ -178,7 +177,7 @@ describe('durable progress in SQLite', () => {
     ['between two actions (the next not yet logged)', `begin ${ids[3]}`],
     ['after sending, before the result was written', `succeeded ${ids[5]}`],
   ])('a crash %s resumes on a reopened store without sending any action twice', async (_label, crashCall) => {
-    const path = join(mkdtempSync(join(tmpdir(), 'headroom-migrate-')), 'headroom.db');
+    const path = join(tempDir('migrate'), 'headroom.db');
     const sim = initialSimulator(input());
     let db = new SqliteDb(path);
     let store = await SqlStore.open(db);

@@ -8,8 +8,7 @@
  * Deployment ends at the plan's final counts; with a failed gate, the
  * rollback returns every replica count to the initial placement.
  */
-import { readFileSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -21,6 +20,7 @@ import { KubernetesDriver, type KubernetesConfig } from '../drivers/kubernetes.t
 import { loadScenarioFile } from '../config/load.ts';
 import { whatIfInput } from './run.ts';
 import { evaluateCandidate } from './whatif.ts';
+import { tempDir } from '../../test/helpers.ts';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
 const MANIFESTS = readFileSync(resolve(ROOT, 'data/online-boutique/kubernetes-manifests.yaml'), 'utf8');
@@ -53,7 +53,7 @@ beforeEach(async () => {
       api.create(copy);
     }
   }
-  const dir = mkdtempSync(join(tmpdir(), 'headroom-migrate-kube-'));
+  const dir = tempDir('migrate-kube');
   kubeconfig = join(dir, 'config');
   writeFileSync(
     kubeconfig,
