@@ -113,3 +113,65 @@ export function rowBounds(c: Constraint): [number, number] {
   if (c.sense === '>=') return [c.rhs, Infinity];
   return [c.rhs, c.rhs];
 }
+
+/** A model with some columns fixed and taken out (see `fixColumns`), and the way back to the full model's columns. */
+export interface ReducedModel {
+  readonly model: LinearModel;
+  /** The full model's index of each column of the reduced one. */
+  readonly columns: Int32Array;
+  /** What the fixed columns add to the objective. */
+  readonly objectiveOffset: number;
+  /** The full model's values from the reduced model's. */
+  expand(values: Float64Array): Float64Array;
+}
+
+/**
+ * The model with the columns of `fixed` (index → value) taken out: each
+ * row's right-hand side absorbs what the fixed columns contribute, and rows
+ * left without columns are dropped. Returns undefined when such a row does
+ * not hold at the fixed values (tolerance 1e-6, relative above 1). HiGHS'
+ * presolve would remove the fixed columns too, but only after the whole model
+ * is in its heap; the reduced model is what a neighbourhood really is.
+ */
+export function fixColumns(model: LinearModel, fixed: ReadonlyMap<number, number>): ReducedModel | undefined {
+  const newIndex = new Int32Array(model.variables.length).fill(-1);
+  const columns: number[] = [];
+  let objectiveOffset = 0;
+  model.variables.forEach((v, i) => {
+    const value = fixed.get(i);
+    if (value === undefined) {
+      newIndex[i] = columns.length;
+      columns.push(i);
+    } else objectiveOffset += v.cost * value;
+  });
+  const constraints: Constraint[] = [];
+  for (const c of model.constraints) {
+    let constant = 0;
+    const indices: number[] = [];
+    const coefficients: number[] = [];
+    for (let k = 0; k < c.indices.length; k++) {
+      const j = c.indices[k];
+      if (newIndex[j] >= 0) indices.push(newIndex[j]), coefficients.push(c.coefficients[k]);
+      else constant += c.coefficients[k] * fixed.get(j)!;
+    }
+    const rhs = c.rhs - constant;
+    if (indices.length === 0) {
+      const tolerance = 1e-6 * Math.max(1, Math.abs(c.rhs));
+      if ((c.sense !== '>=' && rhs < -tolerance) || (c.sense !== '<=' && rhs > tolerance)) return undefined;
+      continue;
+    }
+    constraints.push({ name: c.name, sense: c.sense, rhs, indices, coefficients });
+  }
+  const variables = columns.map((i) => model.variables[i]);
+  return {
+    model: { variables, constraints },
+    columns: Int32Array.from(columns),
+    objectiveOffset,
+    expand(values: Float64Array): Float64Array {
+      const full = new Float64Array(model.variables.length);
+      for (const [i, value] of fixed) full[i] = value;
+      columns.forEach((i, k) => (full[i] = values[k]));
+      return full;
+    },
+  };
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { lcg } from '../forecast/testData.ts';
-import { type Constraint, type LinearModel, ModelBuilder } from './lp.ts';
+import { type Constraint, type LinearModel, ModelBuilder, fixColumns } from './lp.ts';
 import { SolverAbortedError, highsFailure, loadHighs, solveModel } from './solver.ts';
 
 describe('solveModel: lazy constraints', () => {
@@ -117,5 +117,47 @@ describe('HiGHS aborts', () => {
     const other = new TypeError('not HiGHS');
     expect(highsFailure(other, 1, 1)).toBe(other);
     expect(await loadHighs()).toBe(before);
+  });
+});
+
+describe('fixColumns', () => {
+  /** min x + 2y + 3z  s.t.  x + y + z ≥ 4,  x − y = 1,  z ≤ 5 (alone),  x ≤ 3 (alone); x, y, z ∈ [0, 10]. */
+  const build = (): LinearModel => {
+    const b = new ModelBuilder();
+    const x = b.addVariable('x', 0, 10, 1, true);
+    const y = b.addVariable('y', 0, 10, 2, false);
+    const z = b.addVariable('z', 0, 10, 3, true);
+    b.addConstraint('cover', [x, y, z], [1, 1, 1], '>=', 4);
+    b.addConstraint('diff', [x, y], [1, -1], '=', 1);
+    b.addConstraint('zcap', [z], [1], '<=', 5);
+    b.addConstraint('xcap', [x], [1], '<=', 3);
+    return b.build();
+  };
+
+  it('moves what fixed columns contribute into the right-hand sides and solves to the same optimum as fixing bounds', async () => {
+    const model = build();
+    const reduced = fixColumns(model, new Map([[0, 2]]))!;
+    expect(reduced.model.variables.map((v) => v.cost)).toEqual([2, 3]);
+    expect([...reduced.columns]).toEqual([1, 2]);
+    expect(reduced.objectiveOffset).toBe(2);
+    // cover: y + z ≥ 2; diff: −y = −1; zcap stays; xcap (x alone, 2 ≤ 3) is dropped.
+    expect(reduced.model.constraints.map((c) => [c.sense, c.rhs, [...c.indices]])).toEqual([
+      ['>=', 2, [0, 1]],
+      ['=', -1, [0]],
+      ['<=', 5, [1]],
+    ]);
+    const solved = await solveModel(reduced.model, { via: 'arrays' });
+    expect(solved.status).toBe('optimal');
+    const full = reduced.expand(solved.values);
+    expect([...full]).toEqual([2, 1, 1]);
+    expect(solved.objective + reduced.objectiveOffset).toBeCloseTo(7, 9);
+    const bounded = await solveModel({ variables: model.variables.map((v, i) => (i === 0 ? { ...v, lower: 2, upper: 2 } : v)), constraints: model.constraints }, { via: 'arrays' });
+    expect(bounded.objective).toBeCloseTo(solved.objective + reduced.objectiveOffset, 9);
+  });
+
+  it('answers undefined when a row left without columns does not hold at the fixed values', () => {
+    expect(fixColumns(build(), new Map([[0, 4]]))).toBeUndefined(); // x ≤ 3
+    expect(fixColumns(build(), new Map([[0, 3], [1, 1]]))).toBeUndefined(); // x − y = 1
+    expect(fixColumns(build(), new Map([[0, 3], [1, 2]]))).toBeDefined();
   });
 });
