@@ -45,11 +45,12 @@ export interface WindowOptions {
 
 export interface WindowResult {
   readonly plan: HorizonPlan;
-  /** Windows solved, and those whose answer was kept. */
+  /** Neighbourhoods (time windows, or sets of pool groups) solved, and those whose answer was kept. */
   readonly windows: number;
   readonly improved: number;
 }
 
+/** Fix-and-optimize over time windows (see the module comment), sweeping while a sweep gains, until the deadline. */
 export async function improveByWindows(ctx: HorizonContext, m: HorizonModel, plan: HorizonPlan, options: WindowOptions): Promise<WindowResult> {
   const T = ctx.steps;
   const width = Math.max(1, options.windowSteps ?? 4);
