@@ -23,7 +23,7 @@ const EXACT_FALLBACK_FACTOR = 5;
 /**
  * Exact models with at least this many placement variables start from the
  * decomposition's plan, improved by fix-and-optimize over time windows
- * (windows.ts), as a MIP start: on them HiGHS can spend its whole time limit
+ * (windows.ts; past `exactLimit`, also over pool groups), as a MIP start: on them HiGHS can spend its whole time limit
  * before its own heuristics find a good incumbent. Smaller models (the
  * replay's per-step solves) solve to optimality faster than the decomposition runs.
  */
