@@ -29,7 +29,7 @@ const tenants = [
   { name: 'gold', guaranteed: { cpuMillicores: '2 cores', memoryMiB: '2 GiB' } },
 ];
 
-const where = storeLocations('headroom-requests-');
+const where = storeLocations('requests');
 
 interface Harness {
   store: Store;

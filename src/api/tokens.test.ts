@@ -15,7 +15,7 @@ import { buildApi } from './server.ts';
  * on SQLite and within TOKEN_CACHE_TTL_MS on PostgreSQL.
  */
 
-const where = storeLocations('headroom-tokens-');
+const where = storeLocations('tokens');
 
 describe.each(['sqlite', 'postgres'])('token revocation on %s', (engine) => {
   it('refuses a token revoked through this server at once, and one revoked by another server within the bound', async () => {

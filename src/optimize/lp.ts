@@ -119,6 +119,8 @@ export interface ReducedModel {
   readonly model: LinearModel;
   /** The full model's index of each column of the reduced one. */
   readonly columns: Int32Array;
+  /** The reduced model's index of each column of the full one (−1: fixed). */
+  readonly indexOf: Int32Array;
   /** What the fixed columns add to the objective. */
   readonly objectiveOffset: number;
   /** The full model's values from the reduced model's. */
@@ -134,13 +136,13 @@ export interface ReducedModel {
  * is in its heap; the reduced model is what a neighbourhood really is.
  */
 export function fixColumns(model: LinearModel, fixed: ReadonlyMap<number, number>): ReducedModel | undefined {
-  const newIndex = new Int32Array(model.variables.length).fill(-1);
+  const indexOf = new Int32Array(model.variables.length).fill(-1);
   const columns: number[] = [];
   let objectiveOffset = 0;
   model.variables.forEach((v, i) => {
     const value = fixed.get(i);
     if (value === undefined) {
-      newIndex[i] = columns.length;
+      indexOf[i] = columns.length;
       columns.push(i);
     } else objectiveOffset += v.cost * value;
   });
@@ -151,7 +153,7 @@ export function fixColumns(model: LinearModel, fixed: ReadonlyMap<number, number
     const coefficients: number[] = [];
     for (let k = 0; k < c.indices.length; k++) {
       const j = c.indices[k];
-      if (newIndex[j] >= 0) indices.push(newIndex[j]), coefficients.push(c.coefficients[k]);
+      if (indexOf[j] >= 0) indices.push(indexOf[j]), coefficients.push(c.coefficients[k]);
       else constant += c.coefficients[k] * fixed.get(j)!;
     }
     const rhs = c.rhs - constant;
@@ -166,6 +168,7 @@ export function fixColumns(model: LinearModel, fixed: ReadonlyMap<number, number
   return {
     model: { variables, constraints },
     columns: Int32Array.from(columns),
+    indexOf,
     objectiveOffset,
     expand(values: Float64Array): Float64Array {
       const full = new Float64Array(model.variables.length);

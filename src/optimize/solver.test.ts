@@ -139,6 +139,7 @@ describe('fixColumns', () => {
     const reduced = fixColumns(model, new Map([[0, 2]]))!;
     expect(reduced.model.variables.map((v) => v.cost)).toEqual([2, 3]);
     expect([...reduced.columns]).toEqual([1, 2]);
+    expect([...reduced.indexOf]).toEqual([-1, 0, 1]);
     expect(reduced.objectiveOffset).toBe(2);
     // cover: y + z ≥ 2; diff: −y = −1; zcap stays; xcap (x alone, 2 ≤ 3) is dropped.
     expect(reduced.model.constraints.map((c) => [c.sense, c.rhs, [...c.indices]])).toEqual([

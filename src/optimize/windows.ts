@@ -3,7 +3,8 @@
  * From a plan that meets every hard constraint, re-solve the exact model with
  * every integer decision outside a neighbourhood fixed at the plan's value;
  * keep the answer when the whole plan then costs less. Each neighbourhood is
- * a smaller MIP (presolve removes the fixed columns).
+ * a smaller MIP: HiGHS gets the model with the fixed columns taken out
+ * (`fixColumns`), never the whole model.
  *
  * Two kinds of neighbourhood:
  * - **Time windows** (`improveByWindows`): a few consecutive steps, every
@@ -69,7 +70,7 @@ export async function improveByWindows(ctx: HorizonContext, m: HorizonModel, pla
       const free: number[] = [];
       for (let t = from; t < Math.min(T, from + width); t++) free.push(...columnsOf[t]);
       const outcome = await search.solve(free, options.deadline, options.windowSeconds ?? 2);
-      if (outcome === 'deadline') return search.result();
+      if (outcome === 'stop') return search.result();
       if (outcome === 'improved') gained = true;
       if (from + width >= T) break;
     }
@@ -117,7 +118,7 @@ export async function improveByPoolGroups(ctx: HorizonContext, m: HorizonModel, 
     while (chosen.size < size && !all) chosen.add(used[Math.floor(rand() * used.length)]);
     const free = ctx.pools.flatMap((_, p) => (chosen.has(groupOf[p]) ? columnsOfPool[p] : []));
     const outcome = await search.solve(free, options.deadline, options.neighbourhoodSeconds ?? 40);
-    if (outcome === 'deadline' || (all && outcome === 'same')) return search.result();
+    if (outcome === 'stop' || (all && outcome === 'same')) return search.result();
   }
 }
 
@@ -137,9 +138,10 @@ class Neighbourhoods {
     this.bestCost = evaluatePlan(ctx, plan).objective;
   }
 
-  async solve(free: readonly number[], deadline: number, seconds: number): Promise<'deadline' | 'improved' | 'same'> {
+  /** `stop`: the deadline has passed, or HiGHS ran out of its heap; the search ends with the best plan so far. */
+  async solve(free: readonly number[], deadline: number, seconds: number): Promise<'stop' | 'improved' | 'same'> {
     const left = (deadline - performance.now()) / 1000;
-    if (left <= 0.05) return 'deadline';
+    if (left <= 0.05) return 'stop';
     const { ctx, m } = this;
     const start = planStart(ctx, m, this.best);
     // Every integer column outside the neighbourhood is fixed at the plan's value and taken out of the model HiGHS gets.
@@ -152,16 +154,15 @@ class Neighbourhoods {
     const reduced = fixColumns(m.model, fixed);
     this.windows++;
     if (!reduced) return 'same';
-    const at = new Int32Array(m.model.variables.length).fill(-1);
-    reduced.columns.forEach((c, k) => (at[c] = k));
-    const kept = [...start.indices.keys()].filter((i) => at[start.indices[i]] >= 0);
-    const reducedStart = { indices: Int32Array.from(kept, (i) => at[start.indices[i]]), values: Float64Array.from(kept, (i) => start.values[i]) };
+    // The start's free columns, in the reduced model's numbering.
+    const kept = [...start.indices.keys()].filter((i) => isFree[start.indices[i]]);
+    const reducedStart = { indices: Int32Array.from(kept, (i) => reduced.indexOf[start.indices[i]]), values: Float64Array.from(kept, (i) => start.values[i]) };
     let solved: SolveResult;
     try {
       solved = await solveModel(reduced.model, { via: 'arrays', timeLimitSeconds: Math.min(seconds, left), mipRelGap: 1e-4, start: reducedStart });
     } catch (error) {
       // HiGHS ran out of its heap: keep what the search has, and stop it.
-      if (error instanceof SolverAbortedError) return 'deadline';
+      if (error instanceof SolverAbortedError) return 'stop';
       throw error;
     }
     if ((solved.status !== 'optimal' && solved.status !== 'timeLimit') || solved.values.length === 0) return 'same';

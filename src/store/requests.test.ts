@@ -12,7 +12,7 @@ import type { Store } from './store.ts';
  * only changes whose starting status still holds.
  */
 
-const where = storeLocations('headroom-reqstore-');
+const where = storeLocations('reqstore');
 
 const engines: [string, () => Promise<Store>][] = [
   ['sqlite', () => openStore({ dataDir: where.sqliteDir() })],

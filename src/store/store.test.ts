@@ -18,7 +18,7 @@ import type { Store } from './store.ts';
 
 const scale = (id: string, to: number): Action => ({ id, kind: 'scaleNodes', decidedAtSeconds: 100, phase: 0, reason: 'test', pool: 'general', fromNodes: 0, toNodes: to });
 
-const where = storeLocations('headroom-store-');
+const where = storeLocations('store');
 
 const engines: [string, () => Promise<Store>][] = [
   ['sqlite', () => openStore({ dataDir: where.sqliteDir() })],

@@ -1,7 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
+import { tempDir } from '../helpers.ts';
 import { startPostgres, type RunningPostgres } from './servers.ts';
 
 /**
@@ -9,7 +9,7 @@ import { startPostgres, type RunningPostgres } from './servers.ts';
  * PostgreSQL server, started before the file's tests and removed after them,
  * and a fresh place for a store on each engine at every call.
  */
-export function storeLocations(prefix: string): {
+export function storeLocations(label: string): {
   /** A new SQLite data directory (not created yet). */
   sqliteDir(): string;
   /** A new, empty PostgreSQL database; its URL. */
@@ -20,7 +20,7 @@ export function storeLocations(prefix: string): {
   let tmp = '';
   let n = 0;
   beforeAll(async () => {
-    tmp = mkdtempSync(join(tmpdir(), prefix));
+    tmp = tempDir(label);
     pg = await startPostgres();
   });
   afterAll(async () => {
