@@ -1,10 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { QuantileForecast } from '../core/forecast.ts';
 import type { Pool, Scenario, Workload } from '../core/model.ts';
-import type { Series } from '../core/series.ts';
 import { instancesByDomain } from '../capacity/availability.ts';
 import { instancesForDemand } from '../capacity/sizing.ts';
-import type { OnlineForecaster } from '../forecast/online.ts';
 import { horizonAllocator, spreadFor } from './horizonAllocator.ts';
 import { oraclePolicy } from './policies/oracle.ts';
 import type { PolicyContext, ReplayPolicy } from './policies/policy.ts';
@@ -13,16 +10,7 @@ import { reactivePolicy } from './policies/reactive.ts';
 import { staticPolicy } from './policies/static.ts';
 import { replay } from './replay.ts';
 import { mipAllocator, needsHorizonEngine, requirementSizer, sloHolds } from './run.ts';
-
-/** Knows the future exactly: every quantile is the true demand (isolates allocation from forecasting). */
-const perfect: OnlineForecaster = {
-  name: 'perfect',
-  fitCount: 0,
-  forecastAt(series: Series, decisionIndex: number, horizonSteps: number, levels: readonly number[]): QuantileForecast {
-    const values = Array.from({ length: horizonSteps }, (_, k) => series.values[Math.min(series.values.length - 1, decisionIndex + k)]);
-    return { model: 'perfect', startSeconds: series.startSeconds + decisionIndex * series.stepSeconds, stepSeconds: series.stepSeconds, mean: values, quantiles: levels.map((level) => ({ level, values })) };
-  },
-};
+import { handScenario, perfectForecaster, replayPerfect, utilizationWorkload as workload } from './testFixtures.ts';
 
 const pool = (name: string, zone: string, over: Partial<Pool> = {}): Pool => ({
   name,
@@ -37,40 +25,13 @@ const pool = (name: string, zone: string, over: Partial<Pool> = {}): Pool => ({
   ...over,
 });
 
-/** 1 rps per instance at 100% utilization, held at ≤ 50%: instances = ⌈2 × demand⌉. */
-const workload = (name: string, values: number[], over: Partial<Workload> = {}): Workload => ({
-  name,
-  demand: { startSeconds: 0, stepSeconds: 300, values },
-  service: { serviceTimeSeconds: 1, concurrency: 1 },
-  perInstance: { cpuMillicores: 1000, memoryMiB: 1024 },
-  slo: { kind: 'utilization', maxUtilization: 0.5 },
-  minInstances: 0,
-  maxInstances: 50,
-  priority: 1,
-  sizingQuantile: 0.9,
-  tags: [],
-  ...over,
-});
-
-const scenario = (workloads: Workload[], pools: Pool[], evalSteps: number): Scenario => ({
-  name: 'hand-made',
-  baseDir: '.',
-  workloads,
-  pools,
-  providers: [{ name: 'cloud', kind: 'cloud' }],
-  accounts: [],
-  dependencies: [],
-  simulation: { stepSeconds: 300, warmupSeconds: 2 * 300, durationSeconds: evalSteps * 300, horizonSeconds: 6 * 300, decisionIntervalSeconds: 300, tickSeconds: 150 },
-  predictive: { model: 'seasonal-naive', refitIntervalSeconds: 3600 },
-  startSeconds: 0,
-});
+const scenario = (workloads: Workload[], pools: Pool[], evalSteps: number): Scenario => handScenario({ workloads, pools }, 2, evalSteps);
 
 describe('predictive policy on the multi-step engine (receding horizon)', () => {
   // Demand 2 rps (4 instances) with a one-step dip to 1.5 rps (3 instances) at evaluated step 3.
   const values = [2, 2, 2, 2, 2, 1.5, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2];
   const s = scenario([workload('api', values)], [pool('a', 'z1')], 8);
-  const run = (allocator: () => ReturnType<typeof mipAllocator>) =>
-    replay(s, { policies: [(ctx) => predictivePolicy(ctx, { forecasterFor: () => perfect })], sizer: requirementSizer(s), allocator });
+  const run = (allocator: () => ReturnType<typeof mipAllocator>) => replayPerfect(s, allocator);
 
   it('keeps a node through a short dip when churn costs more than the node-steps it saves; the single-step MIP drops it', async () => {
     expect(instancesForDemand(s.workloads[0], 2).instances).toBe(4);
@@ -110,7 +71,7 @@ describe('availability in the replay: zone spread holds in the simulated placeme
   it.each([
     // Demand the policy sized for at a step: the step's own (oracle, perfect forecast), the warm-up peak (static), none (reactive's HPA count).
     ['oracle', oraclePolicy, (i: number) => demand[i]],
-    ['predictive', (ctx: PolicyContext) => predictivePolicy(ctx, { forecasterFor: () => perfect }), (i: number) => demand[i]],
+    ['predictive', (ctx: PolicyContext) => predictivePolicy(ctx, { forecasterFor: () => perfectForecaster }), (i: number) => demand[i]],
     ['static', staticPolicy, () => Math.max(demand[0], demand[1])],
     ['reactive', (ctx: PolicyContext) => reactivePolicy(ctx, { holds: sloHolds }), undefined],
   ] as const)('%s: at every tick, losing any zone leaves the instances its sizing promised', async (_name, make, sizedFor) => {

@@ -1,13 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { QuantileForecast } from '../core/forecast.ts';
 import type { Pool, Scenario, Workload } from '../core/model.ts';
-import type { Series } from '../core/series.ts';
-import type { OnlineForecaster } from '../forecast/online.ts';
-import { predictivePolicy } from './policies/predictive.ts';
 import { barredCandidates, poolFragmentation, type PoolStatus } from './pools.ts';
 import { horizonAllocator } from './horizonAllocator.ts';
-import { replay } from './replay.ts';
-import { mipAllocator, requirementSizer } from './run.ts';
+import { mipAllocator } from './run.ts';
+import { handScenario, replayPerfect, utilizationWorkload } from './testFixtures.ts';
 
 const node = (over: Partial<Pool> = {}): Pool => ({
   name: 'p',
@@ -66,29 +62,7 @@ describe('barredCandidates: the creation-cost threshold', () => {
   });
 });
 
-/** Knows the future exactly (isolates pool decisions from forecasting). */
-const perfect: OnlineForecaster = {
-  name: 'perfect',
-  fitCount: 0,
-  forecastAt(series: Series, decisionIndex: number, horizonSteps: number, levels: readonly number[]): QuantileForecast {
-    const values = Array.from({ length: horizonSteps }, (_, k) => series.values[Math.min(series.values.length - 1, decisionIndex + k)]);
-    return { model: 'perfect', startSeconds: series.startSeconds + decisionIndex * series.stepSeconds, stepSeconds: series.stepSeconds, mean: values, quantiles: levels.map((level) => ({ level, values })) };
-  },
-};
-
-/** 1 rps per instance at 100% utilization, held at ≤ 50%: instances = ⌈2 × demand⌉. */
-const workload = (name: string, priority: number, values: number[]): Workload => ({
-  name,
-  demand: { startSeconds: 0, stepSeconds: 300, values },
-  service: { serviceTimeSeconds: 1, concurrency: 1 },
-  perInstance: { cpuMillicores: 1000, memoryMiB: 1024 },
-  slo: { kind: 'utilization', maxUtilization: 0.5 },
-  minInstances: 0,
-  maxInstances: 50,
-  priority,
-  sizingQuantile: 0.9,
-  tags: [],
-});
+const workload = (name: string, priority: number, values: number[]): Workload => utilizationWorkload(name, values, { priority });
 
 describe('candidate pool life cycle in the replay (hand-made, both sides of the creation-cost threshold)', () => {
   const warm = 2;
@@ -98,25 +72,23 @@ describe('candidate pool life cycle in the replay (hand-made, both sides of the 
   const hi = lo.map(() => 1);
   const base = node({ name: 'base', provider: 'own', nodeType: { name: 'small', capacity: { cpuMillicores: 1000, memoryMiB: 4096 } }, maxNodes: 4, network: { cidr: '10.20.0.0/24' } });
   const burst = node({ name: 'burst', nodeType: { name: 'small', capacity: { cpuMillicores: 1000, memoryMiB: 4096 } }, costPerHour: 2, provisioningDelaySeconds: 600, candidate: true, creationCost: 50 });
-  const scenario = (maxCreationCost: number): Scenario => ({
-    name: 'burst',
-    baseDir: '.',
-    workloads: [workload('hi', 10, hi), workload('lo', 1, lo)],
-    pools: [base, burst],
-    providers: [
-      { name: 'own', kind: 'own' },
-      { name: 'cloud', kind: 'cloud' },
-    ],
-    accounts: [],
-    dependencies: [],
-    simulation: { stepSeconds: 300, warmupSeconds: warm * 300, durationSeconds: evalSteps * 300, horizonSeconds: 6 * 300, decisionIntervalSeconds: 300, tickSeconds: 150 },
-    predictive: { model: 'seasonal-naive', refitIntervalSeconds: 3600 },
-    startSeconds: 0,
-    poolLifecycle: { maxCreationCost, dismantleAfterSeconds: 900, idleReclaimSeconds: 600 },
-    network: { parentCidr: '10.20.0.0/16', podsPerNode: 32 },
-  });
-  const run = (s: Scenario) =>
-    replay(s, { policies: [(ctx) => predictivePolicy(ctx, { forecasterFor: () => perfect })], sizer: requirementSizer(s), allocator: (pools) => mipAllocator(s, pools) });
+  const scenario = (maxCreationCost: number): Scenario =>
+    handScenario(
+      {
+        name: 'burst',
+        workloads: [workload('hi', 10, hi), workload('lo', 1, lo)],
+        pools: [base, burst],
+        providers: [
+          { name: 'own', kind: 'own' },
+          { name: 'cloud', kind: 'cloud' },
+        ],
+        poolLifecycle: { maxCreationCost, dismantleAfterSeconds: 900, idleReclaimSeconds: 600 },
+        network: { parentCidr: '10.20.0.0/16', podsPerNode: 32 },
+      },
+      warm,
+      evalSteps,
+    );
+  const run = (s: Scenario) => replayPerfect(s, (pools) => mipAllocator(s, pools));
   const t = (evalStep: number) => (warm + evalStep) * 300;
 
   it('under the threshold: created one provisioning delay ahead of the peak, with its network, and dismantled after it', async () => {
@@ -160,28 +132,26 @@ describe('an incident with each allocation engine (hand-made)', () => {
   const evalSteps = 10;
   const demand = Array.from({ length: warm + evalSteps + 8 }, () => 2);
   const small = { name: 'small', capacity: { cpuMillicores: 1000, memoryMiB: 4096 } };
-  const s: Scenario = {
-    name: 'incident',
-    baseDir: '.',
-    workloads: [workload('api', 1, demand)],
-    pools: [node({ name: 'cheap', provider: 'own', nodeType: small, costPerHour: 1 }), node({ name: 'dear', provider: 'cloud', nodeType: small, costPerHour: 2, provisioningDelaySeconds: 60 })],
-    providers: [
-      { name: 'own', kind: 'own' },
-      { name: 'cloud', kind: 'cloud' },
-    ],
-    accounts: [],
-    dependencies: [],
-    simulation: { stepSeconds: 300, warmupSeconds: warm * 300, durationSeconds: evalSteps * 300, horizonSeconds: 6 * 300, decisionIntervalSeconds: 300, tickSeconds: 150 },
-    predictive: { model: 'seasonal-naive', refitIntervalSeconds: 3600 },
-    startSeconds: 0,
-    // The own provider fails over evaluated steps 3, 4 and 5.
-    incidents: [{ provider: 'own', startSeconds: (warm + 3) * 300, endSeconds: (warm + 6) * 300 }],
-  };
+  const s: Scenario = handScenario(
+    {
+      name: 'incident',
+      workloads: [workload('api', 1, demand)],
+      pools: [node({ name: 'cheap', provider: 'own', nodeType: small, costPerHour: 1 }), node({ name: 'dear', provider: 'cloud', nodeType: small, costPerHour: 2, provisioningDelaySeconds: 60 })],
+      providers: [
+        { name: 'own', kind: 'own' },
+        { name: 'cloud', kind: 'cloud' },
+      ],
+      // The own provider fails over evaluated steps 3, 4 and 5.
+      incidents: [{ provider: 'own', startSeconds: (warm + 3) * 300, endSeconds: (warm + 6) * 300 }],
+    },
+    warm,
+    evalSteps,
+  );
   it.each([
     ['single-step', () => (pools: PoolStatus) => mipAllocator(s, pools)],
     ['multi-step', () => (pools: PoolStatus) => horizonAllocator(s, { pools })],
   ] as const)('%s: the cheap pool is emptied at the decision the failure is seen, refilled after', async (_engine, make) => {
-    const r = await replay(s, { policies: [(ctx) => predictivePolicy(ctx, { forecasterFor: () => perfect })], sizer: requirementSizer(s), allocator: make() });
+    const r = await replayPerfect(s, make());
     const tl = r.policies[0].timeline;
     // 4 instances at 2 rps; one per node.
     expect(tl.nodes.cheap.slice(0, 3)).toEqual([4, 4, 4]);
@@ -200,7 +170,7 @@ describe('an incident with each allocation engine (hand-made)', () => {
     ['multi-step', (x: Scenario) => (pools: PoolStatus) => horizonAllocator(x, { pools })],
   ] as const)('%s: every provider failing places nothing for the outage and reports the shortfall; the run goes on', async (_engine, make) => {
     const all: Scenario = { ...s, incidents: [s.incidents![0], { provider: 'cloud', startSeconds: (warm + 3) * 300, endSeconds: (warm + 6) * 300 }] };
-    const r = await replay(all, { policies: [(ctx) => predictivePolicy(ctx, { forecasterFor: () => perfect })], sizer: requirementSizer(all), allocator: make(all) });
+    const r = await replayPerfect(all, make(all));
     const p = r.policies[0];
     expect(p.timeline.instances.api.slice(3, 6)).toEqual([0, 0, 0]);
     // The plans of the decisions at steps 3, 4, 5 place none of the 4 instances: 4 × 900 s.
