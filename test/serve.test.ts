@@ -50,6 +50,8 @@ pools:
   - { name: general, cpuMillicores: 4000, memoryMiB: 16384, costPerHour: 0.192, provisioningDelaySeconds: 0 }
 workloads:
 ${Array.from({ length: n }, (_, i) => `  - { name: svc${i}, serviceTimeSeconds: 0.05, cpuMillicores: 500, memoryMiB: 512, slo: { maxUtilization: 0.7 }, minInstances: 2 }`).join('\n')}
+tenants:
+  - { name: search }
 policies:
   predictive: { model: seasonal-naive }
   loop: { stepSeconds: 5m }
@@ -78,9 +80,14 @@ describe('headroom serve', () => {
     const now = Math.floor(Date.now() / 1000 / 300) * 300;
     const samples = Array.from({ length: 576 }, (_, i) => ({ workload: 'svc0', timeSeconds: now - (576 - i) * 300, value: 50 + 30 * Math.sin((2 * Math.PI * i) / 288) }));
     expect((await api(s.url, TOKEN, 'POST', '/v1/samples', { samples })).body).toEqual({ accepted: 576, duplicates: 0 });
+    // A tenant's capacity request, granted at once (the pool is empty up to its quota): the plan holds its two nodes.
+    const submitted = await cli(['request', 'submit', '--tenant', 'search', '--cpu', '8 cores', '--memory', '32 GiB', '--duration', '1h', ...flags]);
+    expect(submitted.stdout).toMatch(/request (\d+) .*granted/);
+    const requestId = /request (\d+)/.exec(submitted.stdout)![1];
     const plan = await cli(['plan', '--dry-run', ...flags]);
     expect(plan.code).toBe(0);
     expect(plan.stdout).toMatch(/plan \d+ \(dry-run\)/);
+    expect(plan.stdout).toContain(`request ${requestId} (tenant search): 8000m CPU, 32768 MiB held as 2 pieces in general 2\n`);
     expect(plan.stdout).toContain('svc0:');
     expect(plan.stdout).toContain('scaleNodes general: 0 ->');
     // The SLO's price per workload: utilization at the sized demand, what one more instance (an eighth of a $0.192 node) buys, and half the risk.

@@ -4,8 +4,9 @@ import { InvalidInputError } from '../core/errors.ts';
 import { quantileAt } from '../core/forecast.ts';
 import type { Action } from '../core/plan.ts';
 import { driverNames } from '../control/drivers.ts';
-import type { SloPrice } from '../control/loop.ts';
+import type { GrantHeld, SloPrice } from '../control/loop.ts';
 import type { LoopCycle, StoredForecast, StoredPlan } from '../store/store.ts';
+import { formatAmounts } from '../queue/capacity.ts';
 import { HeadroomClient, applyFile } from './client.ts';
 
 export interface ClientFlags {
@@ -50,11 +51,15 @@ export function sloPriceText(price: SloPrice, needed: number): string {
 }
 
 export function printPlan(plan: StoredPlan): void {
-  const e = plan.explanation as { workloads?: Record<string, { neededInstances: number; allocatedInstances: number; reason: string; sloPrice?: SloPrice }>; costPerHourBefore?: number; costPerHourAfter?: number };
+  const e = plan.explanation as { workloads?: Record<string, { neededInstances: number; allocatedInstances: number; reason: string; sloPrice?: SloPrice }>; grants?: Record<string, GrantHeld>; costPerHourBefore?: number; costPerHourAfter?: number };
   out(`plan ${plan.id} (${plan.mode}) decided ${iso(plan.decidedAtSeconds)}: cost/h ${e.costPerHourBefore?.toFixed(3) ?? '?'} -> ${plan.target.costPerHour.toFixed(3)}`);
   for (const [w, x] of Object.entries(e.workloads ?? {})) {
     out(`  ${w}: ${x.allocatedInstances}/${x.neededInstances} instances; ${x.reason}`);
     if (x.sloPrice) out(`    ${sloPriceText(x.sloPrice, x.neededInstances)}`);
+  }
+  for (const [id, g] of Object.entries(e.grants ?? {})) {
+    const where = Object.entries(g.placement).map(([pool, n]) => `${pool} ${n}`).join(', ');
+    out(`  request ${id} (tenant ${g.tenant}): ${formatAmounts(g)} held as ${g.pieces} piece${g.pieces === 1 ? '' : 's'}${where ? ` in ${where}` : ''}${g.shortPieces > 0 ? `; ${g.shortPieces} short (no room this cycle)` : ''}`);
   }
   if (plan.actions.length === 0) out('  no actions: the cluster already matches the target');
   for (const a of plan.actions) out(`  [phase ${a.phase}] ${describeAction(a)}`);

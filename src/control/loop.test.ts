@@ -133,6 +133,73 @@ describe('control loop on the real NYC taxi trace', () => {
   });
 });
 
+describe('control loop: granted capacity requests (real NYC taxi trace)', () => {
+  beforeEach(() => seedTaxi([pool]));
+
+  /** A request of `cpuMillicores` and `memoryMiB` for an hour, submitted and granted now. */
+  async function grant(cpuMillicores: number, memoryMiB: number): Promise<number> {
+    const limits = { submitsPerSecond: 1, burst: 10, maxQueued: 10, fallbackRetryAfterSeconds: 60 };
+    const { request } = await store.requests.submit({ tenant: 'search', cpuMillicores, memoryMiB, priority: 5, durationSeconds: 3600, bodyHash: `h${cpuMillicores}` }, limits, clock);
+    await store.requests.decide(() => [{ id: request.id, from: 'queued', to: 'granted', reason: 'test' }], clock);
+    return request.id;
+  }
+
+  it('holds a grant: its nodes are provisioned ahead, its pieces never reach the driver, and released it frees them', async () => {
+    const l = loop();
+    expect((await l.runCycle()).status).toBe('succeeded');
+    const [first] = await store.listPlans(1);
+    const nodes = first.target.nodesByPool.general;
+    expect(nodes).toBeGreaterThan(0);
+    clock += 60;
+    // 8 cores and 32 GiB: two pieces of one whole 4-core, 16 GiB node each.
+    const id = await grant(8000, 32 * 1024);
+    expect((await l.runCycle()).status).toBe('succeeded');
+    const [held] = await store.listPlans(1);
+    expect(held.target.nodesByPool.general).toBe(nodes + 2);
+    // The plan's instances are the workloads' only, so the queue (which counts grants itself) does not count the grant twice.
+    expect(Object.keys(held.target.instances)).toEqual(['taxi']);
+    expect(held.actions.map((a) => [a.kind, a.kind === 'scaleNodes' ? a.toNodes : undefined])).toEqual([['scaleNodes', nodes + 2]]);
+    expect((held.explanation as { grants: Record<string, unknown> }).grants).toEqual({
+      [id]: { tenant: 'search', cpuMillicores: 8000, memoryMiB: 32 * 1024, pieces: 2, placement: { general: 2 }, shortPieces: 0 },
+    });
+    const driven = await store.actions.list();
+    expect(driven.every((r) => r.action.kind !== 'scaleWorkload' || r.action.workload === 'taxi')).toBe(true);
+    // Released: the next cycle gives the two nodes back.
+    await store.requests.cancel(id, clock, 'done');
+    clock += 60;
+    expect((await l.runCycle()).status).toBe('succeeded');
+    const [after] = await store.listPlans(1);
+    expect(after.target.nodesByPool.general).toBe(nodes);
+    expect((after.explanation as { grants: Record<string, unknown> }).grants).toEqual({});
+  });
+
+  it.each([
+    ['above the workload (5 > 0) takes all six nodes it asks for; the workload gets the rest', 0],
+    ['below the workload (5 < 10) gets the nodes the workload leaves', 10],
+  ])('short of nodes, priorities decide: a grant %s', async (_case, workloadPriority) => {
+    // Twelve nodes at most; the grant asks for six whole nodes (6 pieces) at priority 5.
+    await store.applyConfig([
+      { kind: 'pool', name: 'general', document: { ...pool, maxNodes: 12 } },
+      { kind: 'workload', name: 'taxi', document: workload('taxi', { priority: workloadPriority }) },
+    ], clock);
+    const id = await grant(6 * 4000, 6 * 16 * 1024);
+    expect((await loop().runCycle('dry-run')).status).toBe('succeeded');
+    const [plan] = await store.listPlans(1);
+    const e = plan.explanation as { grants: Record<string, { pieces: number; placement: Record<string, number>; shortPieces: number }>; workloads: Record<string, { neededInstances: number; allocatedInstances: number }> };
+    const needed = e.workloads.taxi.neededInstances;
+    // The workload alone needs more than the six nodes the grant leaves and fits in eleven: the two orders differ.
+    expect(needed).toBeGreaterThan(24);
+    expect(needed).toBeLessThanOrEqual(44);
+    expect(plan.target.nodesByPool.general).toBe(12);
+    const workloadNodes = workloadPriority > 5 ? Math.ceil(needed / 4) : 6;
+    expect(e.workloads.taxi.allocatedInstances).toBe(Math.min(needed, 4 * workloadNodes));
+    const g = e.grants[id];
+    expect(g.pieces).toBe(6);
+    expect(g.placement).toEqual({ general: 12 - workloadNodes });
+    expect(g.shortPieces).toBe(6 - (12 - workloadNodes));
+  });
+});
+
 describe('control loop: pools marked failing (real NYC taxi trace)', () => {
   beforeEach(() => seedTaxi([pool, { ...pool, name: 'backup', costPerHour: 0.3 }]));
 

@@ -12,6 +12,7 @@ import { toGrid } from '../ingest/resample.ts';
 import { nodeShare } from '../optimize/horizon.ts';
 import { exclusionsAt, healthyPools } from '../plan/health.ts';
 import { reconcileActions } from '../plan/reconcile.ts';
+import { grantDemands, isGrantName, type GrantDemand } from '../queue/grants.ts';
 import type { ServiceMetrics } from '../api/metrics.ts';
 import type { LoopRunner } from '../api/server.ts';
 import type { ServiceWorkload } from '../config/serviceSchema.ts';
@@ -189,25 +190,32 @@ export class ControlLoop implements LoopRunner {
       const observed = await driver.observe();
       // 2. Size: instances each workload needs over the look-ahead.
       const decisions = await stage('size', () => forecasts.map((f) => this.size(f, observed, lookahead)));
+      // Capacity the request queue granted is held too, so its nodes are there when the tenant comes.
+      const grants = grantDemands(await store.requests.open(), usablePools, (name) => cfg.workloads.find((w) => w.name === name)?.tags, t0);
       // 3. Allocate: the least-cost node mix and placement (MIP).
-      const target = await stage('allocate', () =>
+      const allocated = await stage('allocate', () =>
         this.compute.allocate({
-          workloads: cfg.workloads.map((w, i) => ({
-            name: w.name,
-            perInstance: { cpuMillicores: w.cpuMillicores, memoryMiB: w.memoryMiB },
-            instances: decisions[i].needed,
-            minInstances: Math.min(w.minInstances, decisions[i].needed),
-            priority: w.priority,
-            tags: w.tags,
-          })),
+          workloads: [
+            ...cfg.workloads.map((w, i) => ({
+              name: w.name,
+              perInstance: { cpuMillicores: w.cpuMillicores, memoryMiB: w.memoryMiB },
+              instances: decisions[i].needed,
+              minInstances: Math.min(w.minInstances, decisions[i].needed),
+              priority: w.priority,
+              tags: w.tags,
+            })),
+            ...grants.map((g) => ({ name: g.name, perInstance: g.perChunk, instances: g.chunks, minInstances: 0, priority: g.priority, tags: g.tags })),
+          ],
           pools: usablePools,
           current: { nodesByPool: {}, instances: observed.desiredInstances, costPerHour: 0, shortfall: {} },
           options: { migrationCostPerInstance: 0.01 * Math.min(1, ...cfg.pools.map((p) => p.costPerHour).filter((c) => c > 0)) },
         }),
       );
+      // The grants' pieces are capacity to hold, not instances to run: the nodes keep them, the driver never sees them.
+      const target = withoutGrants(allocated);
       // 4. Plan: make-before-break actions from what the driver observes to the target.
       const { actions, waiting } = await stage('plan', () => reconcileActions(observed, target, { decidedAtSeconds: t0, idPrefix: `cycle-${id}`, reason: 'forecast' }));
-      const explanation = this.explain(cfg, forecasts, decisions, observed, target, waiting);
+      const explanation = { ...this.explain(cfg, forecasts, decisions, observed, target, waiting), grants: grantsHeld(grants, allocated) };
       const planId = await store.insertPlan({ cycleId: id, mode, decidedAtSeconds: t0, target: { nodesByPool: target.nodesByPool, instances: target.instances, costPerHour: target.costPerHour, shortfall: target.shortfall }, actions, explanation });
       summary.planId = planId;
       summary.actions = { planned: actions.length };
@@ -368,6 +376,38 @@ export class ControlLoop implements LoopRunner {
       waitingForReplacements: waiting,
     };
   }
+}
+
+/** The allocation's workloads only: grants' pieces taken out of the placement and the shortfall (nodes and cost stay). */
+function withoutGrants<T extends Allocation>(a: T): T {
+  const keep = <V>(r: Readonly<Record<string, V>>) => Object.fromEntries(Object.entries(r).filter(([name]) => !isGrantName(name)));
+  return { ...a, instances: keep(a.instances), shortfall: keep(a.shortfall) };
+}
+
+/** What each grant in force holds: its pieces per pool, and those no pool could take this cycle. */
+export interface GrantHeld {
+  readonly tenant: string;
+  readonly cpuMillicores: number;
+  readonly memoryMiB: number;
+  readonly pieces: number;
+  readonly placement: Readonly<Record<string, number>>;
+  readonly shortPieces: number;
+}
+
+function grantsHeld(grants: readonly GrantDemand[], a: Allocation): Record<string, GrantHeld> {
+  return Object.fromEntries(
+    grants.map((g) => [
+      g.id,
+      {
+        tenant: g.tenant,
+        cpuMillicores: g.perChunk.cpuMillicores * g.chunks,
+        memoryMiB: g.perChunk.memoryMiB * g.chunks,
+        pieces: g.chunks,
+        placement: a.instances[g.name] ?? {},
+        shortPieces: a.shortfall[g.name] ?? 0,
+      },
+    ]),
+  );
 }
 
 /** The SLO price with its costs: one more instance in the cheapest pool the workload was placed in, and half the risk's extra instances at that price. */
