@@ -4,6 +4,7 @@ import { instancesForDemand, sloMeasureAt, sloText } from '../capacity/sizing.ts
 import { quantileAt, type QuantileForecast } from '../core/forecast.ts';
 import type { Workload } from '../core/model.ts';
 import type { Allocation } from '../core/plan.ts';
+import type { AllocationResult } from '../optimize/allocate.ts';
 import type { Series } from '../core/series.ts';
 import type { Driver, ObservedState } from '../drivers/driver.ts';
 import { executeActions, type RetryPolicy } from '../drivers/executor.ts';
@@ -378,10 +379,10 @@ export class ControlLoop implements LoopRunner {
   }
 }
 
-/** The allocation's workloads only: grants' pieces taken out of the placement and the shortfall (nodes and cost stay). */
-function withoutGrants<T extends Allocation>(a: T): T {
+/** The allocation's workloads only: grants' pieces taken out of the placement, the shortfall and its prices (nodes and cost stay). */
+function withoutGrants(a: AllocationResult): AllocationResult {
   const keep = <V>(r: Readonly<Record<string, V>>) => Object.fromEntries(Object.entries(r).filter(([name]) => !isGrantName(name)));
-  return { ...a, instances: keep(a.instances), shortfall: keep(a.shortfall) };
+  return { ...a, instances: keep(a.instances), shortfall: keep(a.shortfall), shortfallPenalty: keep(a.shortfallPenalty) };
 }
 
 /** What each grant in force holds: its pieces per pool, and those no pool could take this cycle. */
@@ -400,8 +401,8 @@ function grantsHeld(grants: readonly GrantDemand[], a: Allocation): Record<strin
       g.id,
       {
         tenant: g.tenant,
-        cpuMillicores: g.perChunk.cpuMillicores * g.chunks,
-        memoryMiB: g.perChunk.memoryMiB * g.chunks,
+        cpuMillicores: g.amounts.cpuMillicores,
+        memoryMiB: g.amounts.memoryMiB,
         pieces: g.chunks,
         placement: a.instances[g.name] ?? {},
         shortPieces: a.shortfall[g.name] ?? 0,

@@ -34,7 +34,7 @@ describe('grantDemands (hand-computed)', () => {
   it('splits amounts into the fewest equal pieces that fit one node of some pool', () => {
     // 10 cores, 24 GiB: small needs max(⌈10/2⌉, ⌈24/4⌉) = 6 pieces, wide max(⌈10/4⌉, ⌈24/16⌉) = 3: three pieces of 3.33 cores, 8 GiB.
     const [g] = grantDemands([request(7, 10_000, 24 * GiB)], pools, noTags, 100);
-    expect(g).toMatchObject({ id: 7, tenant: 'search', name: 'request:7', chunks: 3, priority: 3, tags: [] });
+    expect(g).toMatchObject({ id: 7, tenant: 'search', name: 'request:7', amounts: { cpuMillicores: 10_000, memoryMiB: 24 * GiB }, chunks: 3, priority: 3, tags: [] });
     expect(g.perChunk.cpuMillicores).toBeCloseTo(10_000 / 3, 9);
     expect(g.perChunk.memoryMiB).toBe(8 * GiB);
     expect(isGrantName(g.name)).toBe(true);

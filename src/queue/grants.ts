@@ -4,7 +4,7 @@
  * against the pools' quotas. Pure: the loop reads the grants and the pools.
  */
 import type { Pool, Resources } from '../core/model.ts';
-import type { CapacityRequest } from '../core/requests.ts';
+import type { CapacityRequest, ResourceAmounts } from '../core/requests.ts';
 
 /** Prefix of a grant's name in the allocation; configured names cannot contain ":", so it never meets a workload's. */
 export const GRANT_PREFIX = 'request:';
@@ -20,6 +20,8 @@ export interface GrantDemand {
   readonly tenant: string;
   /** `request:<id>`: its name in the allocation. */
   readonly name: string;
+  /** What was granted, in all. */
+  readonly amounts: ResourceAmounts;
   readonly perChunk: Resources;
   readonly chunks: number;
   readonly priority: number;
@@ -42,7 +44,7 @@ export function grantDemands(requests: readonly CapacityRequest[], pools: readon
   for (const r of requests) {
     if (r.status !== 'granted' || (r.endsAtSeconds !== undefined && r.endsAtSeconds <= nowSeconds)) continue;
     if (r.cpuMillicores <= 0 && r.memoryMiB <= 0) continue;
-    const base = { id: r.id, tenant: r.tenant, name: `${GRANT_PREFIX}${r.id}`, priority: r.priority };
+    const base = { id: r.id, tenant: r.tenant, name: `${GRANT_PREFIX}${r.id}`, amounts: { cpuMillicores: r.cpuMillicores, memoryMiB: r.memoryMiB }, priority: r.priority };
     if (r.workload !== undefined && r.instances !== undefined && r.instances > 0) {
       out.push({ ...base, perChunk: { cpuMillicores: r.cpuMillicores / r.instances, memoryMiB: r.memoryMiB / r.instances }, chunks: r.instances, tags: workloadTags(r.workload) ?? [] });
       continue;
