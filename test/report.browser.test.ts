@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { loadScenarioFile } from '../src/config/load.ts';
+import type { Scenario } from '../src/core/model.ts';
 import { renderReport } from '../src/sim/report.ts';
 import { runScenario } from '../src/sim/run.ts';
 import { tempDir } from './helpers.ts';
@@ -24,10 +25,19 @@ describe('HTML report in Chromium', () => {
     await browser?.close();
   });
 
-  it('renders the metrics table and a chart per workload plus cost, with no network and no errors', async () => {
+  it('renders the metrics table, the pools of the predictive run and a chart per workload plus cost and nodes, with no network and no errors', async () => {
     const demo = loadScenarioFile(resolve(import.meta.dirname, '../examples/demo.yaml'));
-    const scenario = { ...demo, simulation: { ...demo.simulation, durationSeconds: 86_400 } };
+    // One day of the demo, with the general pool failing from 06:00 to 09:00 of it and a candidate pool too dear to create.
+    const evalStart = demo.startSeconds + demo.simulation.warmupSeconds;
+    const scenario: Scenario = {
+      ...demo,
+      simulation: { ...demo.simulation, durationSeconds: 86_400 },
+      pools: [...demo.pools, { ...demo.pools[1], name: 'burst', minNodes: 0, candidate: true, creationCost: 10 }],
+      poolLifecycle: { maxCreationCost: 5, dismantleAfterSeconds: 3600, idleReclaimSeconds: 600 },
+      incidents: [{ pool: 'general', startSeconds: evalStart + 6 * 3600, endSeconds: evalStart + 9 * 3600, description: 'rack power' }],
+    };
     const result = await runScenario(scenario, { policies: ['reactive', 'predictive', 'oracle'] });
+    expect(result.startSeconds).toBe(evalStart);
     const file = join(tempDir('report'), 'report.html');
     writeFileSync(file, renderReport(result));
 
@@ -41,8 +51,21 @@ describe('HTML report in Chromium', () => {
 
     expect(errors).toEqual([]);
     expect(requests.filter((u) => !u.startsWith('file:'))).toEqual([]);
-    expect(await page.locator('body').getAttribute('data-charts-rendered')).toBe(String(scenario.workloads.length + 1));
-    expect(await page.locator('canvas').count()).toBeGreaterThanOrEqual(scenario.workloads.length + 1);
+    expect(await page.locator('body').getAttribute('data-charts-rendered')).toBe(String(scenario.workloads.length + 2));
+    expect(await page.locator('canvas').count()).toBeGreaterThanOrEqual(scenario.workloads.length + 2);
+    // The nodes chart has a series per pool the predictive run used.
+    const predictive = result.policies.find((p) => p.metrics.name === 'predictive')!;
+    const used = Object.entries(predictive.timeline.nodes).filter(([, v]) => v.some((x) => x > 0)).map(([pool]) => pool);
+    expect(used).toContain('general');
+    expect(await page.locator('#nodes').textContent()).toContain('Nodes per pool (predictive policy)');
+    expect(await page.locator('#nodes .u-legend .u-series').count()).toBe(used.length + 1); // the time axis has a legend entry too
+    // The pools section: the failing pool excluded at 06:00 and restored at 09:00, and the barred candidate.
+    const changes = await page.locator('#pool-changes tbody tr[data-pool="general"]').evaluateAll((trs) => trs.map((tr) => [...tr.children].map((c) => c.textContent)));
+    const day = new Date(evalStart * 1000).toISOString().slice(0, 10);
+    expect(changes.find((c) => c[2] === 'exclude')?.slice(0, 2)).toEqual([`${day} 06:00`, 'general']);
+    expect(changes.find((c) => c[2] === 'exclude')?.[4]).toContain('rack power');
+    expect(changes.find((c) => c[2] === 'restore')?.[0]).toBe(`${day} 09:00`);
+    expect(await page.locator('#pool-notes').textContent()).toContain('candidate burst not created: creation cost 10');
     const rows = await page.locator('#metrics tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-policy')));
     expect(rows).toEqual(['reactive', 'predictive', 'oracle']);
     const predictiveCost = await page.locator('#metrics tr[data-policy="predictive"] td').first().textContent();

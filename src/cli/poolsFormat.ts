@@ -1,10 +1,9 @@
 /** Pool changes, fragmentation, idle capacity and throttling in `headroom simulate` (text and `--json`). */
 import { invoicedPolicy } from '../sim/invoiced.ts';
-import type { PoolChange, PoolReport } from '../sim/pools.ts';
+import { poolChangeRows, type PoolChange, type PoolReport } from '../sim/pools.ts';
 import type { PolicyResult, SimulationResult } from '../sim/types.ts';
 import { table } from './format.ts';
 
-const minute = (s: number) => new Date(s * 1000).toISOString().slice(0, 16).replace('T', ' ');
 const iso = (s: number) => new Date(s * 1000).toISOString();
 
 /** Rows of the pool changes table beyond this are left to `--json`. */
@@ -12,18 +11,10 @@ const MAX_CHANGE_ROWS = 40;
 
 /** Life cycle and health changes, one row each; node count changes of candidate pools are counted (all of them are in --json). */
 export function poolChangesTable(all: readonly PoolChange[]): string {
-  const changes = all.filter((c) => c.action !== 'scale');
-  const scales = all.length - changes.length;
-  const rows = changes.slice(0, MAX_CHANGE_ROWS).map((c) => [
-    minute(c.timeSeconds),
-    c.pool,
-    c.action,
-    c.fromNodes === c.toNodes ? String(c.toNodes) : `${c.fromNodes} → ${c.toNodes}`,
-    c.network ? `${c.reason}; network ${c.network.segment} ${c.network.cidr}` : c.reason,
-  ]);
-  const more = changes.length > MAX_CHANGE_ROWS ? `\n  … ${changes.length - MAX_CHANGE_ROWS} more (all in --json poolChanges)` : '';
+  const { rows, more, scales } = poolChangeRows(all, MAX_CHANGE_ROWS);
+  const moreText = more > 0 ? `\n  … ${more} more (all in --json poolChanges)` : '';
   const resized = scales > 0 ? `\n  and ${scales} node count changes of candidate pools (action "scale" in --json poolChanges)` : '';
-  return table(['time', 'pool', 'action', 'nodes', 'why'], rows, [1, 2, 4]) + more + resized;
+  return table(['time', 'pool', 'action', 'nodes', 'why'], rows, [1, 2, 4]) + moreText + resized;
 }
 
 export function fragmentationTable(report: PoolReport): string {

@@ -175,6 +175,24 @@ export interface PoolReport {
   readonly creationCost: number;
 }
 
+/**
+ * Life cycle and health changes, one row of cells each (time, pool, action,
+ * nodes, why), the first `maxRows`; node count changes of candidate pools
+ * are only counted (`scales`), and rows past `maxRows` too (`more`).
+ */
+export function poolChangeRows(all: readonly PoolChange[], maxRows: number): { rows: string[][]; more: number; scales: number } {
+  const changes = all.filter((c) => c.action !== 'scale');
+  const minute = (s: number) => new Date(s * 1000).toISOString().slice(0, 16).replace('T', ' ');
+  const rows = changes.slice(0, maxRows).map((c) => [
+    minute(c.timeSeconds),
+    c.pool,
+    c.action,
+    c.fromNodes === c.toNodes ? String(c.toNodes) : `${c.fromNodes} → ${c.toNodes}`,
+    c.network ? `${c.reason}; network ${c.network.segment} ${c.network.cidr}` : c.reason,
+  ]);
+  return { rows, more: Math.max(0, changes.length - maxRows), scales: all.length - changes.length };
+}
+
 /** The network planner of a scenario with an address plan (ranges of existing pools taken). */
 export function networkPlannerOf(scenario: Scenario): NetworkPlanner | undefined {
   if (!scenario.network) return undefined;

@@ -1,12 +1,15 @@
 /**
- * A self-contained HTML report of a replay: the comparison table and, per
- * workload, demand against each policy's capacity with the predictive policy's
- * forecast band; then cost rate and nodes over time. Charts use uPlot, inlined
- * so the file opens offline.
+ * A self-contained HTML report of a replay: the comparison table, the
+ * invoices and the pools of the invoiced (predictive) policy's run (life
+ * cycle and health changes, barred candidates, who was throttled, idle
+ * capacity); per workload, demand against each policy's capacity with the
+ * predictive policy's forecast band; then cost rate, and that policy's nodes
+ * per pool, over time. Charts use uPlot, inlined so the file opens offline.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { invoicedPolicy } from './invoiced.ts';
+import { poolChangeRows } from './pools.ts';
 import type { PolicyMetrics, PolicyResult, SimulationResult } from './types.ts';
 
 const require = createRequire(import.meta.url);
@@ -41,25 +44,62 @@ function metricsRow(m: PolicyMetrics, oracleCost: number | undefined): string {
     `${(m.overProvisionedTimeShare * 100).toFixed(1)}%`,
     String(m.actions),
   ];
-  return `<tr data-policy="${escapeHtml(m.name)}">${cells.map((c, i) => (i === 0 ? `<th scope="row">${escapeHtml(c)}</th>` : `<td>${escapeHtml(c)}</td>`)).join('')}</tr>`;
+  return rowHtml(cells, 'policy', m.name);
 }
+
+/** A table row: the first cell its header, `data-<key>` set to `value`. */
+const rowHtml = (cells: readonly string[], key: string, value: string) =>
+  `<tr data-${key}="${escapeHtml(value)}">${cells.map((c, i) => (i === 0 ? `<th scope="row">${escapeHtml(c)}</th>` : `<td>${escapeHtml(c)}</td>`)).join('')}</tr>`;
+
+/** A table whose rows carry `data-<key>` from column `keyColumn`. */
+const tableHtml = (id: string, head: readonly string[], rows: readonly (readonly string[])[], key: string, keyColumn = 0) =>
+  `<table class="metrics" id="${id}">
+<thead><tr>${head.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead>
+<tbody>${rows.map((r) => rowHtml(r, key, r[keyColumn] ?? '')).join('')}</tbody>
+</table>`;
 
 /** The invoiced policy's invoices (one row each) and alerts, as HTML. */
 function invoicesHtml(policy: PolicyResult | undefined): string {
   const b = policy?.billing;
   if (!policy || !b) return '';
   const day = (s: number) => new Date(s * 1000).toISOString().slice(0, 16).replace('T', ' ');
-  const rows = b.invoices.map((i) => {
-    const cells = [i.provider, i.providerKind, i.agreement ?? 'on-demand', `${day(i.coveredStartSeconds)} – ${day(i.coveredEndSeconds)}`, i.lines.map((l) => l.kind).filter((k) => k !== 'usage').join(', ') || '–', `${i.total.toFixed(2)} ${i.currency}`];
-    return `<tr data-provider="${escapeHtml(i.provider)}">${cells.map((c, n) => (n === 0 ? `<th scope="row">${escapeHtml(c)}</th>` : `<td>${escapeHtml(c)}</td>`)).join('')}</tr>`;
-  });
+  const rows = b.invoices.map((i) => [i.provider, i.providerKind, i.agreement ?? 'on-demand', `${day(i.coveredStartSeconds)} – ${day(i.coveredEndSeconds)}`, i.lines.map((l) => l.kind).filter((k) => k !== 'usage').join(', ') || '–', `${i.total.toFixed(2)} ${i.currency}`]);
   const alerts = b.alerts.map((a) => `<li>${escapeHtml(day(a.atSeconds))} ${escapeHtml(a.kind)}: ${escapeHtml(a.message)}</li>`).join('');
   return `<h2>Invoices of the ${escapeHtml(policy.metrics.name)} policy's run</h2>
-<table class="metrics" id="invoices">
-<thead><tr><th>provider</th><th>kind</th><th>agreement</th><th>metered</th><th>besides usage</th><th>total</th></tr></thead>
-<tbody>${rows.join('')}</tbody>
-</table>
+${tableHtml('invoices', ['provider', 'kind', 'agreement', 'metered', 'besides usage', 'total'], rows, 'provider')}
 ${alerts ? `<ul class="muted" id="alerts">${alerts}</ul>` : ''}`;
+}
+
+/** Rows of the pool changes table beyond this are left to `headroom simulate --json`. */
+const MAX_CHANGE_ROWS = 40;
+
+/** Colours of the nodes-per-pool chart (ColorBrewer Dark2, then repeated). */
+const POOL_COLORS = ['#1b9e77', '#d95f02', '#7570b3', '#e7298a', '#66a61e', '#e6ab02', '#a6761d', '#666666'];
+
+/** The pool section of the invoiced policy's run, as HTML ('' when there is nothing to say). */
+function poolsHtml(policy: PolicyResult | undefined): string {
+  const r = policy?.pools;
+  if (!policy || !r) return '';
+  const parts: string[] = [];
+  const { rows, more, scales } = poolChangeRows(r.changes, MAX_CHANGE_ROWS);
+  if (rows.length) parts.push(tableHtml('pool-changes', ['time', 'pool', 'action', 'nodes', 'why'], rows, 'pool', 1));
+  const notes = [
+    ...(more > 0 ? [`${more} more changes (all in headroom simulate --json, poolChanges)`] : []),
+    ...(scales > 0 ? [`and ${scales} node count changes of candidate pools`] : []),
+    ...r.barred.map((b) => `candidate ${b.pool} not created: ${b.reason}`),
+    ...(r.creationCost > 0 ? [`pool creation cost (one-off, not in the invoiced cost): ${r.creationCost.toFixed(2)}`] : []),
+  ];
+  if (notes.length) parts.push(`<ul class="muted" id="pool-notes">${notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>`);
+  if (r.throttled.length) {
+    parts.push('<h3>Throttled: instances the plan could not place (who lost what)</h3>');
+    parts.push(tableHtml('throttled', ['workload', 'priority', 'missing instance-hours', 'hours short'], r.throttled.map((t) => [t.workload, String(t.priority), t.missingInstanceHours.toFixed(1), t.hoursShort.toFixed(1)]), 'workload'));
+  }
+  const idle = r.idle.filter((i) => i.idleNodeHours > 0);
+  if (idle.length) {
+    parts.push('<h3>Idle capacity</h3>');
+    parts.push(tableHtml('idle', ['pool', 'idle node-hours', 'reclaimable (idle > threshold)', 'reserved but idle (minNodes)'], idle.map((i) => [i.pool, i.idleNodeHours.toFixed(1), i.reclaimableNodeHours.toFixed(1), i.reservedIdleNodeHours.toFixed(1)]), 'pool'));
+  }
+  return parts.length ? `<h2>Pools in the ${escapeHtml(policy.metrics.name)} policy's run</h2>\n${parts.join('\n')}` : '';
 }
 
 /** Round to keep the embedded data small without visible loss. */
@@ -104,6 +144,16 @@ export function renderReport(result: SimulationResult): string {
     })),
   });
 
+  const invoiced = invoicedPolicy(result);
+  const usedPools = Object.entries(invoiced?.timeline.nodes ?? {}).filter(([, v]) => v.some((x) => x > 0));
+  if (invoiced && usedPools.length) {
+    charts.push({
+      id: 'nodes',
+      title: `Nodes per pool (${invoiced.metrics.name} policy)`,
+      series: usedPools.map(([pool, v], i) => ({ label: pool, color: POOL_COLORS[i % POOL_COLORS.length], values: r3(v), width: 1.25 })),
+    });
+  }
+
   const data = { time, charts };
   const notes = result.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('');
   return `<!doctype html>
@@ -118,6 +168,8 @@ table.metrics th, table.metrics td { padding: 4px 10px; border-bottom: 1px solid
 table.metrics th[scope=row], table.metrics thead th:first-child { text-align: left; }
 .chart { margin: 18px 0 28px; }
 .chart h3 { margin: 0 0 6px; font-size: 15px; }
+h3 { font-size: 15px; }
+#pool-changes td:last-child { text-align: left; }
 .muted { color: #666; }
 </style>
 </head>
@@ -129,7 +181,8 @@ table.metrics th[scope=row], table.metrics thead th:first-child { text-align: le
 <tbody>${result.policies.map((p) => metricsRow(p.metrics, oracleCost)).join('')}</tbody>
 </table>
 ${notes ? `<ul class="muted">${notes}</ul>` : ''}
-${invoicesHtml(invoicedPolicy(result))}
+${invoicesHtml(invoiced)}
+${poolsHtml(invoiced)}
 <div id="charts"></div>
 <script>${js}</script>
 <script>
