@@ -114,6 +114,12 @@ export function rowBounds(c: Constraint): [number, number] {
   return [c.rhs, c.rhs];
 }
 
+/** Whether `activity` (the row's left-hand side at some point) satisfies the row: absolute tolerance 1e-6, relative to the right-hand side above 1. */
+export function rowHolds(c: Constraint, activity: number): boolean {
+  const tolerance = 1e-6 * Math.max(1, Math.abs(c.rhs));
+  return !((c.sense !== '>=' && activity > c.rhs + tolerance) || (c.sense !== '<=' && activity < c.rhs - tolerance));
+}
+
 /** A model with some columns fixed and taken out (see `fixColumns`), and the way back to the full model's columns. */
 export interface ReducedModel {
   readonly model: LinearModel;
@@ -131,7 +137,7 @@ export interface ReducedModel {
  * The model with the columns of `fixed` (index → value) taken out: each
  * row's right-hand side absorbs what the fixed columns contribute, and rows
  * left without columns are dropped. Returns undefined when such a row does
- * not hold at the fixed values (tolerance 1e-6, relative above 1). HiGHS'
+ * not hold at the fixed values (`rowHolds`). HiGHS'
  * presolve would remove the fixed columns too, but only after the whole model
  * is in its heap; the reduced model is what a neighbourhood really is.
  */
@@ -156,13 +162,11 @@ export function fixColumns(model: LinearModel, fixed: ReadonlyMap<number, number
       if (indexOf[j] >= 0) indices.push(indexOf[j]), coefficients.push(c.coefficients[k]);
       else constant += c.coefficients[k] * fixed.get(j)!;
     }
-    const rhs = c.rhs - constant;
     if (indices.length === 0) {
-      const tolerance = 1e-6 * Math.max(1, Math.abs(c.rhs));
-      if ((c.sense !== '>=' && rhs < -tolerance) || (c.sense !== '<=' && rhs > tolerance)) return undefined;
+      if (!rowHolds(c, constant)) return undefined;
       continue;
     }
-    constraints.push({ name: c.name, sense: c.sense, rhs, indices, coefficients });
+    constraints.push({ name: c.name, sense: c.sense, rhs: c.rhs - constant, indices, coefficients });
   }
   const variables = columns.map((i) => model.variables[i]);
   return {

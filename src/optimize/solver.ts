@@ -3,7 +3,7 @@
  * index. The Wasm module is loaded once per process (module-level promise).
  */
 import highsModule, { type Highs, type ModelData } from 'highs';
-import { type Constraint, type LinearModel, rowBounds, toLpText } from './lp.ts';
+import { type Constraint, type LinearModel, rowBounds, rowHolds, toLpText } from './lp.ts';
 
 /**
  * The package ships CommonJS typings but an ES module build: TypeScript sees the
@@ -107,14 +107,13 @@ export interface SolveResult {
 /** Most rounds of adding violated lazy constraints before giving up and adding all the rest. */
 const MAX_LAZY_ROUNDS = 20;
 
-/** Lazy constraints violated by `x` (absolute tolerance 1e-6, relative to the right-hand side above 1). */
+/** Lazy constraints violated by `x` (`rowHolds`' tolerance). */
 function violated(lazy: readonly Constraint[], pending: readonly number[], x: ArrayLike<number>): number[] {
   return pending.filter((i) => {
     const c = lazy[i];
     let activity = 0;
     for (let j = 0; j < c.indices.length; j++) activity += c.coefficients[j] * x[c.indices[j]];
-    const tolerance = 1e-6 * Math.max(1, Math.abs(c.rhs));
-    return (c.sense !== '>=' && activity > c.rhs + tolerance) || (c.sense !== '<=' && activity < c.rhs - tolerance);
+    return !rowHolds(c, activity);
   });
 }
 
